@@ -1,0 +1,199 @@
+//! The database connection: one pool for SQLite or PostgreSQL, chosen by the
+//! URL, and the schema migrations for each backend.
+//!
+//! All queries go through sqlx's `Any` driver so the same SQL runs on both
+//! backends; SQL is written in the dialect both accept (`$1` placeholders,
+//! ISO dates as text).
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyConnection, AnyPool, ConnectOptions, Connection, Executor};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// Which database server the URL selected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An SQLite file (the default).
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+impl Backend {
+    /// Largest number of bind parameters one statement may carry.
+    pub fn max_bind_params(self) -> usize {
+        match self {
+            Backend::Sqlite => 32_766,
+            Backend::Postgres => 65_535,
+        }
+    }
+}
+
+/// A connection pool plus the backend it talks to.
+#[derive(Debug, Clone)]
+pub struct Database {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Checks a database URL and returns its backend and the URL sqlx should use.
+///
+/// SQLite files are created when missing (`mode=rwc`), as `tabel init` on a
+/// fresh machine expects.
+pub fn parse_url(url: &str) -> Result<(Backend, String)> {
+    let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
+    match scheme {
+        "sqlite" => {
+            let rest = url["sqlite:".len()..].trim_start_matches("//");
+            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            if path.is_empty() {
+                bail!("database URL {url:?} names no SQLite file (expected sqlite://PATH)");
+            }
+            let url = if query.split('&').any(|p| p.starts_with("mode=")) || path == ":memory:" {
+                url.to_owned()
+            } else if query.is_empty() {
+                format!("sqlite://{path}?mode=rwc")
+            } else {
+                format!("sqlite://{path}?{query}&mode=rwc")
+            };
+            Ok((Backend::Sqlite, url))
+        }
+        "postgres" | "postgresql" => {
+            let parsed = url::Url::parse(url)
+                .with_context(|| format!("database URL {url:?} is not a valid PostgreSQL URL"))?;
+            if parsed.host_str().is_none_or(str::is_empty) && !url.contains("host=") {
+                bail!("database URL {url:?} names no PostgreSQL host");
+            }
+            Ok((Backend::Postgres, url.to_owned()))
+        }
+        "" => bail!(
+            "database URL {url:?} has no scheme: expected sqlite://PATH or postgres://USER@HOST/DB"
+        ),
+        other => bail!(
+            "database URL {url:?} uses unsupported scheme {other:?}: expected sqlite://PATH or postgres://USER@HOST/DB"
+        ),
+    }
+}
+
+impl Database {
+    /// Connects to the database named by `url` (see [`parse_url`]).
+    pub async fn connect(url: &str) -> Result<Self> {
+        sqlx::any::install_default_drivers();
+        let (backend, url) = parse_url(url)?;
+        let options = AnyConnectOptions::from_str(&url)
+            .with_context(|| format!("database URL {} is not valid", redact(&url)))?
+            // Bulk statements are long by design; logging them would flood the log.
+            .disable_statement_logging();
+        // One direct attempt first: the pool would retry until its timeout and
+        // then report only that, hiding the real cause (refused, bad password).
+        tokio::time::timeout(
+            Duration::from_secs(15),
+            AnyConnection::connect_with(&options),
+        )
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within 15 s"))
+        .and_then(|conn| conn.map_err(anyhow::Error::from))
+        .with_context(|| format!("cannot connect to database {}", redact(&url)))?
+        .close()
+        .await
+        .ok();
+        let pool = AnyPoolOptions::new()
+            .max_connections(match backend {
+                Backend::Sqlite => 4,
+                Backend::Postgres => 8,
+            })
+            .acquire_timeout(Duration::from_secs(15))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        // WAL lets the gate and the nightly build read while an
+                        // import writes; NORMAL is durable at every checkpoint
+                        // and crash-safe, which WAL makes sufficient.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .with_context(|| format!("cannot connect to database {}", redact(&url)))?;
+        Ok(Database { pool, backend })
+    }
+
+    /// Creates or upgrades the schema. Safe to run any number of times.
+    pub async fn migrate(&self) -> Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("cannot apply the schema migrations")?;
+        Ok(())
+    }
+
+    /// The connection pool.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// The backend behind the pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Closes every connection (waits for them to be returned).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// The URL with any password replaced, for messages and logs.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_create_missing_files() {
+        let (b, u) = parse_url("sqlite://tabel.db").unwrap();
+        assert_eq!(b, Backend::Sqlite);
+        assert_eq!(u, "sqlite://tabel.db?mode=rwc");
+        let (_, u) = parse_url("sqlite:///var/lib/tabel/t.db?mode=ro").unwrap();
+        assert_eq!(u, "sqlite:///var/lib/tabel/t.db?mode=ro");
+    }
+
+    #[test]
+    fn bad_urls_are_named() {
+        for bad in ["mysql://x/y", "tabel.db", "sqlite://", "postgres://"] {
+            let e = parse_url(bad).unwrap_err().to_string();
+            assert!(e.contains(bad), "{e}");
+        }
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+}

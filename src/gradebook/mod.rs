@@ -1,0 +1,9 @@
+//! The gradebook: model types, the snapshot loader and bulk writes.
+
+pub mod bulk;
+pub mod legend;
+pub mod model;
+pub mod snapshot;
+
+pub use model::*;
+pub use snapshot::{SchoolRef, Snapshot, YearChoice, list_schools, load};

@@ -1,0 +1,130 @@
+//! The `tabel` binary as cron and a shell see it: exit codes and messages.
+
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
+use std::process::{Command, Output};
+
+fn tabel(args: &[&str], dir: &std::path::Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tabel"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("TABEL_DATABASE_URL")
+        .env_remove("TABEL_OUTPUT")
+        .output()
+        .unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn init_creates_the_default_database_and_is_idempotent() {
+    let dir = tempfile::tempdir().unwrap();
+    for _ in 0..2 {
+        let o = tabel(&["init"], dir.path());
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert!(dir.path().join("tabel.db").exists());
+}
+
+#[test]
+fn bad_database_url_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tabel(&["--database", "mysql://localhost/x", "init"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("unsupported scheme \"mysql\""), "{e}");
+    assert!(e.contains("mysql://localhost/x"), "{e}");
+}
+
+#[test]
+fn unreachable_server_gives_the_cause() {
+    let dir = tempfile::tempdir().unwrap();
+    // Port 9 on loopback: nothing listens there.
+    let o = tabel(
+        &["--database", "postgres://u:secret@127.0.0.1:9/db", "init"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(
+        e.contains("cannot connect to database postgres://u:***@127.0.0.1:9/db"),
+        "{e}"
+    );
+    assert!(e.contains("caused by:"), "the cause chain is printed: {e}");
+    assert!(!e.contains("secret"), "the password is not printed: {e}");
+}
+
+#[test]
+fn unknown_config_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("tabel.toml"),
+        "language = \"ru\"\noutptu = \"x\"\n",
+    )
+    .unwrap();
+    let o = tabel(&["init"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    let e = stderr(&o);
+    assert!(e.contains("tabel.toml"), "{e}");
+    assert!(e.contains("unknown field `outptu`"), "{e}");
+    assert!(
+        !dir.path().join("tabel.db").exists(),
+        "nothing is done on a bad config"
+    );
+}
+
+#[test]
+fn missing_config_file_is_an_error_when_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tabel(&["--config", "nope.toml", "init"], dir.path());
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("nope.toml"));
+}
+
+#[test]
+fn commands_not_built_yet_exit_with_2() {
+    let dir = tempfile::tempdir().unwrap();
+    for cmd in [
+        "import", "export", "build", "serve", "accounts", "breach", "audit", "archive", "verify",
+        "mail",
+    ] {
+        let o = tabel(&[cmd, "--some-flag", "x"], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{cmd}");
+        assert!(
+            stderr(&o).contains(&format!("`tabel {cmd}` is not built yet")),
+            "{cmd}: {}",
+            stderr(&o)
+        );
+    }
+}
+
+#[test]
+fn bad_demo_date_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tabel(&["demo", "--date", "28.11.2026"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("is not a date YYYY-MM-DD"));
+}
+
+#[test]
+fn small_demo_runs_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = tabel(
+        &[
+            "demo",
+            "--students",
+            "40",
+            "--date",
+            "2026-10-01",
+            "--no-serve",
+        ],
+        dir.path(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("student"), "{out}");
+    assert!(out.contains("40"), "{out}");
+}
