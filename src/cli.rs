@@ -8,8 +8,8 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{self, Config};
 use crate::db::{self, Database};
-use crate::demo;
 use crate::gradebook::Date;
+use crate::{build, demo};
 
 /// tabel: a read-only window onto a school's electronic gradebook.
 #[derive(Debug, Parser)]
@@ -37,20 +37,21 @@ pub enum Command {
     Init,
     /// Fill the database with a realistic, deterministic demo school.
     Demo(DemoArgs),
-    /// Import OneRoster or tabel CSV files.
-    Import(Pending),
+    /// Import OneRoster or tabel CSV files (one transaction: all or nothing).
+    Import(ImportArgs),
     /// Export the gradebook as tabel CSV files.
-    Export(Pending),
+    Export(ExportArgs),
     /// Render every diary and statement into a new release.
-    Build(Pending),
+    Build(BuildArgs),
     /// Serve the live release to logged-in users.
-    Serve(Pending),
+    Serve(ServeArgs),
     /// Manage accounts of guardians, students, teachers and the office.
-    Accounts(Pending),
+    #[command(subcommand)]
+    Accounts(crate::accounts::cli::AccountsCommand),
     /// Record a credential breach of an account.
-    Breach(Pending),
+    Breach(crate::accounts::cli::BreachArgs),
     /// Query the access log.
-    Audit(Pending),
+    Audit(crate::accounts::cli::AuditArgs),
     /// Freeze a finished school year into a signed archive package.
     Archive(Pending),
     /// Verify an archive package.
@@ -76,6 +77,148 @@ pub struct DemoArgs {
     /// Do not serve the result after building it.
     #[arg(long)]
     pub no_serve: bool,
+}
+
+/// Options of `tabel build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// Build only this school (external id or id); the others' files are
+    /// carried over from the live release.
+    #[arg(long, value_name = "ID")]
+    pub school: Option<String>,
+    /// The day the pages show as today. [default: today]
+    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    pub date: Option<Date>,
+    /// Render every page, ignoring the previous release.
+    #[arg(long)]
+    pub full: bool,
+    /// Worker threads. [default: one per core]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// Weeks that get a typeset printout (PDF) per student: `current` (this
+    /// week and the previous one) or `all` (every week of the year so far).
+    #[arg(long, value_enum, default_value_t = build::PrintWeeks::Current, value_name = "WEEKS")]
+    pub print_weeks: build::PrintWeeks,
+}
+
+/// `tabel import FORMAT PATH`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// What to import.
+    #[command(subcommand)]
+    pub format: ImportFormat,
+}
+
+/// Formats `tabel import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportFormat {
+    /// A folder (or .zip) of tabel CSV files, as `tabel export csv` writes them.
+    Csv(ImportCsvArgs),
+    /// A 1EdTech OneRoster 1.1 or 1.2 CSV set (bulk or delta), folder or .zip.
+    Oneroster(ImportOneRosterArgs),
+}
+
+/// Options of `tabel import csv`.
+#[derive(Debug, Args)]
+pub struct ImportCsvArgs {
+    /// The folder (or .zip archive) holding schools.csv, students.csv, ….
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// Options of `tabel import oneroster`.
+#[derive(Debug, Args)]
+pub struct ImportOneRosterArgs {
+    /// The folder or .zip archive holding manifest.csv and the data files.
+    #[arg(value_name = "PATH")]
+    pub path: PathBuf,
+    /// A lineItem category whose results are period marks, as TITLE=KIND
+    /// (KIND: session, year, exam, final; `session` takes the period from the
+    /// line item's academic session). Repeatable; replaces the defaults
+    /// «Четверть», «Полугодие», «Триместр», term, «Год», year, «Экзамен»,
+    /// exam, «Итоговая», final.
+    #[arg(long = "period-category", value_name = "TITLE=KIND")]
+    pub period_categories: Vec<String>,
+    #[command(flatten)]
+    pub read: ReadArgs,
+}
+
+/// How to read CSV files.
+#[derive(Debug, Args)]
+pub struct ReadArgs {
+    /// Text encoding: auto (UTF-8, or windows-1251 when a file is not UTF-8
+    /// and reads as Russian), utf-8, or windows-1251 (cp1251).
+    #[arg(long, default_value = "auto", value_parser = parse_encoding, value_name = "ENCODING")]
+    pub encoding: crate::import::Encoding,
+    /// Field delimiter, ',' or ';'. [default: guessed from the header]
+    #[arg(long, value_parser = parse_delimiter, value_name = "CHAR")]
+    pub delimiter: Option<u8>,
+    /// Check everything and report, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+impl ReadArgs {
+    /// The importer options these arguments select.
+    pub fn options(&self) -> crate::import::ImportOptions {
+        crate::import::ImportOptions {
+            csv: crate::import::CsvOptions {
+                encoding: self.encoding,
+                delimiter: self.delimiter,
+            },
+            dry_run: self.dry_run,
+        }
+    }
+}
+
+fn parse_encoding(text: &str) -> Result<crate::import::Encoding, String> {
+    crate::import::Encoding::parse(text)
+        .ok_or_else(|| format!("{text:?} is not an encoding: expected auto, utf-8 or windows-1251"))
+}
+
+fn parse_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        "," => Ok(b','),
+        ";" => Ok(b';'),
+        "\\t" | "tab" => Ok(b'\t'),
+        _ => Err(format!("{text:?} is not a delimiter: expected ',' or ';'")),
+    }
+}
+
+/// `tabel export FORMAT DIR`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// What to write.
+    #[command(subcommand)]
+    pub format: ExportFormat,
+}
+
+/// Formats `tabel export` writes.
+#[derive(Debug, Subcommand)]
+pub enum ExportFormat {
+    /// The whole gradebook as the tabel CSV set (one file per table).
+    Csv(ExportCsvArgs),
+}
+
+/// Options of `tabel export csv`.
+#[derive(Debug, Args)]
+pub struct ExportCsvArgs {
+    /// Folder to write into (created if missing).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Overwrite tabel CSV files already in the folder.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// Options of `tabel serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on. [default: `listen` in [serve], or 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// Arguments of a subcommand that this version does not provide yet.
@@ -133,6 +276,55 @@ impl Settings {
         })
     }
 
+    /// Build options from the settings and the command line.
+    pub fn build_options(
+        &self,
+        school: Option<String>,
+        date: Date,
+        full: bool,
+        jobs: Option<usize>,
+    ) -> build::Options {
+        build::Options {
+            school,
+            date,
+            full,
+            jobs,
+            keep: self.config.keep_releases,
+            language: self.config.language,
+            templates: self.config.templates.clone(),
+            progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            print_weeks: build::PrintWeeks::default(),
+        }
+    }
+
+    /// The gate's settings from the `[serve]` table.
+    pub fn gate(&self) -> crate::http::Settings {
+        let c = &self.config.serve;
+        let mut s = crate::http::Settings::new(&self.output);
+        s.language = self.config.language;
+        s.timeouts.idle = std::time::Duration::from_secs(c.idle_minutes * 60);
+        s.timeouts.absolute = std::time::Duration::from_secs(c.session_hours * 3600);
+        s.per_account = c.failures_per_account;
+        s.per_address = c.failures_per_address;
+        s.window = std::time::Duration::from_secs(c.window_minutes * 60);
+        s.trusted_proxies = c.trusted_proxies.clone();
+        s.tls = c.tls;
+        s
+    }
+
+    /// The address to listen on: the command line, else the config.
+    pub fn listen(&self, given: Option<std::net::SocketAddr>) -> Result<std::net::SocketAddr> {
+        match given {
+            Some(a) => Ok(a),
+            None => self.config.serve.listen.parse().with_context(|| {
+                format!(
+                    "[serve] listen = {:?} is not an address:port",
+                    self.config.serve.listen
+                )
+            }),
+        }
+    }
+
     /// Connects to the database and brings its schema up to date.
     pub async fn open_database(&self) -> Result<Database> {
         let db = Database::connect(&self.database).await?;
@@ -165,9 +357,101 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .context("cannot generate the demo data")?;
             println!("{summary}");
             println!("demo data is in {}", db::redact(&settings.database));
-            if !args.no_serve {
-                println!("(building the pages and serving them are not part of this version yet)");
+            let built = build::run(
+                &db,
+                &settings.output,
+                &settings.build_options(None, today, true, None),
+            )
+            .await
+            .context("cannot build the demo pages")?;
+            print!("{built}");
+            println!("pages are in {}", settings.output.join("current").display());
+            let accounts = demo::accounts(&db)
+                .await
+                .context("cannot create the demo accounts")?;
+            println!("demo accounts (login / password):");
+            for a in &accounts {
+                println!("  {:<18} {}   {}", a.login, a.password, a.who);
             }
+            if !args.no_serve {
+                let listen = settings.listen(None)?;
+                println!("open http://{listen}/ (Ctrl-C stops)");
+                crate::http::serve(db.clone(), settings.gate(), listen).await?;
+            }
+            db.close().await;
+        }
+        Command::Build(args) => {
+            let db = settings.open_database().await?;
+            let today = args
+                .date
+                .unwrap_or_else(|| Date(chrono::Local::now().date_naive()));
+            let mut options =
+                settings.build_options(args.school, today, args.full, args.jobs.map(usize::from));
+            options.print_weeks = args.print_weeks;
+            let summary = build::run(&db, &settings.output, &options)
+                .await
+                .context("the build failed")?;
+            print!("{summary}");
+            db.close().await;
+        }
+        Command::Import(args) => {
+            let db = settings.open_database().await?;
+            let result = match args.format {
+                ImportFormat::Csv(a) => {
+                    crate::import::import_csv(&db, &a.dir, &a.read.options()).await
+                }
+                ImportFormat::Oneroster(a) => {
+                    crate::import::import_oneroster(
+                        &db,
+                        &a.path,
+                        &a.read.options(),
+                        &a.period_categories,
+                    )
+                    .await
+                }
+            };
+            db.close().await;
+            match result {
+                Ok(summary) => print!("{summary}"),
+                Err(crate::import::ImportError::Invalid { problems, more }) => {
+                    let err = crate::import::ImportError::Invalid { problems, more };
+                    eprintln!("error: {err}");
+                    return Ok(ExitCode::FAILURE);
+                }
+                Err(crate::import::ImportError::Other(err)) => {
+                    return Err(err.context("the import failed; nothing was changed"));
+                }
+            }
+        }
+        Command::Export(args) => {
+            let db = settings.open_database().await?;
+            let ExportFormat::Csv(a) = args.format;
+            let summary = crate::import::export_csv(&db, &a.dir, a.force)
+                .await
+                .context("the export failed")?;
+            print!("{summary}");
+            println!("written to {}", a.dir.display());
+            db.close().await;
+        }
+        Command::Serve(args) => {
+            let db = settings.open_database().await?;
+            let listen = settings.listen(args.listen)?;
+            crate::http::serve(db.clone(), settings.gate(), listen).await?;
+            db.close().await;
+        }
+        Command::Accounts(cmd) => {
+            let db = settings.open_database().await?;
+            crate::accounts::cli::accounts(&db, cmd).await?;
+            db.close().await;
+        }
+        Command::Breach(args) => {
+            let db = settings.open_database().await?;
+            crate::accounts::cli::breach(&db, args).await?;
+            db.close().await;
+        }
+        Command::Audit(args) => {
+            let db = settings.open_database().await?;
+            crate::accounts::cli::audit(&db, args).await?;
             db.close().await;
         }
         pending => {

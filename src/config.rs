@@ -28,7 +28,7 @@ pub enum Language {
 }
 
 /// The contents of `tabel.toml`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Database URL (`sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`).
@@ -37,6 +37,62 @@ pub struct Config {
     pub output: Option<PathBuf>,
     /// Interface language: `ru` (default) or `en`.
     pub language: Language,
+    /// Folder whose templates replace the embedded ones of the same name.
+    pub templates: Option<PathBuf>,
+    /// Complete releases kept in `output/releases` (the live one always is).
+    pub keep_releases: usize,
+    /// The gate (`tabel serve`).
+    pub serve: Serve,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            database: None,
+            output: None,
+            language: Language::Ru,
+            templates: None,
+            keep_releases: 3,
+            serve: Serve::default(),
+        }
+    }
+}
+
+/// The `[serve]` table: the gate's settings.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Serve {
+    /// Address and port to listen on.
+    pub listen: String,
+    /// Minutes without a request after which a session ends.
+    pub idle_minutes: u64,
+    /// Hours after login after which a session ends however busy.
+    pub session_hours: u64,
+    /// Failed logins allowed per account within the window.
+    pub failures_per_account: u32,
+    /// Failed logins allowed per address within the window.
+    pub failures_per_address: u32,
+    /// The rate-limit window, in minutes.
+    pub window_minutes: u64,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// The gate sits behind a TLS proxy: send HSTS.
+    pub tls: bool,
+}
+
+impl Default for Serve {
+    fn default() -> Serve {
+        Serve {
+            listen: "127.0.0.1:8080".to_owned(),
+            idle_minutes: 30,
+            session_hours: 12,
+            failures_per_account: 10,
+            failures_per_address: 30,
+            window_minutes: 15,
+            trusted_proxies: Vec::new(),
+            tls: false,
+        }
+    }
 }
 
 impl Config {

@@ -5,10 +5,19 @@
 //! - [`config`] reads `tabel.toml`;
 //! - [`db`] opens SQLite or PostgreSQL and applies the migrations;
 //! - [`gradebook`] holds the model, the consistent snapshot loader and bulk writes;
-//! - [`demo`] generates the deterministic demo school (or city).
+//! - [`import`] reads OneRoster and tabel CSV into the gradebook and exports it;
+//! - [`demo`] generates the deterministic demo school (or city);
+//! - [`build`] is the nightly build: pages, typeset PDFs, releases;
+//! - [`render`] holds the engines: HTML templates, teacher Markdown, typst PDFs,
+//!   statistics.
 
+pub mod accounts;
+pub mod build;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
 pub mod gradebook;
+pub mod http;
+pub mod import;
+pub mod render;

@@ -99,7 +99,10 @@ async fn schemas_agree_and_are_commented() {
     let pg_names: Vec<(String, String)> = pg_cols.into_iter().map(|(t, c, _)| (t, c)).collect();
     assert_eq!(lite_cols, pg_names);
     // Every SQLite column carries an inline comment in its CREATE TABLE.
-    let sql = std::fs::read_to_string("migrations/sqlite/0001_gradebook.sql").unwrap();
+    let mut sql = String::new();
+    for entry in std::fs::read_dir("migrations/sqlite").unwrap() {
+        sql.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
+    }
     for line in sql.lines().map(str::trim) {
         let is_column = line
             .split_whitespace()

@@ -136,6 +136,90 @@ pub async fn run(db: &Database, options: &Options) -> Result<Summary> {
     })
 }
 
+/// A demo account, as printed for the newcomer.
+#[derive(Debug, Clone)]
+pub struct DemoAccount {
+    /// Login.
+    pub login: String,
+    /// Password (the demo's own, not one-time).
+    pub password: String,
+    /// Who it is, in words.
+    pub who: String,
+}
+
+/// Creates the demo accounts: a guardian of two children in different
+/// classes, one of those children, a subject teacher, a class teacher and
+/// the office. Earlier demo accounts are replaced.
+pub async fn accounts(db: &Database) -> Result<Vec<DemoAccount>> {
+    sqlx::query("DELETE FROM account WHERE login LIKE 'demo-%'")
+        .execute(db.pool())
+        .await?;
+    let one = |sql: &'static str| async move {
+        sqlx::query_as::<_, (String, String)>(sql)
+            .fetch_optional(db.pool())
+            .await
+            .context("cannot pick demo people")
+    };
+    // A guardian with children in two different classes, and the first child.
+    let family = one(
+        "SELECT g.external_id, MIN(s.external_id) FROM guardian g          JOIN guardian_student l ON l.guardian_id = g.id JOIN student s ON s.id = l.student_id          GROUP BY g.id, g.external_id HAVING COUNT(DISTINCT s.class_id) >= 2 ORDER BY g.id LIMIT 1",
+    )
+    .await?;
+    let class_teacher = one(
+        "SELECT st.external_id, c.title FROM class c JOIN staff st ON st.id = c.class_teacher_id          WHERE c.grade >= 5 ORDER BY c.grade, c.id LIMIT 1",
+    )
+    .await?;
+    let subject_teacher = one(
+        "SELECT st.external_id, st.position FROM staff st JOIN staff_role r ON r.staff_id = st.id AND r.role = 'teacher'          WHERE st.id NOT IN (SELECT class_teacher_id FROM class WHERE class_teacher_id IS NOT NULL) \
+         AND st.id NOT IN (SELECT staff_id FROM staff_role WHERE role <> 'teacher') ORDER BY st.id LIMIT 1",
+    )
+    .await?;
+    let office = one(
+        "SELECT st.external_id, st.position FROM staff st JOIN staff_role r ON r.staff_id = st.id AND r.role = 'admin'          ORDER BY st.id LIMIT 1",
+    )
+    .await?;
+    let mut plan: Vec<(&str, &str, String, String)> = Vec::new();
+    if let Some((guardian, child)) = family {
+        plan.push((
+            "demo-parent",
+            "guardian",
+            guardian,
+            "родитель двоих детей в разных классах".to_owned(),
+        ));
+        plan.push((
+            "demo-student",
+            "student",
+            child,
+            "учащийся (один из этих детей)".to_owned(),
+        ));
+    }
+    if let Some((staff, position)) = subject_teacher {
+        plan.push(("demo-teacher", "teacher", staff, position));
+    }
+    if let Some((staff, class)) = class_teacher {
+        plan.push((
+            "demo-classteacher",
+            "teacher",
+            staff,
+            format!("классный руководитель {class}"),
+        ));
+    }
+    if let Some((staff, position)) = office {
+        plan.push(("demo-admin", "admin", staff, position));
+    }
+    let mut out = Vec::new();
+    for (login, role, person, who) in plan {
+        let password = crate::accounts::password::random();
+        crate::accounts::add(db, login, role, Some(&person), Some(password.clone())).await?;
+        out.push(DemoAccount {
+            login: login.to_owned(),
+            password,
+            who,
+        });
+    }
+    Ok(out)
+}
+
 /// Deletes an earlier demo; refuses if the database holds non-demo schools.
 async fn clear_previous_demo(db: &Database) -> Result<()> {
     let others: Vec<(String,)> = sqlx::query_as(

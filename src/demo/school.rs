@@ -15,6 +15,7 @@ use super::content::{self, SubjectDef};
 use crate::gradebook::Date;
 use crate::gradebook::bulk::{Rows, Val};
 use crate::gradebook::legend::standard_legend;
+use crate::render::i18n::translit;
 
 /// Next id per table, carried from one school to the next.
 #[derive(Debug, Default, Clone)]
@@ -322,51 +323,6 @@ fn key(rng: &mut ChaCha8Rng) -> String {
     let mut bytes = [0u8; 16];
     rng.fill_bytes(&mut bytes);
     data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
-}
-
-/// Latin transliteration for e-mail addresses (ГОСТ 7.79-2000, system B, simplified).
-fn translit(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.to_lowercase().chars() {
-        let t = match c {
-            'а' => "a",
-            'б' => "b",
-            'в' => "v",
-            'г' => "g",
-            'д' => "d",
-            'е' | 'ё' | 'э' => "e",
-            'ж' => "zh",
-            'з' => "z",
-            'и' | 'й' => "i",
-            'к' => "k",
-            'л' => "l",
-            'м' => "m",
-            'н' => "n",
-            'о' => "o",
-            'п' => "p",
-            'р' => "r",
-            'с' => "s",
-            'т' => "t",
-            'у' => "u",
-            'ф' => "f",
-            'х' => "kh",
-            'ц' => "ts",
-            'ч' => "ch",
-            'ш' => "sh",
-            'щ' => "shch",
-            'ы' => "y",
-            'ю' => "yu",
-            'я' => "ya",
-            'ъ' | 'ь' => "",
-            c if c.is_ascii_alphanumeric() => {
-                out.push(c);
-                continue;
-            }
-            _ => "",
-        };
-        out.push_str(t);
-    }
-    out
 }
 
 fn person(rng: &mut ChaCha8Rng, female: bool) -> Person {

@@ -3,6 +3,8 @@
 //!
 //! Used by the demo generator and the importers; one writer, one set of SQL.
 
+use std::borrow::Cow;
+
 use anyhow::{Context, Result};
 use sqlx::{Any, Transaction};
 
@@ -70,8 +72,10 @@ impl From<Option<&str>> for Val {
 #[derive(Debug)]
 pub struct Rows {
     table: &'static str,
-    columns: &'static [&'static str],
+    columns: Cow<'static, [&'static str]>,
     values: Vec<Val>,
+    /// Appended after the VALUES list: an `ON CONFLICT …` clause for upserts.
+    tail: Option<String>,
 }
 
 impl Rows {
@@ -79,8 +83,21 @@ impl Rows {
     pub fn new(table: &'static str, columns: &'static [&'static str]) -> Rows {
         Rows {
             table,
-            columns,
+            columns: Cow::Borrowed(columns),
             values: Vec::new(),
+            tail: None,
+        }
+    }
+
+    /// An empty batch whose statements end with `tail`, e.g.
+    /// `ON CONFLICT (id) DO UPDATE SET …`: both backends accept the same
+    /// upsert clause, so the importers write through this one writer.
+    pub fn upsert(table: &'static str, columns: Vec<&'static str>, tail: String) -> Rows {
+        Rows {
+            table,
+            columns: Cow::Owned(columns),
+            values: Vec::new(),
+            tail: Some(tail),
         }
     }
 
@@ -94,6 +111,17 @@ impl Rows {
             "row for {} has the wrong number of values",
             self.table
         );
+    }
+
+    /// Moves the gathered rows into a new batch of the same shape and leaves
+    /// this one empty, so a writer can send one batch while the next fills.
+    pub fn take(&mut self) -> Rows {
+        Rows {
+            table: self.table,
+            columns: self.columns.clone(),
+            values: std::mem::take(&mut self.values),
+            tail: self.tail.clone(),
+        }
     }
 
     /// Number of rows gathered.
@@ -120,8 +148,18 @@ impl Rows {
         let ncols = self.columns.len();
         let per_statement = (backend.max_bind_params() / ncols).clamp(1, 2000);
         let mut inserted = 0;
-        let values = std::mem::take(&mut self.values);
-        for chunk in values.chunks(per_statement * ncols) {
+        let mut left = self.values.len() / ncols;
+        let mut values = std::mem::take(&mut self.values).into_iter();
+        while left > 0 {
+            // Full statements, then powers of two: a handful of distinct
+            // statements, each prepared once and reused from the cache.
+            let rows = if left >= per_statement {
+                per_statement
+            } else {
+                1 << left.ilog2()
+            };
+            left -= rows;
+            let chunk: Vec<Val> = values.by_ref().take(rows * ncols).collect();
             // PostgreSQL wants `$n`; SQLite takes those as named parameters
             // and looks each one up in a list, quadratic in a large
             // statement, so it gets anonymous `?`.
@@ -147,15 +185,20 @@ impl Rows {
                 }
                 sql.push(')');
             }
+            if let Some(tail) = &self.tail {
+                sql.push(' ');
+                sql.push_str(tail);
+            }
             let mut query = sqlx::query(&sql);
+            // Values are moved into the query: a bulk import binds millions.
             for v in chunk {
                 query = match v {
                     Val::NullInt => query.bind(None::<i64>),
                     Val::NullReal => query.bind(None::<f64>),
                     Val::NullText => query.bind(None::<String>),
-                    Val::Int(i) => query.bind(*i),
-                    Val::Real(r) => query.bind(*r),
-                    Val::Text(t) => query.bind(t.clone()),
+                    Val::Int(i) => query.bind(i),
+                    Val::Real(r) => query.bind(r),
+                    Val::Text(t) => query.bind(t),
                 };
             }
             let done = query

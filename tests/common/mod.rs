@@ -10,6 +10,9 @@
 // Helpers of tests: a failure here should stop the test with its message.
 #![allow(clippy::unwrap_used)]
 
+pub mod build;
+pub mod gate;
+
 use rand::Rng;
 use tabel::db::Database;
 

@@ -1,0 +1,285 @@
+//! Releases on disk: where they live, their manifest, and the atomic,
+//! crash-safe publication DESIGN §4 asks for.
+//!
+//! A release is rendered into `releases/<id>.tmp`, flushed to disk, given its
+//! `manifest.json` and then `COMPLETE`, renamed to `releases/<id>`, and made
+//! live by renaming a fresh `current` symlink over the old one. A build
+//! killed at any point leaves the previous release live; its leftovers
+//! (`*.tmp`) are removed by the next build.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Name of the file written last into a finished release.
+pub const COMPLETE: &str = "COMPLETE";
+/// Name of the manifest.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Who may read a file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
+pub enum Scope {
+    /// Anyone, logged in or not (home page, 404, stylesheet).
+    Public,
+    /// One student's files: the student, their guardians, their teachers, the office.
+    Student(String),
+    /// One class's files: its class teacher, its teachers, the office.
+    Class(String),
+    /// A school's office pages.
+    School(String),
+}
+
+/// One file of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    /// Path inside the release, `/`-separated.
+    pub path: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the content, hex.
+    pub sha256: String,
+    /// Who may read it.
+    pub scope: Scope,
+    /// External id of the school it belongs to; empty for shared files.
+    pub school: String,
+    /// Hash of the page's inputs (data shown + template version).
+    pub input: String,
+}
+
+/// The manifest of a release: every file but itself and `COMPLETE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Format version of this file.
+    pub format: u32,
+    /// The day the release shows the data as of.
+    pub date: String,
+    /// Data snapshot ids (one per school), sorted.
+    pub snapshots: Vec<String>,
+    /// Every file, sorted by path.
+    pub files: Vec<Entry>,
+}
+
+/// The output folder: `current`, `releases/`.
+#[derive(Debug, Clone)]
+pub struct Output {
+    root: PathBuf,
+}
+
+/// The live release, as found through `current`.
+#[derive(Debug, Clone)]
+pub struct Live {
+    /// Its folder.
+    pub dir: PathBuf,
+    /// Its manifest.
+    pub manifest: Manifest,
+}
+
+impl Live {
+    /// The manifest's entries by path.
+    pub fn by_path(&self) -> HashMap<&str, &Entry> {
+        self.manifest
+            .files
+            .iter()
+            .map(|e| (e.path.as_str(), e))
+            .collect()
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<()> {
+    fs::File::open(dir)
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("cannot flush folder {}", dir.display()))
+}
+
+impl Output {
+    /// The output folder at `root` (created if missing).
+    pub fn new(root: &Path) -> Result<Output> {
+        fs::create_dir_all(root.join("releases"))
+            .with_context(|| format!("cannot create the output folder {}", root.display()))?;
+        Ok(Output {
+            root: root.to_path_buf(),
+        })
+    }
+
+    /// The folder holding every release.
+    pub fn releases(&self) -> PathBuf {
+        self.root.join("releases")
+    }
+
+    /// The live release, if `current` points at a complete one.
+    pub fn live(&self) -> Result<Option<Live>> {
+        let current = self.root.join("current");
+        let Ok(target) = fs::read_link(&current) else {
+            return Ok(None);
+        };
+        let dir = self.root.join(target);
+        if !dir.join(COMPLETE).exists() {
+            return Ok(None);
+        }
+        let text = fs::read(dir.join(MANIFEST))
+            .with_context(|| format!("cannot read the manifest of {}", dir.display()))?;
+        let manifest: Manifest = serde_json::from_slice(&text)
+            .with_context(|| format!("the manifest of {} is not valid", dir.display()))?;
+        Ok(Some(Live { dir, manifest }))
+    }
+
+    /// Removes what killed builds left behind.
+    pub fn clean_leftovers(&self) -> Result<usize> {
+        let mut removed = 0;
+        for entry in fs::read_dir(self.releases())? {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.ends_with(".tmp") {
+                fs::remove_dir_all(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                removed += 1;
+            }
+        }
+        for entry in fs::read_dir(&self.root)? {
+            let path = entry?.path();
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with("current.") && name.ends_with(".tmp") {
+                fs::remove_file(&path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+            }
+        }
+        Ok(removed)
+    }
+
+    /// A fresh id (UTC time, unique among existing releases) and its `.tmp` folder.
+    pub fn start(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(String, PathBuf)> {
+        let base = now.format("%Y%m%dT%H%M%SZ").to_string();
+        let mut id = base.clone();
+        let mut n = 1;
+        while self.releases().join(&id).exists()
+            || self.releases().join(format!("{id}.tmp")).exists()
+        {
+            id = format!("{base}-{n}");
+            n += 1;
+        }
+        let dir = self.releases().join(format!("{id}.tmp"));
+        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        Ok((id, dir))
+    }
+
+    /// Finishes a release: manifest, flush, `COMPLETE`, rename, swap `current`.
+    pub fn publish(&self, id: &str, tmp: &Path, manifest: &Manifest) -> Result<PathBuf> {
+        let json = serde_json::to_vec_pretty(manifest).context("cannot serialize the manifest")?;
+        fs::write(tmp.join(MANIFEST), &json).context("cannot write the manifest")?;
+        // Everything rendered so far reaches the disk before COMPLETE does.
+        let dir = fs::File::open(tmp).with_context(|| format!("cannot open {}", tmp.display()))?;
+        rustix::fs::syncfs(&dir).context("cannot flush the release to disk")?;
+        let mut complete = fs::File::create(tmp.join(COMPLETE)).context("cannot write COMPLETE")?;
+        let digest = data_encoding::HEXLOWER.encode(&Sha256::digest(&json));
+        writeln!(complete, "{digest}  {MANIFEST}").context("cannot write COMPLETE")?;
+        complete.sync_all().context("cannot flush COMPLETE")?;
+        sync_dir(tmp)?;
+        let final_dir = self.releases().join(id);
+        fs::rename(tmp, &final_dir)
+            .with_context(|| format!("cannot rename {} into place", tmp.display()))?;
+        sync_dir(&self.releases())?;
+        let link = self
+            .root
+            .join(format!("current.{}.tmp", std::process::id()));
+        let _ = fs::remove_file(&link);
+        std::os::unix::fs::symlink(Path::new("releases").join(id), &link)
+            .with_context(|| format!("cannot create {}", link.display()))?;
+        fs::rename(&link, self.root.join("current")).context("cannot swap the current release")?;
+        sync_dir(&self.root)?;
+        Ok(final_dir)
+    }
+
+    /// Removes complete releases beyond the newest `keep`, never the live one.
+    pub fn prune(&self, keep: usize) -> Result<Vec<String>> {
+        let live = fs::read_link(self.root.join("current")).ok();
+        let mut ids: Vec<String> = fs::read_dir(self.releases())?
+            .filter_map(|e| e.ok())
+            .filter(|e| e.path().join(COMPLETE).exists())
+            .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+            .collect();
+        ids.sort();
+        let mut removed = Vec::new();
+        let excess = ids.len().saturating_sub(keep.max(1));
+        for id in ids.into_iter().take(excess) {
+            if live.as_deref() == Some(Path::new("releases").join(&id).as_path()) {
+                continue;
+            }
+            let path = self.releases().join(&id);
+            // Unmark it first, so a half-removed release is never taken for whole.
+            fs::remove_file(path.join(COMPLETE))
+                .with_context(|| format!("cannot unmark {}", path.display()))?;
+            fs::remove_dir_all(&path)
+                .with_context(|| format!("cannot remove {}", path.display()))?;
+            removed.push(id);
+        }
+        Ok(removed)
+    }
+}
+
+/// Writes `bytes` to `root/rel`, creating folders; returns the size.
+pub fn write_file(root: &Path, rel: &str, bytes: &[u8]) -> Result<u64> {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(bytes.len() as u64)
+}
+
+/// Carries `rel` from the previous release into the new one as a hard link
+/// (a copy if the two are on different file systems).
+pub fn carry(from: &Path, to: &Path, rel: &str) -> Result<()> {
+    let (src, dst) = (from.join(rel), to.join(rel));
+    if let Some(parent) = dst.parent() {
+        fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create {}", parent.display()))?;
+    }
+    if fs::hard_link(&src, &dst).is_err() {
+        fs::copy(&src, &dst).with_context(|| format!("cannot carry {} over", src.display()))?;
+    }
+    Ok(())
+}
+
+/// Checks that a release holds exactly the files of its manifest, with their
+/// sizes and hashes. Used by `tabel build --check` and by tests.
+pub fn verify(dir: &Path) -> Result<usize> {
+    if !dir.join(COMPLETE).exists() {
+        bail!("{} has no {COMPLETE}", dir.display());
+    }
+    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join(MANIFEST))?)?;
+    let mut on_disk = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).min_depth(1) {
+        let entry = entry?;
+        if entry.file_type().is_file() {
+            let rel = entry
+                .path()
+                .strip_prefix(dir)?
+                .to_string_lossy()
+                .replace('\\', "/");
+            if rel != MANIFEST && rel != COMPLETE {
+                on_disk.push(rel);
+            }
+        }
+    }
+    on_disk.sort();
+    let listed: Vec<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
+    if on_disk != listed {
+        bail!("files of {} differ from its manifest", dir.display());
+    }
+    for e in &manifest.files {
+        let bytes = fs::read(dir.join(&e.path))?;
+        if bytes.len() as u64 != e.size
+            || data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes)) != e.sha256
+        {
+            bail!("{} does not match the manifest", e.path);
+        }
+    }
+    Ok(manifest.files.len())
+}

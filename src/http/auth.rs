@@ -1,0 +1,376 @@
+//! Logging in and out: the session cookie, CSRF checks, rate limits, and
+//! a login that does the same work whether or not the account exists.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::audit::Event;
+use super::{Gate, peer, user_agent};
+use crate::accounts::{self, password, session};
+
+/// The session cookie (`__Host-`: Secure, Path=/, no Domain).
+pub const SESSION_COOKIE: &str = "__Host-tabel";
+/// The cookie carrying the login form's CSRF token before a session exists.
+pub const LOGIN_CSRF_COOKIE: &str = "__Host-tabel-csrf";
+
+/// A cookie's value from the request.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty() && v.len() <= 128)
+}
+
+/// The session token from the request, if any.
+pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE)
+}
+
+fn set_cookie(name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
+    HeaderValue::from_str(&format!(
+        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax{age}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// A 303 redirect.
+pub fn redirect(to: &'static str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    res.headers_mut()
+        .insert(header::LOCATION, HeaderValue::from_static(to));
+    res
+}
+
+/// True if a POST comes from this site. A real `Origin` must name the same
+/// host as `Host`. Browsers send `Origin: null` when the page's referrer
+/// policy is `no-referrer` (ours is), so then — and when `Origin` is
+/// missing — `Sec-Fetch-Site` must not say the request crossed sites. The
+/// CSRF token is checked as well in every case.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
+    if matches!(fetch_site, Some(site) if site != "same-origin" && site != "none") {
+        return false;
+    }
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        return true;
+    };
+    if origin == "null" {
+        return true;
+    }
+    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
+    origin_host.eq_ignore_ascii_case(host)
+}
+
+/// Compares two tokens in time independent of where they differ.
+pub fn tokens_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[derive(Serialize)]
+struct LoginView<'a> {
+    frame: super::pages::Frame,
+    csrf: &'a str,
+    error: Option<&'a str>,
+    login: &'a str,
+}
+
+fn login_page(
+    gate: &Gate,
+    csrf: &str,
+    error: Option<&str>,
+    login: &str,
+    status: StatusCode,
+) -> Response {
+    let t = crate::render::i18n::labels(gate.settings.language);
+    let view = LoginView {
+        frame: super::pages::frame(gate, t.login),
+        csrf,
+        error,
+        login,
+    };
+    let mut res = super::pages::render(gate, "login.html", &view, status);
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, csrf, None),
+    );
+    res
+}
+
+/// `GET /login`: the form, with a fresh CSRF token in a cookie and a hidden field.
+pub async fn login_form(State(gate): State<Arc<Gate>>) -> Response {
+    let csrf = session::random_token(24);
+    login_page(&gate, &csrf, None, "", StatusCode::OK)
+}
+
+/// The login form.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    login: String,
+    password: String,
+    csrf: String,
+}
+
+async fn failures(gate: &Gate, column: &str, value: &str) -> i64 {
+    let since = accounts::stamp(
+        chrono::Utc::now() - chrono::Duration::from_std(gate.settings.window).unwrap_or_default(),
+    );
+    sqlx::query_as::<_, (i64,)>(&format!(
+        "SELECT COUNT(*) FROM login_failure WHERE {column} = $1 AND at >= $2"
+    ))
+    .bind(value.to_owned())
+    .bind(since)
+    .fetch_one(gate.db.pool())
+    .await
+    .map(|(n,)| n)
+    .unwrap_or(0)
+}
+
+/// `POST /login`.
+pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let address = gate.client(&headers, peer(&req));
+    let t = crate::render::i18n::labels(gate.settings.language);
+    let body = match axum::body::to_bytes(req.into_body(), 16 * 1024).await {
+        Ok(b) => b,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
+        return (StatusCode::BAD_REQUEST, "bad form").into_response();
+    };
+    let fresh = session::random_token(24);
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
+    if !same_origin(&headers) || !expected.is_some_and(|e| tokens_equal(e, &form.csrf)) {
+        gate.audit
+            .log(Event {
+                login: Some(form.login.chars().take(64).collect()),
+                action: "login",
+                result: "csrf",
+                address: Some(address),
+                user_agent: user_agent(&headers),
+                ..Event::default()
+            })
+            .await;
+        return login_page(
+            &gate,
+            &fresh,
+            Some(t.form_expired),
+            &form.login,
+            StatusCode::FORBIDDEN,
+        );
+    }
+    let login = form.login.trim().to_owned();
+    let event = |result: &'static str, account: Option<&accounts::Account>| Event {
+        account_id: account.map(|a| a.id),
+        login: Some(login.chars().take(64).collect()),
+        role: account.map(|a| a.role.clone()),
+        action: "login",
+        path: None,
+        result,
+        address: Some(address.clone()),
+        user_agent: user_agent(&headers),
+    };
+    // Rate limits: an honest message, and the window slides, so nobody can
+    // lock an account for longer than one window after the last failure.
+    if failures(&gate, "login", &login).await >= i64::from(gate.settings.per_account)
+        || failures(&gate, "address", &address).await >= i64::from(gate.settings.per_address)
+    {
+        gate.audit.log(event("limited", None)).await;
+        let minutes = gate.settings.window.as_secs().div_ceil(60);
+        let msg = t
+            .too_many_attempts
+            .replace("{minutes}", &minutes.to_string());
+        return login_page(
+            &gate,
+            &fresh,
+            Some(&msg),
+            &login,
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let account = accounts::find(&gate.db, &login).await.ok().flatten();
+    let hash: Option<String> = match &account {
+        Some(a) => {
+            sqlx::query_as::<_, (String,)>("SELECT password_hash FROM account WHERE id = $1")
+                .bind(a.id)
+                .fetch_one(gate.db.pool())
+                .await
+                .ok()
+                .map(|(h,)| h)
+        }
+        None => None,
+    };
+    // Exactly one verification either way.
+    let ok = password::verify_async(
+        hash.unwrap_or_else(|| gate.dummy_hash.clone()),
+        form.password.clone(),
+    )
+    .await;
+    let account = account.filter(|a| ok && a.disabled == 0);
+    let Some(account) = account else {
+        let _ = sqlx::query("INSERT INTO login_failure (login, address, at) VALUES ($1, $2, $3)")
+            .bind(login.clone())
+            .bind(address.clone())
+            .bind(accounts::now())
+            .execute(gate.db.pool())
+            .await;
+        gate.audit.log(event("failed", None)).await;
+        return login_page(
+            &gate,
+            &fresh,
+            Some(t.login_failed),
+            &login,
+            StatusCode::UNAUTHORIZED,
+        );
+    };
+    // A new session id at every login; the old one, if any, ends.
+    if let Some(old) = session_cookie(&headers) {
+        let _ = sqlx::query("DELETE FROM session WHERE token_hash = $1")
+            .bind(session::token_hash(old))
+            .execute(gate.db.pool())
+            .await;
+    }
+    let ua = user_agent(&headers).unwrap_or_default();
+    let (token, _csrf) = match session::create(&gate.db, account.id, &address, &ua).await {
+        Ok(t) => t,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+    };
+    gate.forget_sessions();
+    gate.audit.log(event("ok", Some(&account))).await;
+    let mut res = redirect(if account.must_change_password != 0 {
+        "/account"
+    } else {
+        "/"
+    });
+    res.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &token, None));
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, "", Some(0)),
+    );
+    res
+}
+
+/// The CSRF field of every logged-in form.
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+/// `POST /logout`: ends the session (the cookie stops working at once).
+pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let address = gate.client(&headers, peer(&req));
+    let Some(authed) = gate.authed(&headers).await else {
+        return redirect("/login");
+    };
+    let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let form: Option<CsrfForm> = serde_urlencoded::from_bytes(&body).ok();
+    if !same_origin(&headers) || !form.is_some_and(|f| tokens_equal(&f.csrf, &authed.session.csrf))
+    {
+        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
+    }
+    let _ = session::end_by_id(&gate.db, authed.session.id).await;
+    gate.forget_sessions();
+    gate.audit
+        .log(Event {
+            account_id: Some(authed.session.account.id),
+            login: Some(authed.session.account.login.clone()),
+            role: Some(authed.session.account.role.clone()),
+            action: "logout",
+            result: "ok",
+            address: Some(address),
+            user_agent: user_agent(&headers),
+            ..Event::default()
+        })
+        .await;
+    let mut res = redirect("/login");
+    res.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
+    res
+}
+
+/// Checks a logged-in form's CSRF token and origin; returns the form body.
+pub async fn checked_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    body: axum::body::Body,
+    csrf: &str,
+) -> Option<T> {
+    #[derive(Deserialize)]
+    struct WithCsrf {
+        csrf: String,
+    }
+    let bytes = axum::body::to_bytes(body, 16 * 1024).await.ok()?;
+    let token: WithCsrf = serde_urlencoded::from_bytes(&bytes).ok()?;
+    if !same_origin(headers) || !tokens_equal(&token.csrf, csrf) {
+        return None;
+    }
+    serde_urlencoded::from_bytes(&bytes).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::HOST,
+            HeaderValue::from_static("school.example:8080"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://school.example:8080"),
+        );
+        assert!(same_origin(&h));
+        h.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        assert!(!same_origin(&h));
+        // Sent under `Referrer-Policy: no-referrer`; the token decides.
+        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
+        assert!(same_origin(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert!(!same_origin(&h));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
+        assert!(same_origin(&h));
+    }
+
+    #[test]
+    fn cookies_parse() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; __Host-tabel=tok; __Host-tabel-csrf=c"),
+        );
+        assert_eq!(session_cookie(&h), Some("tok"));
+        assert_eq!(cookie(&h, LOGIN_CSRF_COOKIE), Some("c"));
+        assert!(
+            tokens_equal("abc", "abc") && !tokens_equal("abc", "abd") && !tokens_equal("abc", "ab")
+        );
+    }
+}

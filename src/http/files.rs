@@ -1,0 +1,150 @@
+//! The live release as the gate sees it: resolved through `current` once
+//! per request, its manifest in memory, and a size-bounded cache of file
+//! contents, each checked against the manifest's hash when first read.
+
+use std::collections::HashMap;
+use std::fs;
+use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use axum::body::Bytes;
+use sha2::{Digest, Sha256};
+
+use crate::build::release::{COMPLETE, Entry, MANIFEST, Manifest};
+
+/// One release, loaded.
+#[derive(Debug)]
+pub struct Release {
+    /// The symlink target it was found under (`releases/<id>`).
+    pub id: String,
+    dir: PathBuf,
+    files: HashMap<String, Entry>,
+    /// Path of the stylesheet, for the gate's own pages.
+    pub css: String,
+    cache: Mutex<Cache>,
+}
+
+#[derive(Debug, Default)]
+struct Cache {
+    bytes: usize,
+    budget: usize,
+    files: HashMap<String, Bytes>,
+}
+
+impl Release {
+    fn load(output: &Path, id: &str, budget: usize) -> Result<Release> {
+        let dir = output.join(id);
+        if !dir.join(COMPLETE).exists() {
+            bail!("{} is not a complete release", dir.display());
+        }
+        let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join(MANIFEST))?)
+            .with_context(|| format!("the manifest of {} is not valid", dir.display()))?;
+        let css = manifest
+            .files
+            .iter()
+            .find(|e| e.path.starts_with("assets/tabel.") && e.path.ends_with(".css"))
+            .map(|e| e.path.clone())
+            .unwrap_or_default();
+        let files = manifest
+            .files
+            .into_iter()
+            .map(|e| (e.path.clone(), e))
+            .collect();
+        Ok(Release {
+            id: id.to_owned(),
+            dir,
+            files,
+            css,
+            cache: Mutex::new(Cache {
+                budget,
+                ..Cache::default()
+            }),
+        })
+    }
+
+    /// The manifest entry of a path.
+    pub fn entry(&self, path: &str) -> Option<&Entry> {
+        self.files.get(path)
+    }
+
+    /// The content of a manifest-listed file. Symlinks are not followed, and
+    /// a file whose bytes differ from the manifest is refused.
+    pub fn bytes(&self, entry: &Entry) -> Result<Bytes> {
+        if let Ok(cache) = self.cache.lock()
+            && let Some(b) = cache.files.get(&entry.path)
+        {
+            return Ok(b.clone());
+        }
+        let path = self.dir.join(&entry.path);
+        let mut file = fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut buf = Vec::with_capacity(entry.size as usize);
+        file.read_to_end(&mut buf)?;
+        if buf.len() as u64 != entry.size
+            || data_encoding::HEXLOWER.encode(&Sha256::digest(&buf)) != entry.sha256
+        {
+            bail!("{} does not match the manifest", path.display());
+        }
+        let bytes = Bytes::from(buf);
+        if let Ok(mut cache) = self.cache.lock()
+            && cache.bytes + bytes.len() <= cache.budget
+        {
+            cache.bytes += bytes.len();
+            cache.files.insert(entry.path.clone(), bytes.clone());
+        }
+        Ok(bytes)
+    }
+}
+
+/// Finds the live release, reloading it when `current` moves.
+#[derive(Debug)]
+pub struct Releases {
+    output: PathBuf,
+    budget: usize,
+    live: Mutex<Option<Arc<Release>>>,
+}
+
+impl Releases {
+    /// Releases under `output`, caching up to `budget` bytes of file contents.
+    pub fn new(output: &Path, budget: usize) -> Releases {
+        Releases {
+            output: output.to_path_buf(),
+            budget,
+            live: Mutex::new(None),
+        }
+    }
+
+    /// The release `current` points at now, if it is complete.
+    pub fn live(&self) -> Option<Arc<Release>> {
+        let target = fs::read_link(self.output.join("current")).ok()?;
+        let id = target.to_str()?.to_owned();
+        // Only a target of the form releases/<name> is ours.
+        let name = id.strip_prefix("releases/")?;
+        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+            return None;
+        }
+        let mut live = self.live.lock().ok()?;
+        if let Some(r) = live.as_ref()
+            && r.id == id
+        {
+            return Some(r.clone());
+        }
+        match Release::load(&self.output, &id, self.budget) {
+            Ok(r) => {
+                let r = Arc::new(r);
+                *live = Some(r.clone());
+                Some(r)
+            }
+            Err(err) => {
+                tracing::error!("cannot load the live release: {err:#}");
+                None
+            }
+        }
+    }
+}

@@ -1,0 +1,481 @@
+//! `tabel serve`: the gate. It puts the live release behind logins and
+//! serves each file only to accounts that may read it (DESIGN §5). It never
+//! writes gradebook data.
+//!
+//! `app()` builds the router (tests call it directly); `serve()` binds it to
+//! a socket with `TCP_NODELAY` and shuts down gracefully on SIGTERM, after
+//! the access log is written.
+
+pub mod audit;
+pub mod auth;
+pub mod files;
+pub mod pages;
+pub mod paths;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::serve::{Listener, ListenerExt};
+
+use crate::accounts::access::{self, Access};
+use crate::accounts::session::{self, Session, Timeouts};
+use crate::build::release::Scope;
+use crate::config::Language;
+use crate::db::Database;
+use crate::render::html::Templates;
+use audit::{AuditLog, Event};
+
+/// Settings of the gate.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The output folder holding `current`.
+    pub output: PathBuf,
+    /// Interface language of the gate's own pages.
+    pub language: Language,
+    /// Session lifetimes.
+    pub timeouts: Timeouts,
+    /// Failed logins allowed per account within `window`.
+    pub per_account: u32,
+    /// Failed logins allowed per address within `window`.
+    pub per_address: u32,
+    /// The rate-limit window.
+    pub window: Duration,
+    /// Addresses of reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Served behind TLS: send HSTS.
+    pub tls: bool,
+    /// How long a session's check and links are reused before being read again.
+    pub cache_ttl: Duration,
+    /// Bytes of file contents kept in memory.
+    pub cache_bytes: usize,
+}
+
+impl Settings {
+    /// Defaults for a gate serving `output`.
+    pub fn new(output: &Path) -> Settings {
+        Settings {
+            output: output.to_path_buf(),
+            language: Language::Ru,
+            timeouts: Timeouts::default(),
+            per_account: 10,
+            per_address: 30,
+            window: Duration::from_secs(15 * 60),
+            trusted_proxies: Vec::new(),
+            tls: false,
+            cache_ttl: Duration::from_secs(1),
+            cache_bytes: 256 << 20,
+        }
+    }
+}
+
+/// A logged-in request's account, session and links.
+#[derive(Debug, Clone)]
+pub struct Authed {
+    /// The session (with its account).
+    pub session: Session,
+    /// What the account may read.
+    pub access: Access,
+}
+
+/// The gate's shared state.
+#[derive(Debug)]
+pub struct Gate {
+    db: Database,
+    settings: Settings,
+    templates: Templates,
+    releases: files::Releases,
+    audit: AuditLog,
+    /// A hash verified when a login does not exist, so that case costs the same.
+    dummy_hash: String,
+    sessions: Mutex<SessionCache>,
+}
+
+/// Session checks by token, with the time they were made; `None` records
+/// a token that named no live session.
+type SessionCache = HashMap<String, (Instant, Option<Arc<Authed>>)>;
+
+impl Gate {
+    /// Sets up the gate: templates, the dummy hash, the access log writer.
+    pub async fn new(
+        db: Database,
+        settings: Settings,
+    ) -> Result<(Arc<Gate>, tokio::task::JoinHandle<()>)> {
+        let templates = Templates::new(None)?;
+        let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
+        let (audit, writer) = AuditLog::start(db.clone());
+        let gate = Gate {
+            releases: files::Releases::new(&settings.output, settings.cache_bytes),
+            db,
+            settings,
+            templates,
+            audit,
+            dummy_hash,
+            sessions: Mutex::new(HashMap::new()),
+        };
+        Ok((Arc::new(gate), writer))
+    }
+
+    /// The database.
+    pub fn db(&self) -> &Database {
+        &self.db
+    }
+
+    /// Forgets cached sessions (after logout, password change, breach).
+    fn forget_sessions(&self) {
+        if let Ok(mut s) = self.sessions.lock() {
+            s.clear();
+        }
+    }
+
+    /// The account behind a request's session cookie, if any.
+    async fn authed(&self, headers: &HeaderMap) -> Option<Arc<Authed>> {
+        let token = auth::session_cookie(headers)?;
+        if let Ok(cache) = self.sessions.lock()
+            && let Some((at, hit)) = cache.get(token)
+            && at.elapsed() < self.settings.cache_ttl
+        {
+            return hit.clone();
+        }
+        let found = match session::lookup(&self.db, token, self.settings.timeouts).await {
+            Ok(Some(s)) => {
+                // Idle time is counted in minutes: one write a minute at most.
+                let stale =
+                    crate::accounts::stamp(chrono::Utc::now() - chrono::Duration::seconds(60));
+                if s.last_seen_at < stale {
+                    let _ = session::touch(&self.db, s.id).await;
+                }
+                match access::load(&self.db, &s.account).await {
+                    Ok(access) => Some(Arc::new(Authed { session: s, access })),
+                    Err(err) => {
+                        tracing::error!("cannot read links: {err:#}");
+                        None
+                    }
+                }
+            }
+            Ok(None) => None,
+            Err(err) => {
+                tracing::error!("cannot check a session: {err:#}");
+                None
+            }
+        };
+        if let Ok(mut cache) = self.sessions.lock() {
+            if cache.len() > 100_000 {
+                cache.clear();
+            }
+            cache.insert(token.to_owned(), (Instant::now(), found.clone()));
+        }
+        found
+    }
+
+    /// The client's address: the peer, or the first address a trusted proxy reports.
+    fn client(&self, req_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+        let peer_ip = peer.map(|p| p.ip());
+        if let Some(ip) = peer_ip
+            && self.settings.trusted_proxies.contains(&ip)
+            && let Some(fwd) = req_headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+            && let Some(last) = fwd.split(',').map(str::trim).rfind(|s| !s.is_empty())
+            && last.parse::<IpAddr>().is_ok()
+        {
+            return last.to_owned();
+        }
+        peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+    }
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(300).collect())
+}
+
+fn peer(req: &Request) -> Option<SocketAddr> {
+    req.extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+}
+
+/// The router. Every response passes through [`security_headers`].
+pub fn app(gate: Arc<Gate>) -> Router {
+    Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(auth::login_form).post(auth::login))
+        .route("/logout", post(auth::logout))
+        .route("/account", get(pages::account))
+        .route("/account/password", post(pages::change_password))
+        .route("/account/sessions/end", post(pages::end_session))
+        .route("/account/breach", post(pages::report_breach))
+        .route("/healthz", get(healthz))
+        .fallback(file)
+        .layer(middleware::from_fn_with_state(
+            gate.clone(),
+            security_headers,
+        ))
+        .with_state(gate)
+}
+
+async fn healthz(State(gate): State<Arc<Gate>>) -> Response {
+    match gate.releases.live() {
+        Some(r) => (StatusCode::OK, format!("ok {}\n", r.id)).into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "no live release\n").into_response(),
+    }
+}
+
+/// Security headers on every response (DESIGN §5).
+async fn security_headers(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    if gate.settings.tls {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+fn content_type(path: &str) -> &'static str {
+    match path.rsplit('.').next() {
+        Some("html") => "text/html; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        Some("pdf") => "application/pdf",
+        Some("svg") => "image/svg+xml; charset=utf-8",
+        Some("json") => "application/json; charset=utf-8",
+        Some("txt") => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Which encodings the client takes: (brotli, gzip).
+fn accepts(headers: &HeaderMap) -> (bool, bool) {
+    let Some(v) = headers
+        .get(header::ACCEPT_ENCODING)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return (false, false);
+    };
+    let mut br = false;
+    let mut gz = false;
+    for part in v.split(',') {
+        let mut it = part.split(';');
+        let name = it.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = it.any(|p| {
+            let p = p.trim().replace(' ', "");
+            p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
+        });
+        match name.as_str() {
+            "br" => br = !refused,
+            "gzip" => gz = !refused,
+            _ => {}
+        }
+    }
+    (br, gz)
+}
+
+/// The one answer for a file that does not exist or may not be read.
+fn not_found(gate: &Gate) -> Response {
+    let body = gate
+        .releases
+        .live()
+        .and_then(|r| r.entry("404.html").cloned().and_then(|e| r.bytes(&e).ok()))
+        .unwrap_or_else(|| {
+            axum::body::Bytes::from_static(b"<!DOCTYPE html><title>404</title><p>404</p>")
+        });
+    let mut res = (StatusCode::NOT_FOUND, body).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Serves a file of the live release to whoever may read it.
+async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
+    let headers = req.headers().clone();
+    let raw_path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    let address = gate.client(&headers, peer(&req));
+    drop(req);
+    let authed = gate.authed(&headers).await;
+    let event = |action: &'static str, result: &'static str| Event {
+        account_id: authed.as_ref().map(|a| a.session.account.id),
+        login: authed.as_ref().map(|a| a.session.account.login.clone()),
+        role: authed.as_ref().map(|a| a.session.account.role.clone()),
+        action,
+        path: Some(raw_path.chars().take(300).collect()),
+        result,
+        address: Some(address.clone()),
+        user_agent: user_agent(&headers),
+    };
+    if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
+        return StatusCode::METHOD_NOT_ALLOWED.into_response();
+    }
+    let (Some(path), Some(release)) = (paths::release_path(&raw_path), gate.releases.live()) else {
+        gate.audit.log(event("file", "denied")).await;
+        return not_found(&gate);
+    };
+    let Some(entry) = release.entry(&path) else {
+        gate.audit.log(event("file", "denied")).await;
+        return not_found(&gate);
+    };
+    // A one-time password must be changed before anything personal is read.
+    if entry.scope != Scope::Public
+        && let Some(a) = &authed
+        && a.session.account.must_change_password != 0
+    {
+        return auth::redirect("/account");
+    }
+    let no_access = Access::default();
+    let access = authed.as_ref().map_or(&no_access, |a| &a.access);
+    if !access::may_read(access, &entry.scope, &entry.school) {
+        gate.audit.log(event("file", "denied")).await;
+        return not_found(&gate);
+    }
+    // The variant the client accepts.
+    let (br, gz) = accepts(&headers);
+    let variant = [(br, "br"), (gz, "gzip")]
+        .into_iter()
+        .filter(|(ok, _)| *ok)
+        .find_map(|(_, enc)| {
+            let ext = if enc == "br" { "br" } else { "gz" };
+            release
+                .entry(&format!("{path}.{ext}"))
+                .map(|e| (e.clone(), Some(enc)))
+        })
+        .unwrap_or((entry.clone(), None));
+    let (served, encoding) = variant;
+    let etag = format!(
+        "\"{}{}\"",
+        &entry.sha256[..32],
+        encoding.map_or(String::new(), |e| format!("-{e}"))
+    );
+    let cache_control = match &entry.scope {
+        Scope::Public if path.starts_with("assets/") => "public, max-age=31536000, immutable",
+        Scope::Public => "no-cache",
+        _ => "private, no-cache",
+    };
+    let mut h = HeaderMap::new();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&path)),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static(cache_control),
+    );
+    h.insert(
+        header::VARY,
+        HeaderValue::from_static("Accept-Encoding, Cookie"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&etag) {
+        h.insert(header::ETAG, v);
+    }
+    if let Some(enc) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
+    }
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
+    if matches {
+        gate.audit.log(event("file", "not-modified")).await;
+        return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    let body = match release.bytes(&served) {
+        Ok(b) => b,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            gate.audit.log(event("file", "error")).await;
+            return not_found(&gate);
+        }
+    };
+    gate.audit.log(event("file", "ok")).await;
+    let body = if method == axum::http::Method::HEAD {
+        Body::empty()
+    } else {
+        Body::from(body)
+    };
+    (StatusCode::OK, h, body).into_response()
+}
+
+/// Binds `listen` and serves until SIGTERM or Ctrl-C; then drains the access log.
+pub async fn serve(db: Database, settings: Settings, listen: SocketAddr) -> Result<()> {
+    let (gate, writer) = Gate::new(db, settings).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?
+        // Small responses must not wait for Nagle and delayed ACKs.
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    let bound = listener.local_addr().unwrap_or(listen);
+    tracing::info!("serving on http://{bound}");
+    let router = app(gate.clone());
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("the server failed")?;
+    // Every request is answered; the access log gets the rest, then stops.
+    drop(gate);
+    writer.await.context("the access log writer failed")?;
+    tracing::info!("stopped; access log written");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

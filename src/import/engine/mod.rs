@@ -1,0 +1,602 @@
+//! The one writer behind every import: checks rows against the school's
+//! data (references, legend, duplicates), gives ids, and upserts in large
+//! statements inside one transaction.
+//!
+//! Rows arrive table by table in [`spec::TABLES`] order, as text in the
+//! tabel CSV columns, whatever the source format. Nothing is written once a
+//! problem is found, but reading goes on so that one run reports up to
+//! [`MAX_PROBLEMS`] of them; a run with problems rolls back, so the
+//! database is exactly as before.
+//!
+//! Tables others refer to ([`Kind::Mapped`]) get their ids from here
+//! (`MAX(id) + 1` onwards, in input order), so the key → id maps never need
+//! a query per row; importing an export into an empty database therefore
+//! gives every row its old id. Large leaf tables ([`Kind::Bulk`]) take ids
+//! from the database and are upserted on their unique key.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use rand::RngCore;
+use sqlx::{Any, Transaction};
+
+use super::error::{ImportError, MAX_PROBLEMS, Problem, Summary, TableCount};
+use super::spec::{self, Kind, TableSpec, Ty};
+
+mod load;
+mod row;
+use crate::db::{Backend, Database};
+use crate::gradebook::bulk::{Rows, Val};
+
+/// Rows gathered before a statement is sent.
+const BATCH: usize = 20_000;
+/// Separator of the parts of a composite key.
+const SEP: char = '\u{1f}';
+
+/// Where a value came from, for messages.
+#[derive(Debug, Clone, Copy)]
+pub struct At<'a> {
+    /// File name.
+    pub file: &'a str,
+    /// Line of the record.
+    pub line: u64,
+    /// Column name.
+    pub column: &'a str,
+}
+
+/// Where the fields of one row came from.
+#[derive(Debug, Clone, Copy)]
+pub enum Origin<'a> {
+    /// One line of a tabel CSV file: columns are named as in the spec.
+    Row {
+        /// File name.
+        file: &'a str,
+        /// Line of the record.
+        line: u64,
+    },
+    /// One place per spec column (a row assembled from several files).
+    Fields(&'a [At<'a>]),
+}
+
+impl<'a> Origin<'a> {
+    fn at(&self, spec: &'static TableSpec, i: usize) -> At<'a> {
+        match *self {
+            Origin::Row { file, line } => At {
+                file,
+                line,
+                column: spec.cols[i].name,
+            },
+            Origin::Fields(places) => places[i],
+        }
+    }
+}
+
+/// A row known by key: its id, whether this import has seen it, extras.
+#[derive(Debug, Clone, Default)]
+struct Entry {
+    id: i64,
+    seen: bool,
+    /// URL key of a class or student.
+    url_key: Option<String>,
+    /// Default weight of a work kind.
+    weight: f64,
+}
+
+/// What the engine knows about one school.
+#[derive(Debug, Default)]
+struct SchoolState {
+    id: i64,
+    /// Created by this import: nothing of it is in the database yet.
+    new: bool,
+    /// Key → row, per table, loaded on first use.
+    maps: HashMap<&'static str, HashMap<String, Entry>>,
+    /// Keys of bulk rows seen in this import, hashed.
+    bulk_seen: HashMap<&'static str, HashSet<u128>>,
+    /// Other unique keys within this import (period numbers, period marks).
+    unique: HashMap<&'static str, HashSet<String>>,
+    /// Mark and attendance codes, in legend order; loaded on first use.
+    legend: Option<(Vec<String>, Vec<String>)>,
+    /// A legend row for this school came with the input.
+    legend_given: bool,
+}
+
+/// The table being imported.
+#[derive(Debug)]
+struct Current {
+    spec: &'static TableSpec,
+    rows: Rows,
+    count: TableCount,
+    /// Mapped and link rows that did not exist.
+    new_rows: u64,
+    /// Rows changed by the statements sent (inserted + updated).
+    affected: u64,
+    /// Row count before, for bulk tables.
+    before: i64,
+    /// When the table started, for the log.
+    started: Instant,
+    /// Schools whose keys this table refers to are loaded.
+    ready: HashSet<String>,
+    /// Indexes of the key columns.
+    key_idx: Vec<usize>,
+}
+
+/// The import in progress: one transaction and everything known so far.
+pub struct Engine {
+    tx: Option<Transaction<'static, Any>>,
+    backend: Backend,
+    problems: Vec<Problem>,
+    more: bool,
+    warnings: Vec<String>,
+    counts: Vec<TableCount>,
+    schools: HashMap<String, SchoolState>,
+    next_id: HashMap<&'static str, i64>,
+    /// URL key → (table, school id, external id) of classes and students.
+    url_keys: Option<HashMap<String, (&'static str, i64, String)>>,
+    current: Option<Current>,
+    written: HashSet<&'static str>,
+    started: Instant,
+    /// Rows come from another format: messages do not name tabel files.
+    foreign: bool,
+    /// The statement in flight, which holds the transaction until it is done.
+    pending: Option<Pending>,
+}
+
+/// A batch being written in its own task; it hands the transaction back.
+type Pending = tokio::task::JoinHandle<(Transaction<'static, Any>, Result<u64>)>;
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("problems", &self.problems.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A 128-bit hash of a key: collisions among millions of rows are out of
+/// reach, and the set of seen keys stays small.
+fn hash128(key: &str, school: i64) -> u128 {
+    let mut a = DefaultHasher::new();
+    let mut b = DefaultHasher::new();
+    (0u8, school, key).hash(&mut a);
+    (1u8, school, key).hash(&mut b);
+    (u128::from(a.finish()) << 64) | u128::from(b.finish())
+}
+
+fn null_of(ty: Ty) -> Val {
+    match ty {
+        Ty::Int(..) | Ty::Ref(_) | Ty::Flag => Val::NullInt,
+        Ty::Real(_) => Val::NullReal,
+        _ => Val::NullText,
+    }
+}
+
+fn key_text(v: &Val) -> String {
+    match v {
+        Val::Int(i) => i.to_string(),
+        Val::Real(r) => r.to_string(),
+        Val::Text(t) => t.clone(),
+        _ => String::new(),
+    }
+}
+
+/// A fresh 128-bit URL key from the operating system, lower-case base32
+/// without padding like the demo's.
+pub fn new_url_key() -> String {
+    let mut bytes = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    data_encoding::BASE32_NOPAD.encode(&bytes).to_lowercase()
+}
+
+fn what(table: &str) -> &'static str {
+    match table {
+        "school" => "school",
+        "school_year" => "school year",
+        "reporting_period" => "reporting period",
+        "staff" => "staff member",
+        "subject" => "subject",
+        "class" => "class",
+        "student" => "student",
+        "study_group" => "group",
+        "guardian" => "guardian",
+        "lesson" => "lesson",
+        "work_kind" => "work kind",
+        _ => "row",
+    }
+}
+
+impl Engine {
+    /// Starts the transaction and reads which schools exist.
+    ///
+    /// `trusted_refs`: every reference is resolved by the engine and no row
+    /// is deleted, so SQLite's own foreign-key lookups (a fifth of the
+    /// import's time) may be skipped; OneRoster deltas delete with cascades
+    /// and keep them.
+    pub async fn begin(db: &Database, trusted_refs: bool) -> Result<Engine> {
+        let mut conn = db
+            .pool()
+            .acquire()
+            .await
+            .context("cannot get a database connection")?;
+        if db.backend() == Backend::Sqlite {
+            // The connection is closed after the import instead of going
+            // back to the pool, so these settings never outlive it.
+            conn.close_on_drop();
+            // One transaction holds the whole import: with SQLite's default
+            // 2 MB page cache, index pages would be spilled to the WAL and
+            // written again and again. 1 GiB is an upper bound, not an
+            // allocation.
+            let pragmas = if trusted_refs {
+                "PRAGMA cache_size = -1048576; PRAGMA foreign_keys = OFF"
+            } else {
+                "PRAGMA cache_size = -1048576"
+            };
+            sqlx::query(pragmas)
+                .execute(&mut *conn)
+                .await
+                .context("cannot set up the SQLite connection")?;
+        }
+        // `Transaction::begin` is what `Pool::begin` does, on a connection
+        // prepared above; it is public but hidden in sqlx 0.8.
+        let mut tx = Transaction::begin(conn, None)
+            .await
+            .context("cannot start the import transaction")?;
+        let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, external_id FROM school")
+            .fetch_all(&mut *tx)
+            .await
+            .context("cannot read the schools")?;
+        let schools = rows
+            .into_iter()
+            .map(|(id, ext)| {
+                (
+                    ext,
+                    SchoolState {
+                        id,
+                        ..SchoolState::default()
+                    },
+                )
+            })
+            .collect();
+        Ok(Engine {
+            tx: Some(tx),
+            backend: db.backend(),
+            problems: Vec::new(),
+            more: false,
+            warnings: Vec::new(),
+            counts: Vec::new(),
+            schools,
+            next_id: HashMap::new(),
+            url_keys: None,
+            current: None,
+            written: HashSet::new(),
+            started: Instant::now(),
+            foreign: false,
+            pending: None,
+        })
+    }
+
+    /// The transaction, once the statement in flight (if any) is done.
+    async fn tx(&mut self) -> Result<&mut Transaction<'static, Any>> {
+        self.sync().await?;
+        self.tx.as_mut().context("the import transaction has ended")
+    }
+
+    /// Waits for the statement in flight and takes the transaction back.
+    async fn sync(&mut self) -> Result<()> {
+        if let Some(handle) = self.pending.take() {
+            let (tx, result) = handle.await.context("the database writer stopped")?;
+            self.tx = Some(tx);
+            let n = result?;
+            if let Some(cur) = self.current.as_mut() {
+                cur.affected += n;
+            }
+        }
+        Ok(())
+    }
+
+    /// Records a problem; returns false once [`MAX_PROBLEMS`] are recorded.
+    pub fn problem(&mut self, p: Problem) -> bool {
+        if self.problems.len() < MAX_PROBLEMS {
+            self.problems.push(p);
+            // Reading stops here, so what follows is unknown.
+            self.more = self.problems.len() == MAX_PROBLEMS;
+            !self.more
+        } else {
+            self.more = true;
+            false
+        }
+    }
+
+    fn problem_at(&mut self, at: At<'_>, value: Option<&str>, message: String) {
+        self.problem(Problem {
+            file: at.file.to_owned(),
+            line: at.line,
+            column: at.column.to_owned(),
+            value: value.map(str::to_owned),
+            message,
+        });
+    }
+
+    /// True once enough problems are recorded to stop reading.
+    pub fn full(&self) -> bool {
+        self.problems.len() >= MAX_PROBLEMS
+    }
+
+    /// True when any problem was recorded (nothing more is written).
+    pub fn has_problems(&self) -> bool {
+        !self.problems.is_empty()
+    }
+
+    /// Adds a warning to the summary.
+    pub fn warn(&mut self, text: String) {
+        self.warnings.push(text);
+    }
+
+    /// Says that rows come from another format (OneRoster): messages name
+    /// the input rather than tabel CSV files.
+    pub fn set_foreign(&mut self) {
+        self.foreign = true;
+    }
+
+    /// True when a school with this external id exists or was imported.
+    pub fn has_school(&self, external_id: &str) -> bool {
+        self.schools.contains_key(external_id)
+    }
+
+    /// The school's surrogate id, if known.
+    pub fn school_id(&self, external_id: &str) -> Option<i64> {
+        self.schools.get(external_id).map(|s| s.id)
+    }
+
+    /// Starts importing rows of `spec`'s table.
+    pub async fn start_table(&mut self, spec: &'static TableSpec) -> Result<()> {
+        self.end_table().await?;
+        let mut columns = Vec::new();
+        if spec.kind == Kind::Mapped {
+            columns.push("id");
+        }
+        columns.extend_from_slice(spec.db_cols);
+        let conflict: Vec<&str> = match spec.kind {
+            Kind::Mapped => vec!["id"],
+            _ if spec.key == ["external_id"] => vec!["school_id", "external_id"],
+            _ => spec
+                .key
+                .iter()
+                .filter_map(|k| spec.col(k).map(|i| spec.db_cols[i]))
+                .collect(),
+        };
+        let update: Vec<&str> = spec
+            .db_cols
+            .iter()
+            .copied()
+            .filter(|c| !conflict.contains(c))
+            .collect();
+        let tail = if update.is_empty() {
+            format!("ON CONFLICT ({}) DO NOTHING", conflict.join(", "))
+        } else {
+            // Rows whose values are all equal are left alone, so a second
+            // import of the same files reports (and writes) nothing.
+            format!(
+                "ON CONFLICT ({}) DO UPDATE SET {} WHERE {}",
+                conflict.join(", "),
+                update
+                    .iter()
+                    .map(|c| format!("{c} = excluded.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                update
+                    .iter()
+                    .map(|c| format!("{t}.{c} IS DISTINCT FROM excluded.{c}", t = spec.table))
+                    .collect::<Vec<_>>()
+                    .join(" OR ")
+            )
+        };
+        let before = if spec.kind == Kind::Bulk {
+            let sql = format!("SELECT COUNT(*) FROM {}", spec.table);
+            let (n,): (i64,) = sqlx::query_as(&sql)
+                .fetch_one(&mut **self.tx().await?)
+                .await
+                .with_context(|| format!("cannot count {}", spec.table))?;
+            n
+        } else {
+            0
+        };
+        self.current = Some(Current {
+            spec,
+            rows: Rows::upsert(spec.table, columns, tail),
+            count: TableCount {
+                table: spec.table,
+                ..TableCount::default()
+            },
+            new_rows: 0,
+            affected: 0,
+            before,
+            started: Instant::now(),
+            ready: HashSet::new(),
+            key_idx: spec.key.iter().filter_map(|k| spec.col(k)).collect(),
+        });
+        Ok(())
+    }
+
+    /// Sends the gathered rows. The statement runs while the next batch is
+    /// read and checked (SQLite works in its own thread, PostgreSQL on the
+    /// server): reading and writing overlap on two cores.
+    async fn flush(&mut self) -> Result<()> {
+        self.sync().await?;
+        let Some(cur) = self.current.as_mut() else {
+            return Ok(());
+        };
+        if cur.rows.is_empty() {
+            return Ok(());
+        }
+        self.written.insert(cur.spec.table);
+        let mut rows = cur.rows.take();
+        let mut tx = self.tx.take().context("the import transaction has ended")?;
+        let backend = self.backend;
+        self.pending = Some(tokio::spawn(async move {
+            let result = rows.insert(&mut tx, backend).await;
+            (tx, result)
+        }));
+        Ok(())
+    }
+
+    /// Finishes the current table: sends what is gathered and counts.
+    pub async fn end_table(&mut self) -> Result<()> {
+        let Some(spec) = self.current.as_ref().map(|c| c.spec) else {
+            return Ok(());
+        };
+        if spec.table == "legend_entry" {
+            self.standard_legends().await?;
+        }
+        if !self.has_problems() {
+            self.flush().await?;
+        }
+        self.sync().await?;
+        let Some(mut cur) = self.current.take() else {
+            return Ok(());
+        };
+        if spec.kind == Kind::Bulk && !self.has_problems() && cur.affected > 0 {
+            let sql = format!("SELECT COUNT(*) FROM {}", spec.table);
+            let (after,): (i64,) = sqlx::query_as(&sql)
+                .fetch_one(&mut **self.tx().await?)
+                .await
+                .with_context(|| format!("cannot count {}", spec.table))?;
+            cur.new_rows = (after - cur.before).max(0) as u64;
+        }
+        tracing::debug!(
+            table = spec.table,
+            rows = cur.count.read,
+            seconds = cur.started.elapsed().as_secs_f64(),
+            "table imported"
+        );
+        cur.count.inserted = cur.new_rows;
+        cur.count.updated = cur.affected.saturating_sub(cur.new_rows);
+        if cur.count.read > 0 {
+            self.counts.push(cur.count);
+        }
+        Ok(())
+    }
+
+    /// Removes one row by key (OneRoster `tobedeleted`); `key` holds the
+    /// texts of the spec's key columns. A row that is not there is no error.
+    pub async fn delete(
+        &mut self,
+        spec: &'static TableSpec,
+        school_ext: &str,
+        key: &[&str],
+        at: At<'_>,
+    ) -> Result<()> {
+        let Some(school_id) = self.school_id(school_ext) else {
+            return Ok(());
+        };
+        let mut clauses = Vec::new();
+        let mut binds: Vec<Val> = Vec::new();
+        if !spec.is_school() {
+            clauses.push("school_id = $1".to_owned());
+            binds.push(Val::Int(school_id));
+        }
+        for (k, text) in spec.key.iter().zip(key) {
+            let Some(i) = spec.col(k) else { continue };
+            let v = match spec.cols[i].ty {
+                Ty::Ref(target) => {
+                    self.ensure_map(school_ext, target).await?;
+                    match self.value(school_ext, spec.cols[i].ty, false, text) {
+                        Ok(Some(v)) => v,
+                        _ => return Ok(()),
+                    }
+                }
+                _ => Val::Text((*text).to_owned()),
+            };
+            binds.push(v);
+            clauses.push(format!("{} = ${}", spec.db_cols[i], binds.len()));
+        }
+        if self.has_problems() {
+            return Ok(());
+        }
+        let sql = format!("DELETE FROM {} WHERE {}", spec.table, clauses.join(" AND "));
+        let mut query = sqlx::query(&sql);
+        for v in binds {
+            query = match v {
+                Val::Int(i) => query.bind(i),
+                Val::Text(t) => query.bind(t),
+                _ => query.bind(None::<String>),
+            };
+        }
+        let done = query
+            .execute(&mut **self.tx().await?)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot delete from {} ({}:{})",
+                    spec.table, at.file, at.line
+                )
+            })?;
+        if done.rows_affected() > 0 {
+            match self.counts.iter_mut().find(|c| c.table == spec.table) {
+                Some(c) => c.deleted += done.rows_affected(),
+                None => self.counts.push(TableCount {
+                    table: spec.table,
+                    deleted: done.rows_affected(),
+                    ..TableCount::default()
+                }),
+            }
+            // Forget the key so that later rows do not refer to it.
+            if let Some(s) = self.schools.get_mut(school_ext)
+                && let Some(m) = s.maps.get_mut(spec.table)
+            {
+                m.remove(&key.join(&SEP.to_string()));
+            }
+        }
+        Ok(())
+    }
+
+    /// Ends the import: on problems rolls back and returns them; otherwise
+    /// commits (or rolls back a dry run) and returns the summary.
+    pub async fn finish(mut self, dry_run: bool) -> Result<Summary, ImportError> {
+        self.end_table().await?;
+        self.sync().await?;
+        let mut tx = self.tx.take().context("the import transaction has ended")?;
+        if !self.problems.is_empty() {
+            tx.rollback().await.context("cannot roll back the import")?;
+            return Err(ImportError::Invalid {
+                problems: self.problems,
+                more: self.more,
+            });
+        }
+        if self.backend == Backend::Postgres {
+            // Ids were given here; move each identity past them.
+            let mut tables: Vec<&str> = self.written.iter().copied().collect();
+            tables.sort_unstable();
+            for table in tables {
+                if spec::table(table).is_some_and(|s| s.kind == Kind::Mapped) {
+                    let sql = format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                         COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
+                    );
+                    sqlx::query(&sql)
+                        .execute(&mut *tx)
+                        .await
+                        .with_context(|| format!("cannot move the id sequence of {table}"))?;
+                }
+            }
+        }
+        if dry_run {
+            tx.rollback()
+                .await
+                .context("cannot roll back the dry run")?;
+        } else {
+            tx.commit().await.context("cannot commit the import")?;
+        }
+        Ok(Summary {
+            tables: self.counts,
+            warnings: self.warnings,
+            seconds: self.started.elapsed().as_secs_f64(),
+            dry_run,
+        })
+    }
+}
+
+fn origin_is_standard(origin: &Origin<'_>) -> bool {
+    matches!(origin, Origin::Row { file, .. } if *file == "(standard legend)")
+}

@@ -1,0 +1,32 @@
+//! Real data in and out: the tabel CSV set and OneRoster 1.1/1.2 CSV.
+//!
+//! Module map:
+//! - [`spec`] describes the tabel CSV set, one file per gradebook table;
+//! - [`source`] reads CSV as others write it (encodings, delimiters, zips);
+//! - [`engine`] checks and writes rows in one transaction, for every format;
+//! - [`oneroster`] maps OneRoster 1.1/1.2 CSV sets onto the same tables;
+//! - [`csv_set`] imports the tabel CSV set, [`export`] writes it;
+//! - [`error`] holds the problems (`FILE:LINE:COLUMN`) and the summary.
+
+pub mod csv_set;
+pub mod engine;
+pub mod error;
+pub mod export;
+pub mod oneroster;
+pub mod source;
+pub mod spec;
+
+pub use csv_set::import_csv;
+pub use error::{ImportError, MAX_PROBLEMS, Problem, Summary, TableCount};
+pub use export::export_csv;
+pub use oneroster::import_oneroster;
+pub use source::{CsvOptions, Encoding};
+
+/// Options shared by the importers.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// How to read the CSV files.
+    pub csv: CsvOptions,
+    /// Check everything, then roll back instead of committing.
+    pub dry_run: bool,
+}

@@ -1,0 +1,117 @@
+//! The one minijinja environment: templates embedded in the binary, each
+//! overridable by a file of the same name in a folder named in the config;
+//! strict undefined values and HTML auto-escaping.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use minijinja::{AutoEscape, Environment, UndefinedBehavior};
+use sha2::{Digest, Sha256};
+
+/// The embedded templates: name and source.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "base.html",
+        include_str!("../../report-templates/html/base.html"),
+    ),
+    (
+        "week.html",
+        include_str!("../../report-templates/html/week.html"),
+    ),
+    (
+        "marks.html",
+        include_str!("../../report-templates/html/marks.html"),
+    ),
+    (
+        "class.html",
+        include_str!("../../report-templates/html/class.html"),
+    ),
+    (
+        "statement.html",
+        include_str!("../../report-templates/html/statement.html"),
+    ),
+    (
+        "school.html",
+        include_str!("../../report-templates/html/school.html"),
+    ),
+    (
+        "home.html",
+        include_str!("../../report-templates/html/home.html"),
+    ),
+    (
+        "404.html",
+        include_str!("../../report-templates/html/404.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../../report-templates/html/macros.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../../report-templates/html/login.html"),
+    ),
+    (
+        "portal.html",
+        include_str!("../../report-templates/html/portal.html"),
+    ),
+    (
+        "account.html",
+        include_str!("../../report-templates/html/account.html"),
+    ),
+];
+
+/// The embedded stylesheet.
+pub const STYLESHEET: &str = include_str!("../../site/tabel.css");
+
+/// A ready environment plus a hash of every template it holds.
+#[derive(Debug)]
+pub struct Templates {
+    env: Environment<'static>,
+    /// Hash of the template sources: part of every page's input hash.
+    pub version: String,
+}
+
+impl Templates {
+    /// Builds the environment; a template in `overrides` replaces the
+    /// embedded one of the same name.
+    pub fn new(overrides: Option<&Path>) -> Result<Templates> {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_auto_escape_callback(|name| {
+            if name.ends_with(".html") {
+                AutoEscape::Html
+            } else {
+                AutoEscape::None
+            }
+        });
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        let mut hasher = Sha256::new();
+        hasher.update(env!("CARGO_PKG_VERSION"));
+        for (name, source) in TEMPLATES {
+            let source = match overrides.map(|dir| dir.join(name)).filter(|p| p.exists()) {
+                Some(path) => std::fs::read_to_string(&path)
+                    .with_context(|| format!("cannot read template {}", path.display()))?,
+                None => (*source).to_owned(),
+            };
+            hasher.update(name.as_bytes());
+            hasher.update(source.as_bytes());
+            env.add_template_owned(*name, source)
+                .with_context(|| format!("template {name} is not valid"))?;
+        }
+        hasher.update(STYLESHEET.as_bytes());
+        let version = data_encoding::HEXLOWER.encode(&hasher.finalize()[..8]);
+        Ok(Templates { env, version })
+    }
+
+    /// Renders template `name` with `context`.
+    pub fn render<S: serde::Serialize>(&self, name: &str, context: &S) -> Result<String> {
+        let template = self
+            .env
+            .get_template(name)
+            .with_context(|| format!("no template {name}"))?;
+        template
+            .render(minijinja::Value::from_serialize(context))
+            .with_context(|| format!("cannot render {name}"))
+    }
+}

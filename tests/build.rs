@@ -1,0 +1,545 @@
+//! The nightly build against a real SQLite file: pages, safety of teacher
+//! text, incremental builds, crash safety, and the pages in real tools
+//! (the Nu Html Checker, headless Chromium).
+
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::TestDb;
+use common::build::{TODAY, day, fixture, options, tool, tree};
+use tabel::build::{self, release};
+use tabel::gradebook::{self, YearChoice};
+
+fn html_files(dir: &Path) -> Vec<PathBuf> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .collect()
+}
+
+/// A student of grade 2 or above (so they have marks), the first by id.
+async fn some_student(t: &TestDb) -> (gradebook::Snapshot, usize) {
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].id;
+    let s = gradebook::load(&t.db, school, YearChoice::On(day(TODAY)))
+        .await
+        .unwrap();
+    let i = s
+        .students
+        .iter()
+        .position(|st| {
+            s.classes
+                .iter()
+                .any(|c| Some(c.id) == st.class_id && c.grade == 5)
+        })
+        .unwrap();
+    (s, i)
+}
+
+#[tokio::test]
+async fn pages_match_their_snapshots() {
+    let t = fixture(30).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let (s, i) = some_student(&t).await;
+    let st = &s.students[i];
+    let class = s
+        .classes
+        .iter()
+        .find(|c| Some(c.id) == st.class_id)
+        .unwrap();
+    let cur = out.path().join("current");
+    let read = |rel: String| std::fs::read_to_string(cur.join(rel)).unwrap();
+    insta::assert_snapshot!("week_page", read(format!("s/{}/w/2026-W47.html", st.key)));
+    insta::assert_snapshot!("marks_page", read(format!("s/{}/marks.html", st.key)));
+    insta::assert_snapshot!("class_page", read(format!("c/{}/index.html", class.key)));
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn release_layout_and_manifest() {
+    let t = fixture(30).await;
+    let out = tempfile::tempdir().unwrap();
+    let summary = build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let cur = out.path().join("current");
+    assert!(std::fs::read_link(&cur).unwrap().starts_with("releases"));
+    let n = release::verify(&cur).unwrap();
+    assert_eq!(n, summary.files);
+    let (s, _) = some_student(&t).await;
+    for st in &s.students {
+        for f in [
+            "index.html",
+            "marks.html",
+            "w/2026-W36.html",
+            "w/2026-W48.html",
+        ] {
+            let p = cur.join("s").join(&st.key).join(f);
+            assert!(p.exists(), "{}", p.display());
+            assert!(p.with_extension("html.br").exists() && p.with_extension("html.gz").exists());
+        }
+        // URLs carry keys, not names.
+        assert!(!st.key.contains(&st.name.family_name));
+    }
+    assert!(cur.join("school/index.html").exists());
+    assert!(cur.join("404.html").exists() && cur.join("index.html").exists());
+    let css: Vec<_> = std::fs::read_dir(cur.join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert!(css.iter().any(
+        |n| n.to_string_lossy().starts_with("tabel.") && n.to_string_lossy().ends_with(".css")
+    ));
+    // No page refers to anything outside the release: no scripts, no remote resources.
+    for p in html_files(&cur) {
+        let html = std::fs::read_to_string(&p).unwrap();
+        assert!(!html.contains("<script"), "{}", p.display());
+        assert!(!html.contains("src=\"http"), "{}", p.display());
+        assert!(html.contains("<meta charset=\"utf-8\">"));
+    }
+    // The manifest gives every personal file its owner's scope.
+    let m: release::Manifest =
+        serde_json::from_slice(&std::fs::read(cur.join("manifest.json")).unwrap()).unwrap();
+    for e in &m.files {
+        match e.path.split('/').collect::<Vec<_>>().as_slice() {
+            ["s", key, ..] => assert_eq!(
+                e.scope,
+                release::Scope::Student((*key).to_owned()),
+                "{}",
+                e.path
+            ),
+            ["c", key, ..] => assert_eq!(
+                e.scope,
+                release::Scope::Class((*key).to_owned()),
+                "{}",
+                e.path
+            ),
+            ["school", ..] => assert!(matches!(e.scope, release::Scope::School(_)), "{}", e.path),
+            _ => assert_eq!(e.scope, release::Scope::Public, "{}", e.path),
+        }
+    }
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn week_page_and_stylesheet_fit_in_14_kb_brotli() {
+    let t = fixture(120).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let cur = out.path().join("current");
+    let css = std::fs::read_dir(cur.join("assets"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".css.br"))
+        .unwrap();
+    let css_len = std::fs::metadata(css).unwrap().len();
+    let heaviest = walkdir::WalkDir::new(cur.join("s"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| {
+            p.to_string_lossy().contains("/w/") && p.to_string_lossy().ends_with(".html.br")
+        })
+        .map(|p| std::fs::metadata(p).unwrap().len())
+        .max()
+        .unwrap();
+    assert!(
+        heaviest + css_len <= 14 * 1024,
+        "week {heaviest} + css {css_len} bytes"
+    );
+    t.finish().await;
+}
+
+/// Scans HTML for live markup that did not come from our templates.
+fn assert_no_live_markup(html: &str, where_: &str) {
+    let allowed = [
+        "html",
+        "head",
+        "meta",
+        "title",
+        "link",
+        "body",
+        "header",
+        "main",
+        "footer",
+        "a",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "small",
+        "p",
+        "nav",
+        "span",
+        "section",
+        "em",
+        "strong",
+        "ol",
+        "ul",
+        "li",
+        "div",
+        "b",
+        "q",
+        "aside",
+        "dl",
+        "dt",
+        "dd",
+        "table",
+        "caption",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
+        "abbr",
+        "figure",
+        "figcaption",
+        "svg",
+        "line",
+        "polyline",
+        "circle",
+        "br",
+        "del",
+        "code",
+        "pre",
+        "blockquote",
+        "hr",
+    ];
+    let lower = html.to_lowercase();
+    let bytes = lower.as_bytes();
+    let mut i = 0;
+    while let Some(off) = lower[i..].find('<') {
+        let start = i + off;
+        let end = lower[start..].find('>').map_or(lower.len(), |e| start + e);
+        let tag = &lower[start + 1..end];
+        i = end;
+        if tag.starts_with('/') || tag.starts_with('!') {
+            continue;
+        }
+        let name: String = tag
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        assert!(
+            allowed.contains(&name.as_str()),
+            "{where_}: live <{name}> in {tag:?}"
+        );
+        for attr in tag.split_whitespace().skip(1) {
+            assert!(
+                !attr.starts_with("on"),
+                "{where_}: event handler in <{tag}>"
+            );
+            if let Some(v) = attr
+                .strip_prefix("href=\"")
+                .or_else(|| attr.strip_prefix("src=\""))
+            {
+                let v = v.replace("&#x3a;", ":").replace("&#58;", ":");
+                for bad in ["javascript:", "data:", "vbscript:"] {
+                    assert!(!v.contains(bad), "{where_}: unsafe URL in <{tag}>");
+                }
+            }
+        }
+        if name == "svg" {
+            assert!(
+                tag.starts_with("svg class=\"trend\""),
+                "{where_}: foreign svg"
+            );
+        }
+        let _ = bytes;
+    }
+}
+
+#[tokio::test]
+async fn hostile_teacher_text_never_becomes_markup() {
+    let t = fixture(30).await;
+    let (s, i) = some_student(&t).await;
+    let st = &s.students[i];
+    let corpus = [
+        "<script>alert(1)</script>",
+        "x <img src=x onerror=alert(1)> y",
+        "[клик](javascript:alert(1))",
+        "[клик](\tjavascript:alert(1))",
+        "<svg><set attributeName=onmouseover to=alert(1)></svg>",
+        "&lt;script&gt;alert(1)&lt;/script&gt; &#60;script&#62;",
+        "<a href=\"jav&#x09;ascript:alert(1)\">x</a>",
+        "<iframe src=\"https://evil.example\"></iframe>",
+        "\"><script>alert(1)</script>",
+    ];
+    let hostile = corpus.join("\n\n");
+    let pool = t.db.pool();
+    sqlx::query("UPDATE lesson SET homework = $1, topic = $2 WHERE class_id = $3")
+        .bind(hostile.clone())
+        .bind(corpus[8].to_owned())
+        .bind(st.class_id.unwrap())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE mark SET comment = $1 WHERE student_id = $2")
+        .bind(hostile.clone())
+        .bind(st.id)
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE note SET body = $1")
+        .bind(hostile.clone())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("INSERT INTO note (school_id, external_id, student_id, date, body) VALUES ($1, 'x-note', $2, '2026-11-24', $3)")
+        .bind(s.school.id)
+        .bind(st.id)
+        .bind(hostile.clone())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE student SET family_name = $1, given_name = $2, patronymic = $3 WHERE id = $4",
+    )
+    .bind(corpus[0].to_owned())
+    .bind(corpus[1].to_owned())
+    .bind(corpus[8].to_owned())
+    .bind(st.id)
+    .execute(pool)
+    .await
+    .unwrap();
+    sqlx::query("UPDATE subject SET name = $1")
+        .bind(corpus[4].to_owned())
+        .execute(pool)
+        .await
+        .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let cur = out.path().join("current");
+    let mut checked = 0;
+    for p in html_files(&cur) {
+        let html = std::fs::read_to_string(&p).unwrap();
+        assert_no_live_markup(&html, &p.display().to_string());
+        checked += 1;
+    }
+    assert!(checked > 100);
+    // The text is still there, shown as text.
+    let week = std::fs::read_to_string(cur.join(format!("s/{}/w/2026-W48.html", st.key))).unwrap();
+    assert!(
+        week.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
+            || week.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "{week}"
+    );
+    assert!(week.contains("клик"));
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn incremental_build_renders_only_what_changed_and_equals_a_full_build() {
+    let t = fixture(40).await;
+    let out = tempfile::tempdir().unwrap();
+    let first = build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    assert_eq!(first.carried, 0);
+    // Nothing changed: nothing is rendered.
+    let again = build::run(&t.db, out.path(), &options(false))
+        .await
+        .unwrap();
+    assert_eq!(again.rendered, 0, "{:?}", again.rendered_paths);
+    // Change one mark of a past week.
+    let (s, i) = some_student(&t).await;
+    let st = &s.students[i];
+    let mark = s
+        .marks
+        .iter()
+        .find(|m| m.student_id == st.id && m.date < day("2026-11-01"))
+        .unwrap();
+    let new_value = if mark.value == "5" { "4" } else { "5" };
+    sqlx::query("UPDATE mark SET value = $1 WHERE id = $2")
+        .bind(new_value)
+        .bind(mark.id)
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    let inc = build::run(&t.db, out.path(), &options(false))
+        .await
+        .unwrap();
+    let expected = vec![
+        format!("s/{}/marks.html", st.key),
+        format!("s/{}/w/{}.html", st.key, mark.date.iso_week()),
+    ];
+    assert_eq!(inc.rendered_paths, expected);
+    assert_eq!(inc.rendered, 2);
+    let inc_tree = tree(&inc.release);
+    // A full build of the same data is byte-identical.
+    let full = build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let full_tree = tree(&full.release);
+    assert_eq!(inc_tree.len(), full_tree.len());
+    for (path, bytes) in &full_tree {
+        assert!(inc_tree.get(path) == Some(bytes), "{path} differs");
+    }
+    // Releases beyond `keep` are pruned, the live one never.
+    let mut opts = options(false);
+    opts.keep = 1;
+    let pruned = build::run(&t.db, out.path(), &opts).await.unwrap();
+    assert!(!pruned.pruned.is_empty());
+    assert_eq!(
+        std::fs::read_dir(out.path().join("releases"))
+            .unwrap()
+            .count(),
+        1
+    );
+    release::verify(&out.path().join("current")).unwrap();
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_killed_build_leaves_the_live_release_intact() {
+    use rand::{Rng, SeedableRng};
+    let t = fixture(150).await;
+    let out = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_tabel");
+    let run = |full: bool| {
+        let mut c = Command::new(bin);
+        c.args(["--database", &t.url, "--output"])
+            .arg(out.path())
+            .args(["build", "--date", TODAY]);
+        if full {
+            c.arg("--full");
+        }
+        c
+    };
+    assert!(run(true).status().unwrap().success());
+    let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+    let mut live_before = std::fs::read_link(out.path().join("current")).unwrap();
+    for round in 0..20 {
+        let mut child = run(round % 2 == 0).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(rng.gen_range(20..2500)));
+        let _ = child.kill(); // SIGKILL
+        let _ = child.wait();
+        let live = std::fs::read_link(out.path().join("current")).unwrap();
+        release::verify(&out.path().join(&live)).unwrap_or_else(|e| panic!("round {round}: {e:#}"));
+        if live != live_before {
+            live_before = live;
+        }
+    }
+    // The next build cleans up the leftovers and succeeds.
+    assert!(run(false).status().unwrap().success());
+    let leftovers: Vec<_> = std::fs::read_dir(out.path().join("releases"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .ends_with(".tmp")
+        })
+        .collect();
+    assert!(leftovers.is_empty());
+    release::verify(&out.path().join("current")).unwrap();
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn every_page_passes_the_nu_html_checker() {
+    let Some(jar) = tool(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.ci/node/node_modules/vnu-jar/build/dist/vnu.jar"
+    )) else {
+        return;
+    };
+    let t = fixture(24).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let files = html_files(&out.path().join("current"));
+    assert!(files.len() > 50);
+    let o = Command::new("java")
+        .arg("-jar")
+        .arg(&jar)
+        .args(["--errors-only", "--format", "text"])
+        .args(&files)
+        .output()
+        .unwrap();
+    let report =
+        String::from_utf8_lossy(&o.stderr).into_owned() + &String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "Nu Html Checker found errors:\n{report}"
+    );
+    t.finish().await;
+}
+
+#[tokio::test]
+async fn a_week_page_fits_a_360_px_phone_in_chromium() {
+    let Some(chromium) = tool("/usr/bin/chromium") else {
+        return;
+    };
+    let t = fixture(30).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    let (s, _) = some_student(&t).await;
+    // The busiest week page of the school.
+    let cur = out.path().join("current");
+    let page = s
+        .students
+        .iter()
+        .map(|st| cur.join(format!("s/{}/w/2026-W47.html", st.key)))
+        .max_by_key(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+        .unwrap();
+    // Headless Chromium will not make a window narrower than 500 px, so the
+    // page is shown in a 360×640 frame of a probe page, which reports the
+    // frame's viewport and scroll widths in its title.
+    let name = page.file_name().unwrap().to_string_lossy().into_owned();
+    let probe = page.with_file_name("probe.html");
+    std::fs::write(
+        &probe,
+        format!(
+            "<!DOCTYPE html><html><head><title>pending</title><style>body{{margin:0}}iframe{{border:0;display:block}}</style></head>\
+             <body><iframe id=\"f\" src=\"{name}\" width=\"360\" height=\"640\"></iframe><script>\
+             document.getElementById('f').addEventListener('load',function(){{var w=this.contentWindow;\
+             document.title='W'+w.document.documentElement.scrollWidth+' I'+w.innerWidth;}});</script></body></html>"
+        ),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let chrome = |extra: &[&str]| {
+        Command::new(&chromium)
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--no-first-run",
+                "--disable-background-networking",
+            ])
+            .args([
+                "--disable-component-update",
+                "--disable-sync",
+                "--hide-scrollbars",
+                "--allow-file-access-from-files",
+            ])
+            .args(["--virtual-time-budget=10000", "--window-size=500,640"])
+            .arg(format!("--user-data-dir={}", profile.path().display()))
+            .args(extra)
+            .arg(format!("file://{}", probe.display()))
+            .output()
+            .unwrap()
+    };
+    let dom = chrome(&["--dump-dom"]);
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    let title = dom
+        .split("<title>")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap_or("");
+    let (width, viewport) = title
+        .strip_prefix('W')
+        .and_then(|r| r.split_once(" I"))
+        .map(|(w, i)| (w.parse::<u32>().unwrap(), i.parse::<u32>().unwrap()))
+        .unwrap_or_else(|| panic!("no width reported: {dom}"));
+    assert_eq!(viewport, 360);
+    assert!(width <= 360, "horizontal scroll: {width} px");
+    let artifacts = Path::new(env!("CARGO_TARGET_TMPDIR")).join("artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("week-360x640.png");
+    let o = chrome(&[&format!("--screenshot={}", shot.display())]);
+    assert!(shot.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+    t.finish().await;
+}

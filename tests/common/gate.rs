@@ -1,0 +1,180 @@
+//! Helpers for the gate's tests: a built demo school behind a gate, and
+//! requests through the whole router.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use tabel::accounts;
+use tabel::build;
+use tabel::config::Language;
+use tabel::demo;
+use tabel::gradebook::{self, Date, Snapshot, YearChoice};
+use tabel::http::{self, Gate};
+use tower::ServiceExt;
+
+use super::TestDb;
+
+pub const TODAY: &str = "2026-11-27";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// A demo school, built, behind a gate.
+pub struct Fixture {
+    pub t: TestDb,
+    pub out: tempfile::TempDir,
+    pub gate: Arc<Gate>,
+    pub s: Snapshot,
+}
+
+pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) -> Fixture {
+    let t = TestDb::sqlite().await;
+    let today = Date::parse_iso(TODAY).unwrap();
+    demo::run(
+        &t.db,
+        &demo::Options {
+            students,
+            seed: 5,
+            today,
+        },
+    )
+    .await
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = build::Options {
+        school: None,
+        date: today,
+        full: true,
+        jobs: Some(2),
+        keep: 3,
+        language: Language::Ru,
+        templates: None,
+        progress: false,
+        print_weeks: Default::default(),
+    };
+    build::run(&t.db, out.path(), &opts).await.unwrap();
+    let mut s = http::Settings::new(out.path());
+    s.cache_ttl = Duration::ZERO;
+    settings(&mut s);
+    let (gate, _writer) = Gate::new(t.db.clone(), s).await.unwrap();
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].id;
+    let snap = gradebook::load(&t.db, school, YearChoice::On(today))
+        .await
+        .unwrap();
+    Fixture {
+        t,
+        out,
+        gate,
+        s: snap,
+    }
+}
+
+pub fn addr(ip: &str) -> SocketAddr {
+    format!("{ip}:40000").parse().unwrap()
+}
+
+pub async fn send(
+    f: &Fixture,
+    mut req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    if req.extensions().get::<ConnectInfo<SocketAddr>>().is_none() {
+        req.extensions_mut().insert(ConnectInfo(addr("192.0.2.1")));
+    }
+    let res = http::app(f.gate.clone()).oneshot(req).await.unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, body)
+}
+
+pub fn get(path: &str, cookie: Option<&str>) -> Request<Body> {
+    let mut b = Request::get(path).header(header::HOST, "gate.test");
+    if let Some(c) = cookie {
+        b = b.header(header::COOKIE, format!("__Host-tabel={c}"));
+    }
+    b.body(Body::empty()).unwrap()
+}
+
+pub fn set_cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+        .map(str::to_owned)
+}
+
+pub fn cookie_value(set: &str) -> String {
+    set.split(';')
+        .next()
+        .unwrap()
+        .split_once('=')
+        .unwrap()
+        .1
+        .to_owned()
+}
+
+/// Logs in through the form; returns the session token, or the status.
+pub async fn login_from(
+    f: &Fixture,
+    login: &str,
+    password: &str,
+    ip: &str,
+) -> Result<String, StatusCode> {
+    let (_, h, body) = send(f, get("/login", None)).await;
+    let csrf_cookie = cookie_value(&set_cookie(&h, "__Host-tabel-csrf").unwrap());
+    let html = String::from_utf8(body).unwrap();
+    let field = html
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(field, csrf_cookie);
+    let form = format!(
+        "login={}&password={}&csrf={}",
+        urlencode(login),
+        urlencode(password),
+        urlencode(&field)
+    );
+    let mut req = Request::post("/login")
+        .header(header::HOST, "gate.test")
+        .header(header::ORIGIN, "http://gate.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, format!("__Host-tabel-csrf={csrf_cookie}"))
+        .body(Body::from(form))
+        .unwrap();
+    req.extensions_mut().insert(ConnectInfo(addr(ip)));
+    let (status, h, _) = send(f, req).await;
+    if status != StatusCode::SEE_OTHER {
+        return Err(status);
+    }
+    Ok(cookie_value(&set_cookie(&h, "__Host-tabel").unwrap()))
+}
+
+pub async fn login(f: &Fixture, login: &str) -> String {
+    login_from(f, login, PASSWORD, "192.0.2.1").await.unwrap()
+}
+
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+pub async fn add(f: &Fixture, login: &str, role: &str, person: Option<&str>) {
+    accounts::add(&f.t.db, login, role, person, Some(PASSWORD.to_owned()))
+        .await
+        .unwrap();
+}

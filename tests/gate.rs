@@ -1,0 +1,834 @@
+//! The gate (`tabel serve`) through its whole router: who may read what,
+//! hostile paths, sessions and cookies, logins, CSRF, headers, the access
+//! log, breach handling; then a real server under load and SIGTERM.
+
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use common::gate::*;
+use tabel::accounts;
+use tabel::gradebook::Snapshot;
+
+/// The oracle: what DESIGN §5 says each kind of account may read, computed
+/// from the snapshot without the gate's SQL.
+struct Oracle {
+    students: HashSet<String>,
+    classes: HashSet<String>,
+    school: bool,
+}
+
+fn oracle_for(s: &Snapshot, role: &str, person: Option<&str>) -> Oracle {
+    let mut o = Oracle {
+        students: HashSet::new(),
+        classes: HashSet::new(),
+        school: false,
+    };
+    let key_of = |id: i64| {
+        s.students
+            .iter()
+            .find(|st| st.id == id)
+            .unwrap()
+            .key
+            .clone()
+    };
+    match role {
+        "guardian" => {
+            let g = s
+                .guardians
+                .iter()
+                .find(|g| Some(g.external_id.as_str()) == person)
+                .unwrap();
+            for l in s.guardian_links.iter().filter(|l| l.guardian_id == g.id) {
+                o.students.insert(key_of(l.student_id));
+            }
+        }
+        "student" => {
+            o.students.insert(
+                s.students
+                    .iter()
+                    .find(|st| Some(st.external_id.as_str()) == person)
+                    .unwrap()
+                    .key
+                    .clone(),
+            );
+        }
+        "teacher" => {
+            let t = s
+                .staff
+                .iter()
+                .find(|x| Some(x.external_id.as_str()) == person)
+                .unwrap()
+                .id;
+            for c in &s.classes {
+                let leads = c.class_teacher_id == Some(t);
+                let teaches_whole = s
+                    .assignments
+                    .iter()
+                    .any(|a| a.staff_id == t && a.class_id == Some(c.id));
+                let teaches_group = s.assignments.iter().any(|a| {
+                    a.staff_id == t
+                        && a.group_id.is_some_and(|g| {
+                            s.groups
+                                .iter()
+                                .any(|x| x.id == g && x.class_id == Some(c.id))
+                        })
+                });
+                if leads || teaches_whole || teaches_group {
+                    o.classes.insert(c.key.clone());
+                }
+                if leads || teaches_whole {
+                    for st in s.students.iter().filter(|st| st.class_id == Some(c.id)) {
+                        o.students.insert(st.key.clone());
+                    }
+                }
+            }
+            for a in s.assignments.iter().filter(|a| a.staff_id == t) {
+                if let Some(g) = a.group_id {
+                    for m in &s.groups.iter().find(|x| x.id == g).unwrap().members {
+                        o.students.insert(key_of(*m));
+                    }
+                }
+            }
+        }
+        "admin" => o.school = true,
+        _ => {}
+    }
+    o
+}
+
+#[tokio::test]
+async fn authorization_matrix_matches_the_oracle() {
+    let f = fixture(45, |_| {}).await;
+    let s = &f.s;
+    // One account of every kind, several teachers.
+    let guardian = s
+        .guardian_links
+        .iter()
+        .map(|l| l.guardian_id)
+        .max_by_key(|g| {
+            s.guardian_links
+                .iter()
+                .filter(|l| l.guardian_id == *g)
+                .count()
+        });
+    let guardian = s
+        .guardians
+        .iter()
+        .find(|g| Some(g.id) == guardian)
+        .unwrap()
+        .external_id
+        .clone();
+    let student = s.students[3].external_id.clone();
+    let teachers: Vec<String> = s
+        .staff
+        .iter()
+        .filter(|x| x.roles.contains(&"teacher".to_owned()))
+        .take(6)
+        .map(|x| x.external_id.clone())
+        .collect();
+    let office = s
+        .staff
+        .iter()
+        .find(|x| x.roles.contains(&"admin".to_owned()))
+        .unwrap()
+        .external_id
+        .clone();
+    let mut accounts: Vec<(String, &str, Option<String>)> = vec![
+        ("parent1".into(), "guardian", Some(guardian)),
+        ("student1".into(), "student", Some(student)),
+        ("office1".into(), "admin", Some(office)),
+    ];
+    for (i, t) in teachers.iter().enumerate() {
+        accounts.push((format!("teacher{i}"), "teacher", Some(t.clone())));
+    }
+    let cur = f.out.path().join("current");
+    let mut checked = 0;
+    for (login_name, role, person) in &accounts {
+        add(&f, login_name, role, person.as_deref()).await;
+        let token = login(&f, login_name).await;
+        let o = oracle_for(s, role, person.as_deref());
+        for st in &s.students {
+            let may = o.school || o.students.contains(&st.key);
+            for file in ["index.html", "marks.html", "w/2026-W47.html"] {
+                let path = format!("/s/{}/{file}", st.key);
+                let (status, _, body) = send(&f, get(&path, Some(&token))).await;
+                let want = if may {
+                    StatusCode::OK
+                } else {
+                    StatusCode::NOT_FOUND
+                };
+                assert_eq!(status, want, "{login_name} {path}");
+                if may {
+                    assert_eq!(
+                        body,
+                        std::fs::read(cur.join(&path[1..])).unwrap(),
+                        "{path} body"
+                    );
+                }
+                checked += 1;
+            }
+        }
+        for c in &s.classes {
+            let path = format!("/c/{}/index.html", c.key);
+            let (status, _, _) = send(&f, get(&path, Some(&token))).await;
+            let may = o.school || o.classes.contains(&c.key);
+            assert_eq!(status == StatusCode::OK, may, "{login_name} {path}");
+            checked += 1;
+        }
+        let (status, _, _) = send(&f, get("/school/index.html", Some(&token))).await;
+        assert_eq!(
+            status == StatusCode::OK,
+            o.school,
+            "{login_name} school page"
+        );
+    }
+    // Nobody logged in reads nothing personal, but the public files.
+    for st in s.students.iter().take(5) {
+        let (status, _, _) = send(&f, get(&format!("/s/{}/index.html", st.key), None)).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+    }
+    let (status, _, _) = send(&f, get("/robots.txt", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(checked > 1000);
+}
+
+#[tokio::test]
+async fn removed_links_and_moved_students_take_effect_on_the_next_request() {
+    let f = fixture(40, |_| {}).await;
+    let s = &f.s;
+    let link = &s.guardian_links[0];
+    let g = s
+        .guardians
+        .iter()
+        .find(|g| g.id == link.guardian_id)
+        .unwrap();
+    let child = s
+        .students
+        .iter()
+        .find(|st| st.id == link.student_id)
+        .unwrap();
+    add(&f, "parent", "guardian", Some(&g.external_id)).await;
+    let token = login(&f, "parent").await;
+    let path = format!("/s/{}/index.html", child.key);
+    assert_eq!(send(&f, get(&path, Some(&token))).await.0, StatusCode::OK);
+    sqlx::query("DELETE FROM guardian_student WHERE guardian_id = $1 AND student_id = $2")
+        .bind(g.id)
+        .bind(child.id)
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&f, get(&path, Some(&token))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // A class teacher loses a student who moves to another class.
+    let class = s
+        .classes
+        .iter()
+        .find(|c| c.id == child.class_id.unwrap())
+        .unwrap();
+    let teacher = s
+        .staff
+        .iter()
+        .find(|x| Some(x.id) == class.class_teacher_id)
+        .unwrap();
+    add(&f, "teacher", "teacher", Some(&teacher.external_id)).await;
+    let token = login(&f, "teacher").await;
+    assert_eq!(send(&f, get(&path, Some(&token))).await.0, StatusCode::OK);
+    let other = s
+        .classes
+        .iter()
+        .find(|c| c.id != class.id && c.class_teacher_id != class.class_teacher_id)
+        .unwrap();
+    sqlx::query("UPDATE student SET class_id = $1 WHERE id = $2")
+        .bind(other.id)
+        .bind(child.id)
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM group_member WHERE student_id = $1")
+        .bind(child.id)
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    let teaches_other = s
+        .assignments
+        .iter()
+        .any(|a| a.staff_id == teacher.id && a.class_id == Some(other.id));
+    if !teaches_other {
+        assert_eq!(
+            send(&f, get(&path, Some(&token))).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_paths_all_get_the_same_404() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    let key = &f.s.students[0].key;
+    // A symlink planted in the live release, pointing outside it.
+    let cur = f.out.path().join("current");
+    std::os::unix::fs::symlink("/etc/passwd", cur.join(format!("s/{key}/evil.html"))).unwrap();
+    std::os::unix::fs::symlink("/etc", cur.join("s/zzzzzzzzzzzzzzzzzzzzzzzzzz")).unwrap();
+    let (_, _, reference) = send(
+        &f,
+        get("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html", Some(&token)),
+    )
+    .await;
+    let corpus = [
+        format!("/s/{key}/../../manifest.json"),
+        format!("/s/{key}/..%2f..%2fmanifest.json"),
+        format!("/s/{key}/%2e%2e/%2e%2e/manifest.json"),
+        format!("/s/{key}/%252e%252e/index.html"),
+        format!("/s/{key}/..\\..\\manifest.json"),
+        format!("/s/{key}%5c..%5cmanifest.json"),
+        "//etc/passwd".to_owned(),
+        "/C:/Windows/win.ini".to_owned(),
+        "/c%3A/windows".to_owned(),
+        format!("/s/{key}/index.html%00"),
+        format!("/s/{key}/%ff.html"),
+        "/.git/config".to_owned(),
+        "/manifest.json".to_owned(),
+        "/COMPLETE".to_owned(),
+        "/current/manifest.json".to_owned(),
+        "/releases/".to_owned(),
+        format!("/s/{key}/evil.html"),
+        "/s/zzzzzzzzzzzzzzzzzzzzzzzzzz/passwd".to_owned(),
+        "/s/zzzzzzzzzzzzzzzzzzzzzzzzzz/index.html".to_owned(),
+        format!("/s/{key}/"),
+        "/s/".to_owned(),
+        "/assets/".to_owned(),
+    ];
+    for path in &corpus {
+        let Ok(req) = Request::get(path.as_str())
+            .header(header::HOST, "gate.test")
+            .header(header::COOKIE, format!("__Host-tabel={token}"))
+            .body(Body::empty())
+        else {
+            continue; // not even a valid request target
+        };
+        let (status, _, body) = send(&f, req).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(body, reference, "{path}: the same body as any other 404");
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("root:") && !text.contains("\"files\""),
+            "{path} leaked"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sessions_cookies_and_expiry() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    // Cookie attributes, exactly.
+    let (_, h, body) = send(&f, get("/login", None)).await;
+    let csrf = cookie_value(&set_cookie(&h, "__Host-tabel-csrf").unwrap());
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains(&csrf));
+    let req = Request::post("/login")
+        .header(header::HOST, "gate.test")
+        .header(header::ORIGIN, "http://gate.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(
+            header::COOKIE,
+            format!("__Host-tabel-csrf={csrf}; __Host-tabel=old-token-value"),
+        )
+        .body(Body::from(format!(
+            "login=office&password={}&csrf={csrf}",
+            urlencode(PASSWORD)
+        )))
+        .unwrap();
+    let (status, h, _) = send(&f, req).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h.get(header::LOCATION).unwrap(), "/");
+    let set = set_cookie(&h, "__Host-tabel").unwrap();
+    let token = cookie_value(&set);
+    assert_eq!(
+        set,
+        format!("__Host-tabel={token}; Path=/; Secure; HttpOnly; SameSite=Lax")
+    );
+    assert!(token.len() >= 43, "256-bit token");
+    // Stored only hashed.
+    let (stored,): (String,) = sqlx::query_as("SELECT token_hash FROM session")
+        .fetch_one(f.t.db.pool())
+        .await
+        .unwrap();
+    assert_ne!(stored, token);
+    assert_eq!(stored, tabel::accounts::session::token_hash(&token));
+    // A new token at every login.
+    let second = login(&f, "office").await;
+    assert_ne!(second, token);
+    // Logout ends the session: the old cookie is rejected.
+    let (_, _, home) = send(&f, get("/", Some(&token))).await;
+    let home = String::from_utf8(home).unwrap();
+    let csrf = home
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned();
+    let req = Request::post("/logout")
+        .header(header::HOST, "gate.test")
+        .header(header::ORIGIN, "http://gate.test")
+        .header(header::COOKIE, format!("__Host-tabel={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(format!("csrf={}", urlencode(&csrf))))
+        .unwrap();
+    assert_eq!(send(&f, req).await.0, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&second))).await.0,
+        StatusCode::OK
+    );
+    // Idle timeout (30 min): a session last used 31 minutes ago has ended.
+    let ago =
+        |min: i64| tabel::accounts::stamp(chrono::Utc::now() - chrono::Duration::minutes(min));
+    sqlx::query("UPDATE session SET last_seen_at = $1")
+        .bind(ago(31))
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&second))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Absolute lifetime (12 h): busy, but logged in 13 hours ago.
+    let busy = login(&f, "office").await;
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&busy))).await.0,
+        StatusCode::OK
+    );
+    sqlx::query("UPDATE session SET created_at = $1, last_seen_at = $2")
+        .bind(ago(13 * 60))
+        .bind(ago(1))
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&busy))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Ended sessions are gone from the table, not just refused.
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM session")
+        .fetch_one(f.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
+
+async fn form(
+    f: &Fixture,
+    path: &str,
+    token: &str,
+    body: String,
+    origin: &str,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+    let req = Request::post(path)
+        .header(header::HOST, "gate.test")
+        .header(header::ORIGIN, origin)
+        .header(header::COOKIE, format!("__Host-tabel={token}"))
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .unwrap();
+    send(f, req).await
+}
+
+async fn csrf_of(f: &Fixture, token: &str) -> String {
+    let (_, _, body) = send(f, get("/account", Some(token))).await;
+    let html = String::from_utf8(body).unwrap();
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn password_change_and_breach_end_other_sessions() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let a = login(&f, "office").await;
+    let b = login(&f, "office").await;
+    let csrf = csrf_of(&f, &a).await;
+    let new = "a new long password";
+    let body = format!(
+        "csrf={}&current={}&new={}&repeat={}",
+        urlencode(&csrf),
+        urlencode(PASSWORD),
+        urlencode(new),
+        urlencode(new)
+    );
+    let (status, h, _) = form(&f, "/account/password", &a, body, "http://gate.test").await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let renewed = cookie_value(&set_cookie(&h, "__Host-tabel").unwrap());
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&b))).await.0,
+        StatusCode::NOT_FOUND,
+        "other session ended"
+    );
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&a))).await.0,
+        StatusCode::NOT_FOUND,
+        "old token ended"
+    );
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&renewed))).await.0,
+        StatusCode::OK
+    );
+    // A common password is refused with a message.
+    let csrf = csrf_of(&f, &renewed).await;
+    let body = format!(
+        "csrf={}&current={}&new=password1&repeat=password1",
+        urlencode(&csrf),
+        urlencode(new)
+    );
+    let (status, _, page) = form(&f, "/account/password", &renewed, body, "http://gate.test").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(String::from_utf8(page).unwrap().contains("распространён"));
+    // Breach: every session ends, a new password is required, the log entries since are invalid.
+    let other = login_from(&f, "office", new, "192.0.2.7").await.unwrap();
+    let csrf = csrf_of(&f, &renewed).await;
+    let (status, _, _) = form(
+        &f,
+        "/account/breach",
+        &renewed,
+        format!("csrf={}", urlencode(&csrf)),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&renewed))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&other))).await.0,
+        StatusCode::NOT_FOUND
+    );
+    let (must,): (i64,) =
+        sqlx::query_as("SELECT must_change_password FROM account WHERE login = 'office'")
+            .fetch_one(f.t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(must, 1);
+    let after = login_from(&f, "office", new, "192.0.2.7").await.unwrap();
+    let (status, h, _) = send(&f, get("/school/index.html", Some(&after))).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "files wait until the password is changed"
+    );
+    assert_eq!(h.get(header::LOCATION).unwrap(), "/account");
+}
+
+#[tokio::test]
+async fn rate_limits_per_account_and_per_address() {
+    let f = fixture(20, |s| {
+        s.per_account = 3;
+        s.per_address = 5;
+    })
+    .await;
+    add(&f, "office", "admin", None).await;
+    for _ in 0..3 {
+        assert_eq!(
+            login_from(&f, "office", "bad password 1", "192.0.2.20").await,
+            Err(StatusCode::UNAUTHORIZED)
+        );
+    }
+    // Now even the right password is refused, with an honest message.
+    assert_eq!(
+        login_from(&f, "office", PASSWORD, "192.0.2.21").await,
+        Err(StatusCode::TOO_MANY_REQUESTS)
+    );
+    // Per address: one address guessing many logins.
+    for i in 0..5 {
+        let _ = login_from(&f, &format!("guess{i}"), "bad password 1", "192.0.2.30").await;
+    }
+    assert_eq!(
+        login_from(&f, "someone-else", "whatever pw", "192.0.2.30").await,
+        Err(StatusCode::TOO_MANY_REQUESTS)
+    );
+    // The window slides: old failures stop counting.
+    sqlx::query("UPDATE login_failure SET at = '2000-01-01T00:00:00.000000Z'")
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    assert!(
+        login_from(&f, "office", PASSWORD, "192.0.2.30")
+            .await
+            .is_ok()
+    );
+}
+
+#[tokio::test]
+async fn csrf_and_origin_are_checked_on_every_post() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    let csrf = csrf_of(&f, &token).await;
+    let (status, _, _) = form(
+        &f,
+        "/logout",
+        &token,
+        "csrf=wrong".into(),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = form(&f, "/logout", &token, String::new(), "http://gate.test").await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = form(
+        &f,
+        "/logout",
+        &token,
+        format!("csrf={}", urlencode(&csrf)),
+        "https://evil.example",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, _, _) = form(
+        &f,
+        "/account/breach",
+        &token,
+        "csrf=x".into(),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::OK,
+        "still logged in"
+    );
+    // The login form too: no token, or a foreign origin.
+    let (_, h, _) = send(&f, get("/login", None)).await;
+    let cookie = cookie_value(&set_cookie(&h, "__Host-tabel-csrf").unwrap());
+    for (origin, field) in [
+        ("http://gate.test", "nope"),
+        ("https://evil.example", cookie.as_str()),
+    ] {
+        let req = Request::post("/login")
+            .header(header::HOST, "gate.test")
+            .header(header::ORIGIN, origin)
+            .header(header::COOKIE, format!("__Host-tabel-csrf={cookie}"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(Body::from(format!(
+                "login=office&password={}&csrf={field}",
+                urlencode(PASSWORD)
+            )))
+            .unwrap();
+        assert_eq!(send(&f, req).await.0, StatusCode::FORBIDDEN, "{origin}");
+    }
+}
+
+#[tokio::test]
+async fn security_headers_and_caching_on_every_kind_of_response() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    let st = &f.s.students[0];
+    let css = std::fs::read_dir(f.out.path().join("current/assets"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .find(|n| n.ends_with(".css"))
+        .unwrap();
+    let cases: Vec<(Request<Body>, StatusCode)> = vec![
+        (get("/login", None), StatusCode::OK),
+        (
+            get(&format!("/s/{}/index.html", st.key), Some(&token)),
+            StatusCode::OK,
+        ),
+        (get(&format!("/assets/{css}"), None), StatusCode::OK),
+        (get("/nope", Some(&token)), StatusCode::NOT_FOUND),
+        (get("/", None), StatusCode::SEE_OTHER),
+        (get("/", Some(&token)), StatusCode::OK),
+    ];
+    for (req, want) in cases {
+        let path = req.uri().to_string();
+        let (status, h, _) = send(&f, req).await;
+        assert_eq!(status, want, "{path}");
+        assert_eq!(
+            h.get(header::CONTENT_SECURITY_POLICY).unwrap(),
+            "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+        );
+        assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+        assert_eq!(h.get(header::REFERRER_POLICY).unwrap(), "no-referrer");
+        if let Some(ct) = h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+            && ct.starts_with("text/")
+        {
+            assert!(ct.ends_with("charset=utf-8"), "{path}: {ct}");
+        }
+    }
+    // Personal files: private, revalidated; encodings; ETag and 304.
+    let path = format!("/s/{}/index.html", st.key);
+    let req = Request::get(&path)
+        .header(header::COOKIE, format!("__Host-tabel={token}"))
+        .header(header::ACCEPT_ENCODING, "gzip, br")
+        .body(Body::empty())
+        .unwrap();
+    let (status, h, body) = send(&f, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-cache");
+    assert_eq!(h.get(header::CONTENT_ENCODING).unwrap(), "br");
+    assert!(
+        h.get(header::VARY)
+            .unwrap()
+            .to_str()
+            .unwrap()
+            .contains("Accept-Encoding")
+    );
+    assert_eq!(
+        body,
+        std::fs::read(f.out.path().join(format!("current{path}.br"))).unwrap()
+    );
+    let etag = h.get(header::ETAG).unwrap().clone();
+    let req = Request::get(&path)
+        .header(header::COOKIE, format!("__Host-tabel={token}"))
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Body::empty())
+        .unwrap();
+    let (_, h, _) = send(&f, req).await;
+    assert_eq!(h.get(header::CONTENT_ENCODING).unwrap(), "gzip");
+    assert_ne!(
+        h.get(header::ETAG).unwrap(),
+        &etag,
+        "each encoding has its own strong ETag"
+    );
+    let req = Request::get(&path)
+        .header(header::COOKIE, format!("__Host-tabel={token}"))
+        .header(header::ACCEPT_ENCODING, "br")
+        .header(header::IF_NONE_MATCH, etag)
+        .body(Body::empty())
+        .unwrap();
+    let (status, h, body) = send(&f, req).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty());
+    assert!(h.contains_key(header::CONTENT_SECURITY_POLICY));
+    let (_, h, _) = send(&f, get(&format!("/assets/{css}"), None)).await;
+    assert_eq!(
+        h.get(header::CACHE_CONTROL).unwrap(),
+        "public, max-age=31536000, immutable"
+    );
+}
+
+#[tokio::test]
+async fn the_access_log_answers_who_opened_what() {
+    let f = fixture(20, |_| {}).await;
+    let st = &f.s.students[0];
+    let link =
+        f.s.guardian_links
+            .iter()
+            .find(|l| l.student_id == st.id)
+            .unwrap();
+    let g =
+        f.s.guardians
+            .iter()
+            .find(|g| g.id == link.guardian_id)
+            .unwrap();
+    add(&f, "parent", "guardian", Some(&g.external_id)).await;
+    let token = login(&f, "parent").await;
+    let _ = login_from(&f, "parent", "wrong wrong", "192.0.2.44").await;
+    send(&f, get(&format!("/s/{}/index.html", st.key), Some(&token))).await;
+    send(&f, get(&format!("/s/{}/marks.html", st.key), Some(&token))).await;
+    send(&f, get("/school/index.html", Some(&token))).await;
+    // The writer stores entries in batches: wait for them.
+    let mut rows = Vec::new();
+    for _ in 0..50 {
+        rows = tabel::http::audit::query(
+            &f.t.db,
+            &tabel::http::audit::Filter {
+                login: Some("parent".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        if rows.len() >= 5 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let summary: Vec<(String, String, Option<String>)> = rows
+        .iter()
+        .map(|r| (r.action.clone(), r.result.clone(), r.path.clone()))
+        .collect();
+    assert!(
+        summary.contains(&("login".into(), "ok".into(), None)),
+        "{summary:?}"
+    );
+    assert!(
+        summary.contains(&("login".into(), "failed".into(), None)),
+        "{summary:?}"
+    );
+    assert!(
+        summary.contains(&(
+            "file".into(),
+            "ok".into(),
+            Some(format!("/s/{}/index.html", st.key))
+        )),
+        "{summary:?}"
+    );
+    assert!(
+        summary.contains(&(
+            "file".into(),
+            "denied".into(),
+            Some("/school/index.html".into())
+        )),
+        "{summary:?}"
+    );
+    assert!(rows.iter().all(|r| r.at.ends_with('Z') && r.invalid == 0));
+    // "Who opened this student's files."
+    let by_path = tabel::http::audit::query(
+        &f.t.db,
+        &tabel::http::audit::Filter {
+            path: Some(format!("s/{}/", st.key)),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        by_path
+            .iter()
+            .all(|r| r.path.as_deref().unwrap().contains(&st.key))
+    );
+    assert_eq!(by_path.iter().filter(|r| r.result == "ok").count(), 2);
+    // A breach noticed before those requests marks them invalid.
+    let account = accounts::get(&f.t.db, "parent").await.unwrap();
+    accounts::breach(&f.t.db, account.id, "2000-01-01T00:00:00.000000Z", "cli")
+        .await
+        .unwrap();
+    let rows = tabel::http::audit::query(
+        &f.t.db,
+        &tabel::http::audit::Filter {
+            login: Some("parent".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(
+        rows.iter()
+            .filter(|r| r.action == "file")
+            .all(|r| r.invalid == 1)
+    );
+}
