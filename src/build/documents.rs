@@ -64,14 +64,14 @@ pub fn printout_link(ix: &Index<'_>, w: usize) -> WeekLink {
 
 /// Serializes `data`, stamps it with its own hash (the document's data
 /// snapshot id) and returns it with that hash.
-fn stamp<T: Serialize>(data: &T, school: &str) -> (serde_json::Value, String) {
+fn stamp<T: Serialize>(data: &T, school: &str) -> (Vec<u8>, String) {
     let mut json = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
     let bytes = serde_json::to_vec(&json).unwrap_or_default();
     let hash = data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes)[..8]);
     if let serde_json::Value::Object(map) = &mut json {
         map.insert("snapshot".into(), format!("{school}:{hash}").into());
     }
-    (json, hash)
+    (serde_json::to_vec(&json).unwrap_or_default(), hash)
 }
 
 /// What a statement prints.

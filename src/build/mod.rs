@@ -187,7 +187,7 @@ impl DocJob {
         h.update(doc.author.as_bytes());
         h.update(doc.date.to_string().as_bytes());
         h.update([u8::from(doc.tagged)]);
-        h.update(serde_json::to_vec(&doc.data).unwrap_or_default());
+        h.update(&doc.data);
         let input = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
         DocJob {
             path,

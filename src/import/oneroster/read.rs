@@ -357,7 +357,7 @@ pub fn read_set(input: &Input, options: CsvOptions, engine: &mut Engine) -> Resu
         }
         if !extensions.is_empty() {
             engine.warn(format!(
-                "{file_name}: extension columns not read by tabel: {}",
+                "{file_name}: extension columns (tabel reads only metadata.address1, metadata.address2 and metadata.city of orgs.csv): {}",
                 extensions.join(", ")
             ));
         }
