@@ -795,26 +795,7 @@ impl Index<'_> {
             .filter(|l| l.date >= p.starts_on && l.date <= p.ends_on)
             .map(|l| (l.id, l.date))
             .collect();
-        let mut missed: HashMap<i64, (usize, usize)> = HashMap::new();
-        for a in &self.s.attendance {
-            if !lessons_in.contains_key(&a.lesson_id) {
-                continue;
-            }
-            let cat = self
-                .s
-                .legend
-                .iter()
-                .find(|e| e.code == a.code)
-                .map(|e| e.category);
-            if matches!(cat, Some(Category::Late) | None) {
-                continue;
-            }
-            let e = missed.entry(a.student_id).or_default();
-            e.0 += 1;
-            if cat == Some(Category::Ill) {
-                e.1 += 1;
-            }
-        }
+        let missed = self.absences(|lesson| lessons_in.contains_key(&lesson));
         // The column group of each subject: the period alone, or for the
         // year every term, the year, and the exam and final where they apply.
         let mut group: Vec<&ReportingPeriod> = if p.kind == PeriodKind::Year {
@@ -934,10 +915,11 @@ pub struct ClassView {
 }
 
 impl Index<'_> {
-    /// Lessons missed (all, of them ill) per student, over the year so far.
-    fn absences_by_student(&self) -> HashMap<i64, (usize, usize)> {
+    /// Lessons missed (all, of them ill) per student, over the lessons that
+    /// `counts` accepts; late arrivals and unknown codes are not absences.
+    fn absences(&self, counts: impl Fn(i64) -> bool) -> HashMap<i64, (usize, usize)> {
         let mut out: HashMap<i64, (usize, usize)> = HashMap::new();
-        for a in &self.s.attendance {
+        for a in self.s.attendance.iter().filter(|a| counts(a.lesson_id)) {
             let cat = self
                 .s
                 .legend
@@ -958,7 +940,7 @@ impl Index<'_> {
 
     /// The class page of `class`, with its statements (already built).
     pub fn class_page(&self, class: &Class, statements: &[StatementView]) -> ClassView {
-        let absences = self.absences_by_student();
+        let absences = self.absences(|_| true);
         let roster = self.roster.get(&class.id).map(Vec::as_slice).unwrap_or(&[]);
         ClassView {
             frame: self.frame("../../", format!("{} {}", self.t.class, class.title)),
