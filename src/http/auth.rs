@@ -35,7 +35,8 @@ pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
     cookie(headers, SESSION_COOKIE)
 }
 
-fn set_cookie(name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+/// A `Set-Cookie` value with the attributes every tabel cookie has.
+pub(super) fn set_cookie(name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
     let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
     HeaderValue::from_str(&format!(
         "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax{age}"

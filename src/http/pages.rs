@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::audit::Event;
-use super::auth::{checked_form, redirect};
+use super::auth::{SESSION_COOKIE, checked_form, redirect, set_cookie};
 use super::{Authed, Gate, peer, user_agent};
 use crate::accounts::{self, session};
 use crate::render::i18n::{self, Labels};
@@ -357,12 +357,8 @@ pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Res
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let mut res = redirect("/");
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{}={token}; Path=/; Secure; HttpOnly; SameSite=Lax",
-        super::auth::SESSION_COOKIE
-    )) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
+    res.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &token, None));
     res
 }
 
@@ -430,11 +426,7 @@ pub async fn report_breach(State(gate): State<Arc<Gate>>, req: Request) -> Respo
         ))
         .await;
     let mut res = redirect("/login");
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "{}=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
-        super::auth::SESSION_COOKIE
-    )) {
-        res.headers_mut().append(header::SET_COOKIE, v);
-    }
+    res.headers_mut()
+        .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
     res
 }
