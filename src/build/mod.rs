@@ -217,15 +217,17 @@ impl Emitter<'_> {
             && old.input == input
             && old.scope == *scope
         {
+            let mut carried = Vec::with_capacity(3);
             for variant in [path.to_owned(), format!("{path}.br"), format!("{path}.gz")] {
                 if let Some(e) = map.get(variant.as_str()) {
                     release::carry(dir, self.tmp, &variant)?;
-                    self.entries
-                        .lock()
-                        .map_err(|_| anyhow::anyhow!("poisoned"))?
-                        .push((*e).clone());
+                    carried.push((*e).clone());
                 }
             }
+            self.entries
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .extend(carried);
             self.carried.fetch_add(1, Ordering::Relaxed);
             return Ok(true);
         }
@@ -572,6 +574,18 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
     if leftovers > 0 {
         tracing::warn!(leftovers, "removed unfinished releases of earlier builds");
     }
+    // Releases that will be beyond `keep` once this one is published are
+    // removed meanwhile, on their own thread: unlinking tens of thousands
+    // of files is I/O the rendering need not wait for.
+    let early_prune = {
+        let (out, keep) = (out.clone(), opts.keep.saturating_sub(1).max(1));
+        std::thread::spawn(move || out.prune(keep))
+    };
+    let join_prune = move || -> Result<Vec<String>> {
+        early_prune
+            .join()
+            .map_err(|_| anyhow::anyhow!("removing old releases panicked"))?
+    };
     let templates = Templates::new(opts.templates.as_deref())?;
     let typesetter = Typesetter::new(opts.templates.as_deref())?;
     let live_full = out.live()?;
@@ -615,12 +629,14 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
         Ok(r) => r,
         Err(err) => {
             let _ = std::fs::remove_dir_all(&tmp);
+            let _ = join_prune();
             return Err(err);
         }
     };
     let t = Instant::now();
+    summary.pruned = join_prune()?;
     summary.release = out.publish(&id, &tmp, &manifest)?;
-    summary.pruned = out.prune(opts.keep)?;
+    summary.pruned.extend(out.prune(opts.keep)?);
     summary.steps.push(("publish", t.elapsed()));
     summary.steps.push(("total", started.elapsed()));
     Ok(summary)
