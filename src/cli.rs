@@ -53,9 +53,9 @@ pub enum Command {
     /// Query the access log.
     Audit(crate::accounts::cli::AuditArgs),
     /// Freeze a finished school year into a signed archive package.
-    Archive(Pending),
-    /// Verify an archive package.
-    Verify(Pending),
+    Archive(crate::archive::cli::ArchiveArgs),
+    /// Verify a BagIt package (ours or any other) and, with a public key, its signature.
+    Verify(crate::archive::cli::VerifyArgs),
     /// Send the weekly e-mail digests.
     Mail(Pending),
 }
@@ -228,7 +228,7 @@ pub struct Pending {
     rest: Vec<String>,
 }
 
-fn parse_date(text: &str) -> Result<Date, String> {
+pub fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse_iso(text).ok_or_else(|| format!("{text:?} is not a date YYYY-MM-DD"))
 }
 
@@ -392,7 +392,14 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .await
                 .context("the build failed")?;
             print!("{summary}");
+            let (lines, failed) = crate::archive::cli::nightly(&db, &settings, today).await?;
+            for line in lines {
+                println!("  {line}");
+            }
             db.close().await;
+            if failed {
+                return Ok(ExitCode::FAILURE);
+            }
         }
         Command::Import(args) => {
             let db = settings.open_database().await?;
@@ -453,6 +460,12 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
             let db = settings.open_database().await?;
             crate::accounts::cli::audit(&db, args).await?;
             db.close().await;
+        }
+        Command::Archive(args) => {
+            return crate::archive::cli::archive(&settings, args).await;
+        }
+        Command::Verify(args) => {
+            return crate::archive::cli::verify(args);
         }
         pending => {
             eprintln!(

@@ -43,6 +43,18 @@ pub struct Config {
     pub keep_releases: usize,
     /// The gate (`tabel serve`).
     pub serve: Serve,
+    /// Year-end archives (`tabel archive`).
+    pub archive: Archive,
+}
+
+/// The `[archive]` table.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Archive {
+    /// The signing key (`tabel archive keygen`). With it, the nightly build
+    /// archives a school year as soon as it has ended; a password-protected
+    /// key takes its password from `TABEL_ARCHIVE_KEY_PASSWORD`.
+    pub key: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -54,6 +66,7 @@ impl Default for Config {
             templates: None,
             keep_releases: 3,
             serve: Serve::default(),
+            archive: Archive::default(),
         }
     }
 }

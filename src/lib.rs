@@ -12,6 +12,7 @@
 //!   statistics.
 
 pub mod accounts;
+pub mod archive;
 pub mod build;
 pub mod cli;
 pub mod config;

@@ -85,17 +85,15 @@ fn missing_config_file_is_an_error_when_named() {
 }
 
 #[test]
-fn commands_not_built_yet_exit_with_2() {
+fn command_not_built_yet_exits_with_2() {
     let dir = tempfile::tempdir().unwrap();
-    for cmd in ["archive", "verify", "mail"] {
-        let o = tabel(&[cmd, "--some-flag", "x"], dir.path());
-        assert_eq!(o.status.code(), Some(2), "{cmd}");
-        assert!(
-            stderr(&o).contains(&format!("`tabel {cmd}` is not built yet")),
-            "{cmd}: {}",
-            stderr(&o)
-        );
-    }
+    let o = tabel(&["mail", "--some-flag", "x"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`tabel mail` is not built yet"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -1,0 +1,782 @@
+//! Year-end archives: the Library of Congress BagIt conformance suite
+//! against `tabel verify`; our bags against the independent `bagit.py`
+//! and `minisign`; tampering of every kind detected and named; unfinished
+//! years refused; archives never overwritten; PDF/A inside; keys.
+
+// Test helpers panic on failure by design.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use std::fs;
+use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
+
+use common::build::{day, tool, tree};
+use tabel::archive;
+use tabel::db::Database;
+
+const SUITE: &str = "tests/fixtures/bagit-conformance";
+/// The demo year 2026/2027 ends on 30 June 2027.
+const AFTER: &str = "2027-07-01";
+
+fn tabel(args: &[&str]) -> Output {
+    tabel_in(args, None)
+}
+
+fn tabel_in(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tabel"));
+    cmd.args(args)
+        .env_remove("TABEL_DATABASE_URL")
+        .env_remove("TABEL_OUTPUT")
+        .env_remove(archive::cli::PASSWORD_ENV)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+// ---------------------------------------------------------------------------
+// The conformance suite.
+
+/// Bags the suite files under `warning/` that, on Linux, list a file that is
+/// not there — as EXPECTED.tsv's own notes say ("on Linux it is a missing
+/// file", "a strict validator reports a missing file"; `bagit.py` also
+/// rejects all three here). They must be invalid, naming that file.
+const MISSING_ON_LINUX: &[(&str, &str)] = &[
+    (
+        "v0.97/warning/duplicate-file-with-different-case",
+        "data/HELLO.txt",
+    ),
+    ("v0.97/warning/special-system-files", "data/.DS_Store"),
+    (
+        "v0.97/warning/same-filename-listed-twice-with-different-normalization",
+        "data/Nu\u{301}n\u{303}ez",
+    ),
+];
+
+#[test]
+fn conformance_suite_results_match_expected() {
+    let expected = fs::read_to_string(format!("{SUITE}/EXPECTED.tsv")).unwrap();
+    let mut checked = 0;
+    for line in expected.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        let (bag, want) = (cols[0], cols[1]);
+        let verdict = archive::verify(&Path::new(SUITE).join(bag), None).unwrap();
+        let r = &verdict.report;
+        let all = format!("{bag}: errors {:?}, warnings {:?}", r.errors, r.warnings);
+        if let Some((_, file)) = MISSING_ON_LINUX.iter().find(|(b, _)| *b == bag) {
+            assert!(!verdict.is_valid(), "{all}");
+            assert!(
+                r.errors
+                    .iter()
+                    .any(|e| e.starts_with(&format!("{file}: listed in"))),
+                "{all}"
+            );
+        } else {
+            match want {
+                "valid" => assert!(verdict.is_valid(), "{all}"),
+                "warning" => assert!(verdict.is_valid() && !r.warnings.is_empty(), "{all}"),
+                "invalid" => assert!(!verdict.is_valid(), "{all}"),
+                other => panic!("unknown expectation {other}"),
+            }
+        }
+        checked += 1;
+    }
+    assert_eq!(checked, 60, "every bag of EXPECTED.tsv was checked");
+}
+
+#[test]
+fn conformance_failures_say_why() {
+    let why = |bag: &str| -> String {
+        archive::verify(&Path::new(SUITE).join(bag), None)
+            .unwrap()
+            .report
+            .errors
+            .join("\n")
+    };
+    for (bag, needle) in [
+        (
+            "v0.97/invalid/corrupt-data-file",
+            "data/bare-filename: md5 checksum does not match",
+        ),
+        (
+            "v0.97/invalid/extra-file-in-bag",
+            "data/bar: in the payload but not listed",
+        ),
+        ("v0.97/invalid/missing-bagit.txt", "bagit.txt: missing"),
+        ("v0.97/invalid/bom-in-bagit.txt", "byte order mark"),
+        (
+            "v0.97/invalid/baginfo-missing-encoding",
+            "lacks Tag-File-Character-Encoding",
+        ),
+        (
+            "v0.97/invalid/invalid-version-number",
+            "\".97\" is not a version",
+        ),
+        (
+            "v0.97/invalid/missing-baginfo",
+            "bag-info.txt: listed in tagmanifest-md5.txt but missing",
+        ),
+        (
+            "v0.97/invalid/out-of-scope-file-paths-using-dot-notation",
+            "goes up with ..",
+        ),
+        (
+            "v0.97/invalid/out-of-scope-file-paths-using-dot-notation-for-fetch",
+            "fetch.txt:",
+        ),
+        (
+            "v0.97/linux-only/out-of-scope-file-paths-using-absolute-path",
+            "is absolute",
+        ),
+        (
+            "v0.97/linux-only/out-of-scope-file-paths-using-shortcut-username",
+            "starts with ~",
+        ),
+        (
+            "v0.97/windows-only/out-of-scope-file-paths-using-absolute-path",
+            "backslashes",
+        ),
+        (
+            "v1.0/invalid/bagit-with-invalid-whitespace",
+            "BagIt 1.0 allows no other whitespace",
+        ),
+        (
+            "v1.0/invalid/same-filename-listed-twice-with-the-same-hash",
+            "listed twice",
+        ),
+        (
+            "v1.0/invalid/notAllManifestsListAllFiles",
+            "data/missingFromManifest.txt: in the payload but not listed in manifest-sha512.txt",
+        ),
+    ] {
+        let w = why(bag);
+        assert!(w.contains(needle), "{bag}: {w:?} lacks {needle:?}");
+    }
+}
+
+#[test]
+fn verify_exit_codes_and_messages() {
+    let valid = tabel(&["verify", &format!("{SUITE}/v1.0/valid/basicBag")]);
+    assert_eq!(valid.status.code(), Some(0), "{}", text(&valid));
+    assert!(
+        text(&valid).contains("signature: NOT checked"),
+        "{}",
+        text(&valid)
+    );
+    let warn = tabel(&[
+        "verify",
+        &format!("{SUITE}/v0.97/warning/made-with-md5sum-tools"),
+    ]);
+    assert_eq!(warn.status.code(), Some(0), "{}", text(&warn));
+    assert!(
+        String::from_utf8_lossy(&warn.stderr).contains("warning: "),
+        "{}",
+        text(&warn)
+    );
+    let bad = tabel(&[
+        "verify",
+        &format!("{SUITE}/v0.97/invalid/corrupt-data-file"),
+    ]);
+    assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
+    assert!(text(&bad).contains("INVALID"), "{}", text(&bad));
+    let none = tabel(&["verify", "/nonexistent/bag"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(text(&none).contains("/nonexistent/bag"), "{}", text(&none));
+}
+
+// ---------------------------------------------------------------------------
+// Our own bags.
+
+/// A finished demo year (60 students) in a SQLite file, and a key pair.
+struct Year {
+    url: String,
+    keys: PathBuf,
+    root: PathBuf,
+}
+
+fn year() -> &'static Year {
+    static YEAR: OnceLock<Year> = OnceLock::new();
+    YEAR.get_or_init(|| {
+        let root = tempfile::tempdir().unwrap().keep();
+        let url = format!("sqlite://{}", root.join("demo.db").display());
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        rt.block_on(async {
+            let db = Database::connect(&url).await.unwrap();
+            db.migrate().await.unwrap();
+            tabel::demo::run(
+                &db,
+                &tabel::demo::Options {
+                    students: 60,
+                    seed: 5,
+                    today: day(AFTER),
+                },
+            )
+            .await
+            .unwrap();
+            db.close().await;
+        });
+        let keys = root.join("keys");
+        let o = tabel(&[
+            "archive",
+            "keygen",
+            "--out",
+            keys.to_str().unwrap(),
+            "--unencrypted",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+        Year { url, keys, root }
+    })
+}
+
+/// A fresh copy of the database of `year()`, for tests that change it.
+fn own_db(name: &str) -> String {
+    let y = year();
+    let path = y.root.join(format!("{name}.db"));
+    fs::copy(y.root.join("demo.db"), &path).unwrap();
+    format!("sqlite://{}", path.display())
+}
+
+/// Archives the finished year into `out`.
+fn archive_into(url: &str, out: &Path, extra: &[&str]) -> Output {
+    let y = year();
+    let key = y.keys.join("tabel.key");
+    let mut args = vec![
+        "--database",
+        url,
+        "--output",
+        out.to_str().unwrap(),
+        "archive",
+        "--year",
+        "2026/2027",
+        "--key",
+        key.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    if !extra.contains(&"--date") {
+        args.extend_from_slice(&["--date", AFTER]);
+    }
+    tabel(&args)
+}
+
+/// The one bag most tests read (never changed: tests copy it).
+fn bag() -> &'static Path {
+    static BAG: OnceLock<PathBuf> = OnceLock::new();
+    BAG.get_or_init(|| {
+        let y = year();
+        let out = y.root.join("out");
+        let o = archive_into(&y.url, &out, &[]);
+        assert!(o.status.success(), "{}", text(&o));
+        assert!(text(&o).contains("signed"), "{}", text(&o));
+        out.join("archive/2026-2027")
+    })
+}
+
+fn pubkey() -> PathBuf {
+    year().keys.join("tabel.pub")
+}
+
+fn verify_with(dir: &Path, key: &Path) -> Output {
+    tabel(&[
+        "verify",
+        dir.to_str().unwrap(),
+        "--pubkey",
+        key.to_str().unwrap(),
+    ])
+}
+
+fn copy_bag(name: &str) -> PathBuf {
+    let to = year().root.join("copies").join(name);
+    fs::create_dir_all(to.parent().unwrap()).unwrap();
+    let o = Command::new("cp")
+        .args(["-a", bag().to_str().unwrap(), to.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    to
+}
+
+#[test]
+fn bag_layout_and_metadata() {
+    let b = bag();
+    for f in [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "manifest-sha512.txt",
+        "tagmanifest-sha256.txt",
+        "tagmanifest-sha512.txt",
+        "tagmanifest-sha512.txt.minisig",
+        "data/roster.json",
+    ] {
+        assert!(b.join(f).is_file(), "{f} missing");
+    }
+    assert_eq!(
+        fs::read_to_string(b.join("bagit.txt")).unwrap(),
+        "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
+    );
+    let info = fs::read_to_string(b.join("bag-info.txt")).unwrap();
+    for label in [
+        "Source-Organization: ",
+        "Organization-Address: ",
+        "Bagging-Date: 2027-07-01",
+        "External-Identifier: tabel:",
+        "Bag-Count: 1 of 1",
+        "Payload-Oxum: ",
+        "School-Year: 2026/2027",
+        "Tabel-Version: ",
+        "Snapshot-Id: ",
+    ] {
+        assert!(info.contains(label), "{label} missing from\n{info}");
+    }
+    // Every class has its year statement, and every PDF its JSON.
+    let files = tree(&b.join("data"));
+    let pdfs: Vec<&String> = files.keys().filter(|p| p.ends_with(".pdf")).collect();
+    assert!(pdfs.len() > 20, "{pdfs:?}");
+    for p in &pdfs {
+        let json = p.replace(".pdf", ".json");
+        assert!(files.contains_key(&json), "{json} missing");
+        let v: serde_json::Value = serde_json::from_slice(&files[&json]).unwrap();
+        assert!(v.get("rows").is_some(), "{json} is not statement data");
+    }
+    let roster: serde_json::Value = serde_json::from_slice(&files["roster.json"]).unwrap();
+    let classes = roster["classes"].as_array().unwrap();
+    assert!(!classes.is_empty());
+    for c in classes {
+        let folder = c["folder"].as_str().unwrap();
+        assert!(
+            files.contains_key(&format!("statements/{folder}/year.pdf")),
+            "no year statement for {folder}"
+        );
+    }
+    let students: usize = classes
+        .iter()
+        .map(|c| c["students"].as_array().unwrap().len())
+        .sum();
+    assert_eq!(students, 60);
+}
+
+#[test]
+fn independent_tools_accept_our_bag_and_signature() {
+    let b = bag();
+    // The Library of Congress validator.
+    let o = Command::new("python3")
+        .args(["-m", "bagit", "--validate", "--quiet"])
+        .arg(b)
+        .output()
+        .unwrap();
+    let out = text(&o);
+    if out.contains("No module named bagit") {
+        assert!(
+            std::env::var("TABEL_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "bagit.py is missing (run .ci/run)"
+        );
+    } else {
+        assert!(o.status.success(), "bagit.py: {out}");
+        assert!(!out.contains("invalid"), "{out}");
+    }
+    // The minisign tool with the published public key.
+    if let Some(minisign) = tool("/usr/bin/minisign") {
+        let o = Command::new(minisign)
+            .arg("-Vm")
+            .arg(b.join("tagmanifest-sha512.txt"))
+            .arg("-p")
+            .arg(pubkey())
+            .output()
+            .unwrap();
+        let out = text(&o);
+        assert!(o.status.success(), "minisign: {out}");
+        let info = fs::read_to_string(b.join("bag-info.txt")).unwrap();
+        let id = info
+            .lines()
+            .find_map(|l| l.strip_prefix("External-Identifier: "))
+            .unwrap();
+        assert!(
+            out.contains(&format!(
+                "Trusted comment: tabel archive bag={id} school=demo-"
+            )) && out.contains("year=2026/2027"),
+            "{out}"
+        );
+    }
+    // And ours.
+    let o = verify_with(b, &pubkey());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("signature: good"), "{}", text(&o));
+}
+
+#[test]
+fn every_pdf_is_pdfa_with_embedded_fonts() {
+    let (Some(pdfinfo), Some(pdffonts)) = (tool("/usr/bin/pdfinfo"), tool("/usr/bin/pdffonts"))
+    else {
+        return;
+    };
+    let files = tree(&bag().join("data"));
+    let mut n = 0;
+    for p in files.keys().filter(|p| p.ends_with(".pdf")) {
+        let path = bag().join("data").join(p);
+        let meta = Command::new(&pdfinfo)
+            .arg("-meta")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let meta = text(&meta);
+        assert!(
+            meta.contains("<pdfaid:part>2</pdfaid:part>")
+                && meta.contains("<pdfaid:conformance>B</pdfaid:conformance>"),
+            "{p}: {meta}"
+        );
+        let fonts = text(&Command::new(&pdffonts).arg(&path).output().unwrap());
+        let rows: Vec<&str> = fonts.lines().skip(2).collect();
+        assert!(!rows.is_empty(), "{p}: no fonts");
+        for row in rows {
+            let cols: Vec<&str> = row.split_whitespace().collect();
+            assert_eq!(cols[cols.len() - 5], "yes", "{p}: font not embedded: {row}");
+        }
+        n += 1;
+    }
+    assert!(n > 20);
+}
+
+/// Flips one bit of `file` at byte `at` (from the end when negative).
+fn flip(file: &Path, at: isize) {
+    let mut bytes = fs::read(file).unwrap();
+    let i = if at < 0 {
+        bytes.len() - at.unsigned_abs()
+    } else {
+        at as usize
+    };
+    bytes[i] ^= 0x01;
+    fs::write(file, bytes).unwrap();
+}
+
+#[test]
+fn tampering_is_detected_and_named() {
+    let pdf = {
+        let files = tree(&bag().join("data"));
+        let p = files
+            .keys()
+            .find(|p| p.ends_with("year.pdf"))
+            .unwrap()
+            .clone();
+        format!("data/{p}")
+    };
+    let other_keys = year().root.join("other-keys");
+    if !other_keys.exists() {
+        let o = tabel(&[
+            "archive",
+            "keygen",
+            "--out",
+            other_keys.to_str().unwrap(),
+            "--unencrypted",
+        ]);
+        assert!(o.status.success(), "{}", text(&o));
+    }
+    type Tamper = Box<dyn Fn(&Path)>;
+    let pdf2 = pdf.clone();
+    let pdf3 = pdf.clone();
+    let pdf4 = pdf.clone();
+    let cases: Vec<(&str, Tamper, String)> = vec![
+        (
+            "payload bit",
+            Box::new(move |b: &Path| flip(&b.join(&pdf2), 1000)),
+            format!("{pdf}: sha256 checksum does not match"),
+        ),
+        (
+            "manifest bit",
+            Box::new(|b: &Path| flip(&b.join("manifest-sha256.txt"), 3)),
+            "manifest-sha256.txt: sha256 checksum does not match tagmanifest-sha256.txt".into(),
+        ),
+        (
+            "bag-info bit",
+            Box::new(|b: &Path| flip(&b.join("bag-info.txt"), 30)),
+            "bag-info.txt: sha256 checksum does not match tagmanifest-sha256.txt".into(),
+        ),
+        (
+            "added file",
+            Box::new(|b: &Path| fs::write(b.join("data/statements/extra.pdf"), b"%PDF").unwrap()),
+            "data/statements/extra.pdf: in the payload but not listed in manifest-sha256.txt".into(),
+        ),
+        (
+            "removed file",
+            Box::new(move |b: &Path| fs::remove_file(b.join(&pdf3)).unwrap()),
+            format!("{pdf}: listed in manifest-sha256.txt but missing"),
+        ),
+        (
+            "renamed file",
+            Box::new(move |b: &Path| {
+                fs::rename(b.join(&pdf4), b.join(pdf4.replace("year.pdf", "renamed.pdf"))).unwrap()
+            }),
+            "renamed.pdf: in the payload but not listed".into(),
+        ),
+        (
+            "symlink planted",
+            Box::new(|b: &Path| {
+                std::os::unix::fs::symlink("/etc/passwd", b.join("data/passwd")).unwrap()
+            }),
+            "data/passwd: is a symbolic link".into(),
+        ),
+        (
+            "signature replaced",
+            Box::new(|b: &Path| {
+                // A valid signature of the same file by another key.
+                let other = year().root.join("other-keys/tabel.key");
+                let signer =
+                    archive::Signer::load(&other, &archive::Password::None).unwrap();
+                let data = fs::read(b.join("tagmanifest-sha512.txt")).unwrap();
+                let sig = signer.sign(&data, "forged", "forged").unwrap();
+                fs::write(b.join("tagmanifest-sha512.txt.minisig"), sig).unwrap();
+            }),
+            "tagmanifest-sha512.txt.minisig: the signature of tagmanifest-sha512.txt does not verify".into(),
+        ),
+        (
+            "signature removed",
+            Box::new(|b: &Path| fs::remove_file(b.join("tagmanifest-sha512.txt.minisig")).unwrap()),
+            "tagmanifest-sha512.txt.minisig: cannot be read".into(),
+        ),
+        (
+            "metadata rewritten with fresh tag manifests",
+            Box::new(|b: &Path| {
+                let info = fs::read_to_string(b.join("bag-info.txt")).unwrap();
+                let info = info.replace("School-Year: 2026/2027", "School-Year: 2016/2017");
+                fs::write(b.join("bag-info.txt"), &info).unwrap();
+                rewrite_tag_manifests(b);
+            }),
+            "tagmanifest-sha512.txt.minisig: the signature of tagmanifest-sha512.txt does not verify".into(),
+        ),
+    ];
+    for (name, tamper, needle) in cases {
+        let b = copy_bag(&name.replace(' ', "-"));
+        tamper(&b);
+        let o = verify_with(&b, &pubkey());
+        let out = text(&o);
+        assert_eq!(o.status.code(), Some(1), "{name}: {out}");
+        assert!(out.contains(&needle), "{name}: {out:?} lacks {needle:?}");
+    }
+    // The untouched bag with the wrong public key.
+    let o = verify_with(bag(), &other_keys.join("tabel.pub"));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("is different from public key"),
+        "{}",
+        text(&o)
+    );
+}
+
+/// Rewrites both tag manifests to match the tag files as they are now.
+fn rewrite_tag_manifests(b: &Path) {
+    use sha2::{Digest, Sha256, Sha512};
+    let names = [
+        "bagit.txt",
+        "bag-info.txt",
+        "manifest-sha256.txt",
+        "manifest-sha512.txt",
+    ];
+    let (mut t256, mut t512) = (String::new(), String::new());
+    for n in names {
+        let data = fs::read(b.join(n)).unwrap();
+        t256.push_str(&format!("{}  {n}\n", hex(&Sha256::digest(&data))));
+        t512.push_str(&format!("{}  {n}\n", hex(&Sha512::digest(&data))));
+    }
+    fs::write(b.join("tagmanifest-sha256.txt"), t256).unwrap();
+    fs::write(b.join("tagmanifest-sha512.txt"), t512).unwrap();
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn unfinished_years_are_refused_and_archives_never_overwritten() {
+    let y = year();
+    let out = y.root.join("refusals");
+    // The year has not ended yet.
+    let o = archive_into(&y.url, &out, &["--date", "2027-06-15"]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("is not finished") && text(&o).contains("ends on 2027-06-30"),
+        "{}",
+        text(&o)
+    );
+    assert!(!out.join("archive/2026-2027").exists());
+    // A year mark is missing.
+    let url = own_db("missing-mark");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let db = Database::connect(&url).await.unwrap();
+        let done = sqlx::query(
+            "DELETE FROM period_mark WHERE id = (SELECT pm.id FROM period_mark pm \
+             JOIN reporting_period p ON p.id = pm.period_id WHERE p.kind = 'year' \
+             ORDER BY pm.id LIMIT 1)",
+        )
+        .execute(db.pool())
+        .await
+        .unwrap();
+        assert_eq!(done.rows_affected(), 1);
+        db.close().await;
+    });
+    let o = archive_into(&url, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("1 year mark(s) missing"), "{}", text(&o));
+    // --force archives it anyway.
+    let o = archive_into(&url, &out, &["--force", "--date", AFTER]);
+    assert!(o.status.success(), "{}", text(&o));
+    let before = tree(&out.join("archive/2026-2027"));
+    // A second archive of the same year is refused and changes nothing.
+    let o = archive_into(&y.url, &out, &[]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("never overwritten"), "{}", text(&o));
+    assert_eq!(tree(&out.join("archive/2026-2027")), before);
+    let leftovers: Vec<_> = fs::read_dir(out.join("archive"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn password_protected_keys() {
+    let dir = year().root.join("protected");
+    let o = tabel_in(
+        &[
+            "archive",
+            "keygen",
+            "--out",
+            dir.to_str().unwrap(),
+            "--password-stdin",
+        ],
+        Some("a long archive password\n"),
+    );
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("untrusted comment: minisign public key"),
+        "{}",
+        text(&o)
+    );
+    let mode = fs::metadata(dir.join("tabel.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    // Never overwritten.
+    let o = tabel(&[
+        "archive",
+        "keygen",
+        "--out",
+        dir.to_str().unwrap(),
+        "--unencrypted",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(text(&o).contains("never overwritten"), "{}", text(&o));
+    // Signing needs the password; a wrong one is refused.
+    let key = dir.join("tabel.key");
+    let wrong = archive::Signer::load(&key, &archive::Password::Given("wrong".into()));
+    assert!(format!("{:#}", wrong.unwrap_err()).contains("wrong password"));
+    let none = archive::Signer::load(&key, &archive::Password::None);
+    assert!(format!("{:#}", none.unwrap_err()).contains("password-protected"));
+    let signer = archive::Signer::load(
+        &key,
+        &archive::Password::Given("a long archive password".into()),
+    )
+    .unwrap();
+    assert!(
+        signer
+            .sign(b"x", "t", "u")
+            .unwrap()
+            .contains("trusted comment: t")
+    );
+    // The CLI without a password and without a terminal says how to give one.
+    let out = year().root.join("protected-out");
+    let url = &year().url;
+    let o = tabel(&[
+        "--database",
+        url,
+        "--output",
+        out.to_str().unwrap(),
+        "archive",
+        "--year",
+        "2026/2027",
+        "--key",
+        key.to_str().unwrap(),
+        "--date",
+        AFTER,
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("--password-stdin"), "{}", text(&o));
+}
+
+#[test]
+fn nightly_build_archives_a_closed_year_or_warns() {
+    let y = year();
+    let url = own_db("nightly");
+    let dir = y.root.join("nightly");
+    fs::create_dir_all(&dir).unwrap();
+    // Without a key: a warning in the summary, no archive.
+    let o = tabel(&[
+        "--database",
+        &url,
+        "--output",
+        dir.join("out").to_str().unwrap(),
+        "build",
+        "--date",
+        AFTER,
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(
+        text(&o).contains("is not archived: no signing key is configured"),
+        "{}",
+        text(&o)
+    );
+    assert!(!dir.join("out/archive").exists());
+    // With a key in tabel.toml: archived after the build, then not again.
+    let config = dir.join("tabel.toml");
+    fs::write(
+        &config,
+        format!(
+            "[archive]\nkey = {:?}\n",
+            y.keys.join("tabel.key").to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let out = dir.join("out");
+    let args = [
+        "--config",
+        config.to_str().unwrap(),
+        "--database",
+        &url,
+        "--output",
+        out.to_str().unwrap(),
+        "build",
+        "--date",
+        AFTER,
+    ];
+    let o = tabel(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("archive: archived demo-"), "{}", text(&o));
+    let o = verify_with(&dir.join("out/archive/2026-2027"), &pubkey());
+    assert!(o.status.success(), "{}", text(&o));
+    let o = tabel(&args);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(!text(&o).contains("archive:"), "{}", text(&o));
+}
