@@ -76,6 +76,23 @@ const MISSING_ON_LINUX: &[(&str, &str)] = &[
     ),
 ];
 
+/// The suite as copied: every file of its FILES.sha256 there, unchanged
+/// (line ends included), so a checkout that lost or converted a file fails
+/// here rather than passing for the wrong reason.
+#[test]
+fn conformance_suite_is_intact() {
+    use sha2::{Digest, Sha256};
+    let list = fs::read_to_string(format!("{SUITE}/FILES.sha256")).unwrap();
+    let mut n = 0;
+    for line in list.lines() {
+        let (sum, path) = line.split_once("  ").unwrap();
+        let data = fs::read(Path::new(SUITE).join(path)).unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(hex(&Sha256::digest(&data)), sum, "{path} changed");
+        n += 1;
+    }
+    assert!(n > 300, "{n} files");
+}
+
 #[test]
 fn conformance_suite_results_match_expected() {
     let expected = fs::read_to_string(format!("{SUITE}/EXPECTED.tsv")).unwrap();
