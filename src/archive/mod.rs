@@ -467,17 +467,9 @@ fn fill_bag(
         }
     }
     let lang = ix.t.lang;
-    let pdfs: Vec<Vec<Vec<u8>>> = {
-        use rayon::prelude::*;
-        docs.par_chunks(16)
-            .map(|chunk| {
-                let refs: Vec<&Doc> = chunk.iter().map(|(_, d)| d).collect();
-                typesetter.typeset("statement.typ", lang, &refs)
-            })
-            .collect::<Result<_>>()?
-    };
+    let pdfs = typeset_all(typesetter, lang, &docs)?;
     let statements = docs.len();
-    for ((path, _), pdf) in docs.into_iter().zip(pdfs.into_iter().flatten()) {
+    for ((path, _), pdf) in docs.into_iter().zip(pdfs) {
         payload.push((path, pdf));
     }
     payload.push((
@@ -572,6 +564,49 @@ fn fill_bag(
         bytes,
         seconds: 0.0,
     })
+}
+
+/// Typesets `docs` a few at a time on one plain thread per core, in order.
+/// Not rayon tasks: typst parallelizes inside a compile with rayon, and a
+/// rayon worker waiting on that would start further compiles meanwhile,
+/// piling up their memory (see the build's `documents`).
+fn typeset_all(
+    typesetter: &Typesetter,
+    lang: &str,
+    docs: &[(String, Doc)],
+) -> Result<Vec<Vec<u8>>> {
+    const PER_COMPILE: usize = 8;
+    let chunks: Vec<(usize, &[(String, Doc)])> = docs.chunks(PER_COMPILE).enumerate().collect();
+    let queue = std::sync::Mutex::new(chunks.into_iter());
+    let done = std::sync::Mutex::new(Vec::new());
+    let work = || -> Result<()> {
+        loop {
+            let next = queue
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .next();
+            let Some((i, chunk)) = next else {
+                return Ok(());
+            };
+            let refs: Vec<&Doc> = chunk.iter().map(|(_, d)| d).collect();
+            let pdfs = typesetter.typeset("statement.typ", lang, &refs)?;
+            done.lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .push((i, pdfs));
+        }
+    };
+    let workers = std::thread::available_parallelism().map_or(1, usize::from);
+    std::thread::scope(|scope| -> Result<()> {
+        let handles: Vec<_> = (0..workers).map(|_| scope.spawn(work)).collect();
+        for h in handles {
+            h.join()
+                .map_err(|_| anyhow::anyhow!("a typesetting thread panicked"))??;
+        }
+        Ok(())
+    })?;
+    let mut done = done.into_inner().map_err(|_| anyhow::anyhow!("poisoned"))?;
+    done.sort_by_key(|(i, _)| *i);
+    Ok(done.into_iter().flat_map(|(_, p)| p).collect())
 }
 
 /// The signature's trusted comment: what the signature vouches for.
