@@ -57,7 +57,7 @@ pub enum Command {
     /// Verify a BagIt package (ours or any other) and, with a public key, its signature.
     Verify(crate::archive::cli::VerifyArgs),
     /// Send the weekly e-mail digests.
-    Mail(Pending),
+    Mail(crate::mail::cli::MailArgs),
 }
 
 /// Options of `tabel demo`.
@@ -221,13 +221,6 @@ pub struct ServeArgs {
     pub listen: Option<std::net::SocketAddr>,
 }
 
-/// Arguments of a subcommand that this version does not provide yet.
-#[derive(Debug, Args)]
-pub struct Pending {
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, hide = true)]
-    rest: Vec<String>,
-}
-
 pub fn parse_date(text: &str) -> Result<Date, String> {
     Date::parse_iso(text).ok_or_else(|| format!("{text:?} is not a date YYYY-MM-DD"))
 }
@@ -309,6 +302,11 @@ impl Settings {
         s.window = std::time::Duration::from_secs(c.window_minutes * 60);
         s.trusted_proxies = c.trusted_proxies.clone();
         s.tls = c.tls;
+        s.mail = self
+            .config
+            .mail
+            .configured()
+            .then(|| self.config.mail.clone());
         s
     }
 
@@ -467,12 +465,8 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify(args) => {
             return crate::archive::cli::verify(args);
         }
-        pending => {
-            eprintln!(
-                "error: `tabel {}` is not built yet in this version of tabel",
-                pending.name()
-            );
-            return Ok(ExitCode::from(2));
+        Command::Mail(args) => {
+            return crate::mail::cli::mail(&settings, args).await;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -45,6 +45,8 @@ pub struct Config {
     pub serve: Serve,
     /// Year-end archives (`tabel archive`).
     pub archive: Archive,
+    /// Weekly e-mail digests (`tabel mail`).
+    pub mail: crate::mail::Settings,
 }
 
 /// The `[archive]` table.
@@ -67,6 +69,7 @@ impl Default for Config {
             keep_releases: 3,
             serve: Serve::default(),
             archive: Archive::default(),
+            mail: crate::mail::Settings::default(),
         }
     }
 }

@@ -21,4 +21,5 @@ pub mod demo;
 pub mod gradebook;
 pub mod http;
 pub mod import;
+pub mod mail;
 pub mod render;

@@ -85,18 +85,6 @@ fn missing_config_file_is_an_error_when_named() {
 }
 
 #[test]
-fn command_not_built_yet_exits_with_2() {
-    let dir = tempfile::tempdir().unwrap();
-    let o = tabel(&["mail", "--some-flag", "x"], dir.path());
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("`tabel mail` is not built yet"),
-        "{}",
-        stderr(&o)
-    );
-}
-
-#[test]
 fn bad_demo_date_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let o = tabel(&["demo", "--date", "28.11.2026"], dir.path());

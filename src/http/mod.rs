@@ -9,6 +9,7 @@
 pub mod audit;
 pub mod auth;
 pub mod files;
+pub mod mail;
 pub mod pages;
 pub mod paths;
 
@@ -59,6 +60,9 @@ pub struct Settings {
     pub cache_ttl: Duration,
     /// Bytes of file contents kept in memory.
     pub cache_bytes: usize,
+    /// E-mail settings, when digests are set up: subscriptions on the
+    /// account page, confirmation requests sent at once.
+    pub mail: Option<crate::mail::Settings>,
 }
 
 impl Settings {
@@ -75,6 +79,7 @@ impl Settings {
             tls: false,
             cache_ttl: Duration::from_secs(1),
             cache_bytes: 256 << 20,
+            mail: None,
         }
     }
 }
@@ -218,6 +223,13 @@ pub fn app(gate: Arc<Gate>) -> Router {
         .route("/account/password", post(pages::change_password))
         .route("/account/sessions/end", post(pages::end_session))
         .route("/account/breach", post(pages::report_breach))
+        .route("/account/mail", post(mail::subscribe))
+        .route("/account/mail/end", post(mail::end))
+        .route("/mail/confirm", get(mail::confirm_page).post(mail::confirm))
+        .route(
+            "/mail/unsubscribe",
+            get(mail::unsubscribe_page).post(mail::unsubscribe),
+        )
         .route("/healthz", get(healthz))
         .fallback(file)
         .layer(middleware::from_fn_with_state(

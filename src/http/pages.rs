@@ -192,6 +192,7 @@ struct AccountView<'a> {
     message: Option<String>,
     error: Option<String>,
     sessions: Vec<SessionItem>,
+    mail: Option<super::mail::MailSection>,
 }
 
 #[derive(Serialize)]
@@ -204,7 +205,7 @@ struct SessionItem {
     current: bool,
 }
 
-async fn account_page(
+pub async fn account_page(
     gate: &Gate,
     a: &Authed,
     message: Option<String>,
@@ -215,7 +216,9 @@ async fn account_page(
     let sessions = session::list(&gate.db, a.session.account.id)
         .await
         .unwrap_or_default();
+    let mail = super::mail::section(gate, a).await;
     let view = AccountView {
+        mail,
         frame: frame(gate, t.account),
         login: &a.session.account.login,
         csrf: &a.session.csrf,
@@ -255,7 +258,7 @@ pub async fn account(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     account_page(&gate, &a, None, None, StatusCode::OK).await
 }
 
-fn event(
+pub fn event(
     a: &Authed,
     action: &'static str,
     result: &'static str,

@@ -58,6 +58,18 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "account.html",
         include_str!("../../report-templates/html/account.html"),
     ),
+    (
+        "mail.html",
+        include_str!("../../report-templates/html/mail.html"),
+    ),
+    (
+        "mail/digest.html",
+        include_str!("../../report-templates/mail/digest.html"),
+    ),
+    (
+        "mail/digest.txt",
+        include_str!("../../report-templates/mail/digest.txt"),
+    ),
 ];
 
 /// The embedded stylesheet.

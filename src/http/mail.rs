@@ -1,0 +1,384 @@
+//! Subscriptions to the weekly e-mail digest: subscribing on the account
+//! page, and the links in the messages (confirm, unsubscribe). The links
+//! carry a random token, which is their only authority; a GET shows a page
+//! with a button and only the POST changes anything (so a mail scanner that
+//! opens links confirms nothing), except that a POST to the unsubscribe
+//! link with no page in between is the one-click unsubscribe of RFC 8058.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+
+use super::auth::{checked_form, redirect};
+use super::pages::{Frame, account_page, frame, render};
+use super::{Authed, Gate, peer, user_agent};
+use crate::mail::{self, Sink, Summary, digest::MailLabels};
+
+/// The mail part of the account page: the guardian's children and their subscriptions.
+#[derive(Debug, Serialize)]
+pub struct MailSection {
+    pub l: &'static MailLabels,
+    pub children: Vec<Child>,
+}
+
+/// A child on the account page.
+#[derive(Debug, Serialize)]
+pub struct Child {
+    pub key: String,
+    pub name: String,
+    pub class: String,
+    /// "active" or "unconfirmed", with the address and the subscription id.
+    pub state: Option<(String, String, i64)>,
+}
+
+/// The section for `a`, if it is a guardian's and mail is set up.
+pub async fn section(gate: &Gate, a: &Authed) -> Option<MailSection> {
+    gate.settings.mail.as_ref()?;
+    if a.session.account.role != "guardian" {
+        return None;
+    }
+    let subs = mail::of_account(&gate.db, a.session.account.id)
+        .await
+        .unwrap_or_default();
+    let mut children = Vec::new();
+    let mut keys: Vec<&String> = a.access.students.iter().collect();
+    keys.sort();
+    for key in keys {
+        let row: Option<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT s.id, s.family_name, s.given_name, COALESCE(c.title, '') FROM student s \
+             LEFT JOIN class c ON c.id = s.class_id WHERE s.key = $1",
+        )
+        .bind(key)
+        .fetch_optional(gate.db.pool())
+        .await
+        .ok()
+        .flatten();
+        let Some((id, family, given, class)) = row else {
+            continue;
+        };
+        let state = subs
+            .iter()
+            .find(|s| s.student_id == id && s.unsubscribed_at.is_none())
+            .map(|s| (s.state().to_owned(), s.address.clone(), s.id));
+        children.push(Child {
+            key: key.clone(),
+            name: format!("{given} {family}"),
+            class,
+            state,
+        });
+    }
+    children.sort_by(|x, y| x.name.cmp(&y.name));
+    Some(MailSection {
+        l: mail::digest::labels(gate.settings.language),
+        children,
+    })
+}
+
+#[derive(Deserialize)]
+struct SubscribeForm {
+    student: String,
+    address: String,
+}
+
+/// Sends pending confirmation requests in the background.
+fn send_confirmations_soon(gate: &Arc<Gate>) {
+    let Some(settings) = gate.settings.mail.clone() else {
+        return;
+    };
+    let (db, lang) = (gate.db.clone(), gate.settings.language);
+    tokio::spawn(async move {
+        let sink = match settings.transport() {
+            Ok(transport) => Sink::Smtp {
+                transport,
+                attempts: 1,
+                first_delay: std::time::Duration::ZERO,
+            },
+            Err(err) => {
+                tracing::error!("cannot send mail: {err:#}");
+                return;
+            }
+        };
+        let mut summary = Summary::default();
+        if let Err(err) = mail::send_confirmations(&db, &settings, lang, &sink, &mut summary).await
+        {
+            tracing::error!("cannot send confirmation requests: {err:#}");
+        }
+        for f in summary.temporary.iter().chain(&summary.permanent) {
+            tracing::warn!("confirmation request not sent: {f}");
+        }
+    });
+}
+
+/// `POST /account/mail`: subscribes an address to a child's digest.
+pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Response {
+    let peer_addr = peer(&req);
+    let (parts, body) = req.into_parts();
+    let Some(a) = gate.authed(&parts.headers).await else {
+        return redirect("/login");
+    };
+    let Some(form) = checked_form::<SubscribeForm>(&parts.headers, body, &a.session.csrf).await
+    else {
+        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
+    };
+    let l = mail::digest::labels(gate.settings.language);
+    // Only a guardian, only for their own child, only with mail set up.
+    if gate.settings.mail.is_none()
+        || a.session.account.role != "guardian"
+        || !a.access.students.contains(&form.student)
+    {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let Some(address) = mail::check_address(&form.address) else {
+        return account_page(
+            &gate,
+            &a,
+            None,
+            Some(l.bad_address.to_owned()),
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+    };
+    let student: Option<(i64,)> = sqlx::query_as("SELECT id FROM student WHERE key = $1")
+        .bind(&form.student)
+        .fetch_optional(gate.db.pool())
+        .await
+        .ok()
+        .flatten();
+    let Some((student_id,)) = student else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    if let Err(err) = mail::subscribe(&gate.db, a.session.account.id, student_id, &address).await {
+        tracing::error!("{err:#}");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    gate.audit
+        .log(super::pages::event(
+            &a,
+            "mail-subscribe",
+            "ok",
+            gate.client(&parts.headers, peer_addr),
+            user_agent(&parts.headers),
+        ))
+        .await;
+    send_confirmations_soon(&gate);
+    account_page(
+        &gate,
+        &a,
+        Some(format!("{} {address}", l.confirm_sent)),
+        None,
+        StatusCode::OK,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct EndForm {
+    subscription: i64,
+}
+
+/// `POST /account/mail/end`: ends one of the account's subscriptions.
+pub async fn end(State(gate): State<Arc<Gate>>, req: Request) -> Response {
+    let peer_addr = peer(&req);
+    let (parts, body) = req.into_parts();
+    let Some(a) = gate.authed(&parts.headers).await else {
+        return redirect("/login");
+    };
+    let Some(form) = checked_form::<EndForm>(&parts.headers, body, &a.session.csrf).await else {
+        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
+    };
+    match mail::unsubscribe_own(&gate.db, a.session.account.id, form.subscription).await {
+        Ok(_) => {
+            gate.audit
+                .log(super::pages::event(
+                    &a,
+                    "mail-unsubscribe",
+                    "ok",
+                    gate.client(&parts.headers, peer_addr),
+                    user_agent(&parts.headers),
+                ))
+                .await;
+            redirect("/account")
+        }
+        Err(err) => {
+            tracing::error!("{err:#}");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    t: String,
+}
+
+#[derive(Serialize)]
+struct LinkView {
+    frame: Frame,
+    l: &'static MailLabels,
+    title: &'static str,
+    /// The form to show (confirm or unsubscribe), with its action.
+    action: Option<String>,
+    button: &'static str,
+    message: Option<&'static str>,
+    address: Option<String>,
+}
+
+fn link_page(
+    gate: &Gate,
+    title: &'static str,
+    action: Option<String>,
+    button: &'static str,
+    message: Option<&'static str>,
+    address: Option<String>,
+    status: StatusCode,
+) -> Response {
+    let l = mail::digest::labels(gate.settings.language);
+    // These pages sit one folder down, at /mail/….
+    let mut frame = frame(gate, title);
+    frame.root = "../";
+    let view = LinkView {
+        frame,
+        l,
+        title,
+        action,
+        button,
+        message,
+        address,
+    };
+    render(gate, "mail.html", &view, status)
+}
+
+/// A token as it may appear in a link: base64url of 32 bytes.
+fn plausible(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+/// `GET /mail/confirm?t=…`: a page with the button that confirms.
+pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
+    let l = mail::digest::labels(gate.settings.language);
+    let sub = if plausible(&q.t) {
+        mail::by_token(&gate.db, &q.t).await.ok().flatten()
+    } else {
+        None
+    };
+    match sub {
+        Some(s) if s.state() == "unconfirmed" => link_page(
+            &gate,
+            l.confirm_title,
+            Some(format!("/mail/confirm?t={}", q.t)),
+            l.confirm_button,
+            None,
+            Some(s.address),
+            StatusCode::OK,
+        ),
+        _ => link_page(
+            &gate,
+            l.confirm_title,
+            None,
+            "",
+            Some(l.bad_link),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+    }
+}
+
+/// `POST /mail/confirm?t=…`: confirms the address.
+pub async fn confirm(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
+    let l = mail::digest::labels(gate.settings.language);
+    let ok = plausible(&q.t) && mail::confirm(&gate.db, &q.t).await.unwrap_or(false);
+    let (message, status) = if ok {
+        (l.confirmed, StatusCode::OK)
+    } else {
+        (l.bad_link, StatusCode::NOT_FOUND)
+    };
+    link_page(
+        &gate,
+        l.confirm_title,
+        None,
+        "",
+        Some(message),
+        None,
+        status,
+    )
+}
+
+/// `GET /mail/unsubscribe?t=…`: a page with the button that unsubscribes.
+pub async fn unsubscribe_page(
+    State(gate): State<Arc<Gate>>,
+    Query(q): Query<TokenQuery>,
+) -> Response {
+    let l = mail::digest::labels(gate.settings.language);
+    let sub = if plausible(&q.t) {
+        mail::by_token(&gate.db, &q.t).await.ok().flatten()
+    } else {
+        None
+    };
+    match sub {
+        Some(s) if s.state() != "ended" => link_page(
+            &gate,
+            l.unsubscribe_title,
+            Some(format!("/mail/unsubscribe?t={}", q.t)),
+            l.unsubscribe,
+            None,
+            Some(s.address),
+            StatusCode::OK,
+        ),
+        Some(_) => link_page(
+            &gate,
+            l.unsubscribe_title,
+            None,
+            "",
+            Some(l.unsubscribed),
+            None,
+            StatusCode::OK,
+        ),
+        None => link_page(
+            &gate,
+            l.unsubscribe_title,
+            None,
+            "",
+            Some(l.bad_link),
+            None,
+            StatusCode::NOT_FOUND,
+        ),
+    }
+}
+
+/// `POST /mail/unsubscribe?t=…`: from our page, or a mail program's
+/// one-click unsubscribe (RFC 8058). Repeating it is harmless.
+pub async fn unsubscribe(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
+    let l = mail::digest::labels(gate.settings.language);
+    let known = plausible(&q.t) && matches!(mail::by_token(&gate.db, &q.t).await, Ok(Some(_)));
+    if !known {
+        return link_page(
+            &gate,
+            l.unsubscribe_title,
+            None,
+            "",
+            Some(l.bad_link),
+            None,
+            StatusCode::NOT_FOUND,
+        );
+    }
+    if let Err(err) = mail::unsubscribe(&gate.db, &q.t).await {
+        tracing::error!("{err:#}");
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    }
+    link_page(
+        &gate,
+        l.unsubscribe_title,
+        None,
+        "",
+        Some(l.unsubscribed),
+        None,
+        StatusCode::OK,
+    )
+}
