@@ -14,6 +14,10 @@ use crate::db::{Backend, Database};
 /// One entry of the access log.
 #[derive(Debug, Clone, Default)]
 pub struct Event {
+    /// The logged-in account, whose id, login and role the writer takes
+    /// where the fields below are empty: a request then only shares it,
+    /// rather than copying strings.
+    pub who: Option<std::sync::Arc<super::Authed>>,
     pub account_id: Option<i64>,
     pub login: Option<String>,
     pub role: Option<String>,
@@ -86,17 +90,87 @@ impl AuditLog {
     }
 }
 
+/// The account of an entry: its own fields, or else the shared session's.
+fn who(e: &Event) -> (Option<i64>, Option<&str>, Option<&str>) {
+    let account = e.who.as_ref().map(|a| &a.session.account);
+    (
+        e.account_id.or(account.map(|a| a.id)),
+        e.login.as_deref().or(account.map(|a| a.login.as_str())),
+        e.role.as_deref().or(account.map(|a| a.role.as_str())),
+    )
+}
+
 async fn write(db: &Database, batch: &mut [(String, Event)]) -> Result<()> {
-    // The whole batch travels as one JSON array bound to one parameter:
-    // far cheaper than thousands of separate binds, on both backends.
+    match db.backend() {
+        Backend::Sqlite => write_sqlite(db, batch).await,
+        Backend::Postgres => write_postgres(db, batch).await,
+    }
+}
+
+/// SQLite: multi-row inserts with bound values, in one transaction. Chunks
+/// are powers of two, so a handful of prepared statements serve every
+/// batch size.
+async fn write_sqlite(db: &Database, batch: &[(String, Event)]) -> Result<()> {
+    const MAX_ROWS: usize = 512;
+    let mut tx = db
+        .pool()
+        .begin()
+        .await
+        .context("cannot write the access log")?;
+    let mut rest = batch;
+    while !rest.is_empty() {
+        let n = if rest.len() >= MAX_ROWS {
+            MAX_ROWS
+        } else {
+            1 << (usize::BITS - 1 - rest.len().leading_zeros())
+        };
+        let (chunk, tail) = rest.split_at(n);
+        rest = tail;
+        let mut sql = String::from(
+            "INSERT INTO audit (at, account_id, login, role, action, path, result, address, user_agent) VALUES ",
+        );
+        // `?` placeholders: positional, bound in order (numbered ones are
+        // looked up by name, which costs dearly with thousands of them).
+        for i in 0..n {
+            if i > 0 {
+                sql.push(',');
+            }
+            sql.push_str("(?,?,?,?,?,?,?,?,?)");
+        }
+        let mut q = sqlx::query(&sql);
+        for (at, e) in chunk {
+            let (account_id, login, role) = who(e);
+            q = q
+                .bind(at.as_str())
+                .bind(account_id)
+                .bind(login)
+                .bind(role)
+                .bind(e.action)
+                .bind(e.path.as_deref())
+                .bind(e.result)
+                .bind(e.address.as_deref())
+                .bind(e.user_agent.as_deref());
+        }
+        q.execute(&mut *tx)
+            .await
+            .context("cannot write the access log")?;
+    }
+    tx.commit().await.context("cannot write the access log")?;
+    Ok(())
+}
+
+/// PostgreSQL: the whole batch travels as one JSON array bound to one
+/// parameter, far cheaper there than thousands of separate binds.
+async fn write_postgres(db: &Database, batch: &[(String, Event)]) -> Result<()> {
     let rows: Vec<serde_json::Value> = batch
         .iter()
         .map(|(at, e)| {
+            let (account_id, login, role) = who(e);
             serde_json::json!([
                 at,
-                e.account_id,
-                e.login,
-                e.role,
+                account_id,
+                login,
+                role,
                 e.action,
                 e.path,
                 e.result,
@@ -106,23 +180,15 @@ async fn write(db: &Database, batch: &mut [(String, Event)]) -> Result<()> {
         })
         .collect();
     let json = serde_json::to_string(&rows).context("cannot serialize the access log")?;
-    let sql = match db.backend() {
-        Backend::Sqlite => {
-            "INSERT INTO audit (at, account_id, login, role, action, path, result, address, user_agent) \
-             SELECT value ->> 0, value ->> 1, value ->> 2, value ->> 3, value ->> 4, value ->> 5, value ->> 6, \
-                    value ->> 7, value ->> 8 FROM json_each($1)"
-        }
-        Backend::Postgres => {
-            "INSERT INTO audit (at, account_id, login, role, action, path, result, address, user_agent) \
-             SELECT e ->> 0, (e ->> 1)::bigint, e ->> 2, e ->> 3, e ->> 4, e ->> 5, e ->> 6, e ->> 7, e ->> 8 \
-             FROM jsonb_array_elements($1::jsonb) AS e"
-        }
-    };
-    sqlx::query(sql)
-        .bind(json)
-        .execute(db.pool())
-        .await
-        .context("cannot write the access log")?;
+    sqlx::query(
+        "INSERT INTO audit (at, account_id, login, role, action, path, result, address, user_agent) \
+         SELECT e ->> 0, (e ->> 1)::bigint, e ->> 2, e ->> 3, e ->> 4, e ->> 5, e ->> 6, e ->> 7, e ->> 8 \
+         FROM jsonb_array_elements($1::jsonb) AS e",
+    )
+    .bind(json)
+    .execute(db.pool())
+    .await
+    .context("cannot write the access log")?;
     Ok(())
 }
 

@@ -178,6 +178,7 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     }
     let login = form.login.trim().to_owned();
     let event = |result: &'static str, account: Option<&accounts::Account>| Event {
+        who: None,
         account_id: account.map(|a| a.id),
         login: Some(login.chars().take(64).collect()),
         role: account.map(|a| a.role.clone()),
@@ -296,6 +297,7 @@ pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     gate.forget_sessions();
     gate.audit
         .log(Event {
+            who: None,
             account_id: Some(authed.session.account.id),
             login: Some(authed.session.account.login.clone()),
             role: Some(authed.session.account.role.clone()),

@@ -107,21 +107,33 @@ impl Release {
 pub struct Releases {
     output: PathBuf,
     budget: usize,
-    live: Mutex<Option<Arc<Release>>>,
+    /// How long the answer of `current` is trusted before reading it again.
+    ttl: std::time::Duration,
+    /// The live release, and when `current` was last read.
+    live: Mutex<Option<(std::time::Instant, Arc<Release>)>>,
 }
 
 impl Releases {
-    /// Releases under `output`, caching up to `budget` bytes of file contents.
-    pub fn new(output: &Path, budget: usize) -> Releases {
+    /// Releases under `output`, caching up to `budget` bytes of file
+    /// contents; `current` is read again after `ttl` (a new release is
+    /// served at most that late).
+    pub fn new(output: &Path, budget: usize, ttl: std::time::Duration) -> Releases {
         Releases {
             output: output.to_path_buf(),
             budget,
+            ttl,
             live: Mutex::new(None),
         }
     }
 
-    /// The release `current` points at now, if it is complete.
+    /// The release `current` points at now (as of `ttl` ago at most), if it is complete.
     pub fn live(&self) -> Option<Arc<Release>> {
+        if let Ok(live) = self.live.lock()
+            && let Some((at, r)) = live.as_ref()
+            && at.elapsed() < self.ttl
+        {
+            return Some(r.clone());
+        }
         let target = fs::read_link(self.output.join("current")).ok()?;
         let id = target.to_str()?.to_owned();
         // Only a target of the form releases/<name> is ours.
@@ -130,15 +142,17 @@ impl Releases {
             return None;
         }
         let mut live = self.live.lock().ok()?;
-        if let Some(r) = live.as_ref()
+        if let Some((_, r)) = live.as_ref()
             && r.id == id
         {
-            return Some(r.clone());
+            let r = r.clone();
+            *live = Some((std::time::Instant::now(), r.clone()));
+            return Some(r);
         }
         match Release::load(&self.output, &id, self.budget) {
             Ok(r) => {
                 let r = Arc::new(r);
-                *live = Some(r.clone());
+                *live = Some((std::time::Instant::now(), r.clone()));
                 Some(r)
             }
             Err(err) => {

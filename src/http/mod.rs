@@ -120,7 +120,11 @@ impl Gate {
         let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
         let (audit, writer) = AuditLog::start(db.clone());
         let gate = Gate {
-            releases: files::Releases::new(&settings.output, settings.cache_bytes),
+            releases: files::Releases::new(
+                &settings.output,
+                settings.cache_bytes,
+                settings.cache_ttl,
+            ),
             db,
             settings,
             templates,
@@ -340,26 +344,26 @@ fn not_found(gate: &Gate) -> Response {
 
 /// Serves a file of the live release to whoever may read it.
 async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let headers = req.headers().clone();
-    let raw_path = req.uri().path().to_owned();
-    let method = req.method().clone();
-    let address = gate.client(&headers, peer(&req));
-    drop(req);
-    let authed = gate.authed(&headers).await;
+    let address = gate.client(req.headers(), peer(&req));
+    let (parts, _) = req.into_parts();
+    let (headers, method) = (&parts.headers, &parts.method);
+    let raw_path = parts.uri.path();
+    let authed = gate.authed(headers).await;
     let event = |action: &'static str, result: &'static str| Event {
-        account_id: authed.as_ref().map(|a| a.session.account.id),
-        login: authed.as_ref().map(|a| a.session.account.login.clone()),
-        role: authed.as_ref().map(|a| a.session.account.role.clone()),
+        who: authed.clone(),
+        account_id: None,
+        login: None,
+        role: None,
         action,
         path: Some(raw_path.chars().take(300).collect()),
         result,
         address: Some(address.clone()),
-        user_agent: user_agent(&headers),
+        user_agent: user_agent(headers),
     };
     if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let (Some(path), Some(release)) = (paths::release_path(&raw_path), gate.releases.live()) else {
+    let (Some(path), Some(release)) = (paths::release_path(raw_path), gate.releases.live()) else {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
@@ -381,7 +385,7 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         return not_found(&gate);
     }
     // The variant the client accepts.
-    let (br, gz) = accepts(&headers);
+    let (br, gz) = accepts(headers);
     let variant = [(br, "br"), (gz, "gzip")]
         .into_iter()
         .filter(|(ok, _)| *ok)
@@ -389,9 +393,9 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
             let ext = if enc == "br" { "br" } else { "gz" };
             release
                 .entry(&format!("{path}.{ext}"))
-                .map(|e| (e.clone(), Some(enc)))
+                .map(|e| (e, Some(enc)))
         })
-        .unwrap_or((entry.clone(), None));
+        .unwrap_or((entry, None));
     let (served, encoding) = variant;
     let etag = format!(
         "\"{}{}\"",
@@ -430,7 +434,7 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         gate.audit.log(event("file", "not-modified")).await;
         return (StatusCode::NOT_MODIFIED, h).into_response();
     }
-    let body = match release.bytes(&served) {
+    let body = match release.bytes(served) {
         Ok(b) => b,
         Err(err) => {
             tracing::error!("{err:#}");

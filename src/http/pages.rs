@@ -266,6 +266,7 @@ pub fn event(
     ua: Option<String>,
 ) -> Event {
     Event {
+        who: None,
         account_id: Some(a.session.account.id),
         login: Some(a.session.account.login.clone()),
         role: Some(a.session.account.role.clone()),
