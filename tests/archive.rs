@@ -278,8 +278,11 @@ fn own_db(name: &str) -> String {
 
 /// Archives the finished year into `out`.
 fn archive_into(url: &str, out: &Path, extra: &[&str]) -> Output {
-    let y = year();
-    let key = y.keys.join("tabel.key");
+    archive_with(url, out, &year().keys.join("tabel.key"), extra)
+}
+
+/// Archives the finished year into `out`, signed with `key`.
+fn archive_with(url: &str, out: &Path, key: &Path, extra: &[&str]) -> Output {
     let mut args = vec![
         "--database",
         url,
@@ -725,20 +728,7 @@ fn password_protected_keys() {
     );
     // The CLI without a password and without a terminal says how to give one.
     let out = year().root.join("protected-out");
-    let url = &year().url;
-    let o = tabel(&[
-        "--database",
-        url,
-        "--output",
-        out.to_str().unwrap(),
-        "archive",
-        "--year",
-        "2026/2027",
-        "--key",
-        key.to_str().unwrap(),
-        "--date",
-        AFTER,
-    ]);
+    let o = archive_with(&year().url, &out, &key, &[]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("--password-stdin"), "{}", text(&o));
 }

@@ -12,9 +12,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::auth::{checked_form, redirect};
-use super::pages::{Frame, account_page, frame, render};
-use super::{Authed, Gate, peer, user_agent};
+use super::auth::redirect;
+use super::pages::{Frame, account_page, frame, posted, render};
+use super::{Authed, Gate};
 use crate::mail::{self, Sink, Summary, digest::MailLabels};
 
 /// The mail part of the account page: the guardian's children and their subscriptions.
@@ -114,15 +114,11 @@ fn send_confirmations_soon(gate: &Arc<Gate>) {
 
 /// `POST /account/mail`: subscribes an address to a child's digest.
 pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let peer_addr = peer(&req);
-    let (parts, body) = req.into_parts();
-    let Some(a) = gate.authed(&parts.headers).await else {
-        return redirect("/login");
+    let p = match posted::<SubscribeForm>(&gate, req).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    let Some(form) = checked_form::<SubscribeForm>(&parts.headers, body, &a.session.csrf).await
-    else {
-        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
-    };
+    let (a, form) = (&p.a, &p.form);
     let l = mail::digest::labels(gate.settings.language);
     // Only a guardian, only for their own child, only with mail set up.
     if gate.settings.mail.is_none()
@@ -134,7 +130,7 @@ pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Response 
     let Some(address) = mail::check_address(&form.address) else {
         return account_page(
             &gate,
-            &a,
+            a,
             None,
             Some(l.bad_address.to_owned()),
             StatusCode::BAD_REQUEST,
@@ -154,19 +150,11 @@ pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Response 
         tracing::error!("{err:#}");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    gate.audit
-        .log(super::pages::event(
-            &a,
-            "mail-subscribe",
-            "ok",
-            gate.client(&parts.headers, peer_addr),
-            user_agent(&parts.headers),
-        ))
-        .await;
+    gate.audit.log(p.event("mail-subscribe", "ok")).await;
     send_confirmations_soon(&gate);
     account_page(
         &gate,
-        &a,
+        a,
         Some(format!("{} {address}", l.confirm_sent)),
         None,
         StatusCode::OK,
@@ -181,25 +169,13 @@ struct EndForm {
 
 /// `POST /account/mail/end`: ends one of the account's subscriptions.
 pub async fn end(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let peer_addr = peer(&req);
-    let (parts, body) = req.into_parts();
-    let Some(a) = gate.authed(&parts.headers).await else {
-        return redirect("/login");
+    let p = match posted::<EndForm>(&gate, req).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    let Some(form) = checked_form::<EndForm>(&parts.headers, body, &a.session.csrf).await else {
-        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
-    };
-    match mail::unsubscribe_own(&gate.db, a.session.account.id, form.subscription).await {
+    match mail::unsubscribe_own(&gate.db, p.a.session.account.id, p.form.subscription).await {
         Ok(_) => {
-            gate.audit
-                .log(super::pages::event(
-                    &a,
-                    "mail-unsubscribe",
-                    "ok",
-                    gate.client(&parts.headers, peer_addr),
-                    user_agent(&parts.headers),
-                ))
-                .await;
+            gate.audit.log(p.event("mail-unsubscribe", "ok")).await;
             redirect("/account")
         }
         Err(err) => {
@@ -252,62 +228,68 @@ fn link_page(
     render(gate, "mail.html", &view, status)
 }
 
-/// A token as it may appear in a link: base64url of 32 bytes.
-fn plausible(token: &str) -> bool {
-    token.len() == 43
+/// A page that says `message`.
+fn notice(gate: &Gate, title: &'static str, message: &'static str, status: StatusCode) -> Response {
+    link_page(gate, title, None, "", Some(message), None, status)
+}
+
+/// A page with one button that POSTs to `action`, for `address`.
+fn button(
+    gate: &Gate,
+    title: &'static str,
+    action: String,
+    label: &'static str,
+    address: String,
+) -> Response {
+    link_page(
+        gate,
+        title,
+        Some(action),
+        label,
+        None,
+        Some(address),
+        StatusCode::OK,
+    )
+}
+
+/// The subscription of a link's token, if the token is one.
+async fn by_link(gate: &Gate, token: &str) -> Option<mail::Subscription> {
+    // A token is base64url of 32 bytes; anything else is not looked up.
+    let plausible = token.len() == 43
         && token
             .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
+    if !plausible {
+        return None;
+    }
+    mail::by_token(&gate.db, token).await.ok().flatten()
 }
 
 /// `GET /mail/confirm?t=…`: a page with the button that confirms.
 pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
     let l = mail::digest::labels(gate.settings.language);
-    let sub = if plausible(&q.t) {
-        mail::by_token(&gate.db, &q.t).await.ok().flatten()
-    } else {
-        None
-    };
-    match sub {
-        Some(s) if s.state() == "unconfirmed" => link_page(
+    match by_link(&gate, &q.t).await {
+        Some(s) if s.state() == "unconfirmed" => button(
             &gate,
             l.confirm_title,
-            Some(format!("/mail/confirm?t={}", q.t)),
+            format!("/mail/confirm?t={}", q.t),
             l.confirm_button,
-            None,
-            Some(s.address),
-            StatusCode::OK,
+            s.address,
         ),
-        _ => link_page(
-            &gate,
-            l.confirm_title,
-            None,
-            "",
-            Some(l.bad_link),
-            None,
-            StatusCode::NOT_FOUND,
-        ),
+        _ => notice(&gate, l.confirm_title, l.bad_link, StatusCode::NOT_FOUND),
     }
 }
 
 /// `POST /mail/confirm?t=…`: confirms the address.
 pub async fn confirm(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
     let l = mail::digest::labels(gate.settings.language);
-    let ok = plausible(&q.t) && mail::confirm(&gate.db, &q.t).await.unwrap_or(false);
-    let (message, status) = if ok {
-        (l.confirmed, StatusCode::OK)
+    let ok = by_link(&gate, &q.t).await.is_some()
+        && mail::confirm(&gate.db, &q.t).await.unwrap_or(false);
+    if ok {
+        notice(&gate, l.confirm_title, l.confirmed, StatusCode::OK)
     } else {
-        (l.bad_link, StatusCode::NOT_FOUND)
-    };
-    link_page(
-        &gate,
-        l.confirm_title,
-        None,
-        "",
-        Some(message),
-        None,
-        status,
-    )
+        notice(&gate, l.confirm_title, l.bad_link, StatusCode::NOT_FOUND)
+    }
 }
 
 /// `GET /mail/unsubscribe?t=…`: a page with the button that unsubscribes.
@@ -316,37 +298,19 @@ pub async fn unsubscribe_page(
     Query(q): Query<TokenQuery>,
 ) -> Response {
     let l = mail::digest::labels(gate.settings.language);
-    let sub = if plausible(&q.t) {
-        mail::by_token(&gate.db, &q.t).await.ok().flatten()
-    } else {
-        None
-    };
-    match sub {
-        Some(s) if s.state() != "ended" => link_page(
+    match by_link(&gate, &q.t).await {
+        Some(s) if s.state() != "ended" => button(
             &gate,
             l.unsubscribe_title,
-            Some(format!("/mail/unsubscribe?t={}", q.t)),
+            format!("/mail/unsubscribe?t={}", q.t),
             l.unsubscribe,
-            None,
-            Some(s.address),
-            StatusCode::OK,
+            s.address,
         ),
-        Some(_) => link_page(
+        Some(_) => notice(&gate, l.unsubscribe_title, l.unsubscribed, StatusCode::OK),
+        None => notice(
             &gate,
             l.unsubscribe_title,
-            None,
-            "",
-            Some(l.unsubscribed),
-            None,
-            StatusCode::OK,
-        ),
-        None => link_page(
-            &gate,
-            l.unsubscribe_title,
-            None,
-            "",
-            Some(l.bad_link),
-            None,
+            l.bad_link,
             StatusCode::NOT_FOUND,
         ),
     }
@@ -356,15 +320,11 @@ pub async fn unsubscribe_page(
 /// one-click unsubscribe (RFC 8058). Repeating it is harmless.
 pub async fn unsubscribe(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
     let l = mail::digest::labels(gate.settings.language);
-    let known = plausible(&q.t) && matches!(mail::by_token(&gate.db, &q.t).await, Ok(Some(_)));
-    if !known {
-        return link_page(
+    if by_link(&gate, &q.t).await.is_none() {
+        return notice(
             &gate,
             l.unsubscribe_title,
-            None,
-            "",
-            Some(l.bad_link),
-            None,
+            l.bad_link,
             StatusCode::NOT_FOUND,
         );
     }
@@ -372,13 +332,5 @@ pub async fn unsubscribe(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQue
         tracing::error!("{err:#}");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
-    link_page(
-        &gate,
-        l.unsubscribe_title,
-        None,
-        "",
-        Some(l.unsubscribed),
-        None,
-        StatusCode::OK,
-    )
+    notice(&gate, l.unsubscribe_title, l.unsubscribed, StatusCode::OK)
 }

@@ -278,6 +278,59 @@ pub fn event(
     }
 }
 
+/// A logged-in form POST: the account, the form (its CSRF token and origin
+/// checked), and where it came from, for the access log.
+pub struct Posted<T> {
+    pub a: Arc<Authed>,
+    pub form: T,
+    pub address: String,
+    pub ua: Option<String>,
+}
+
+impl<T> std::fmt::Debug for Posted<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Posted")
+            .field("login", &self.a.session.account.login)
+            .field("address", &self.address)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<T> Posted<T> {
+    /// An access-log entry of this request.
+    pub fn event(&self, action: &'static str, result: &'static str) -> Event {
+        event(
+            &self.a,
+            action,
+            result,
+            self.address.clone(),
+            self.ua.clone(),
+        )
+    }
+}
+
+/// Reads a logged-in form POST; the response to send instead when there is
+/// no session (to the login page) or the form fails its checks (403).
+pub async fn posted<T: serde::de::DeserializeOwned>(
+    gate: &Gate,
+    req: Request,
+) -> Result<Posted<T>, Response> {
+    let peer_addr = peer(&req);
+    let (parts, body) = req.into_parts();
+    let Some(a) = gate.authed(&parts.headers).await else {
+        return Err(redirect("/login"));
+    };
+    let Some(form) = checked_form::<T>(&parts.headers, body, &a.session.csrf).await else {
+        return Err((StatusCode::FORBIDDEN, "CSRF check failed").into_response());
+    };
+    Ok(Posted {
+        address: gate.client(&parts.headers, peer_addr),
+        ua: user_agent(&parts.headers),
+        a,
+        form,
+    })
+}
+
 #[derive(Deserialize)]
 struct PasswordForm {
     current: String,
@@ -288,21 +341,11 @@ struct PasswordForm {
 /// `POST /account/password`: checks the current password, sets the new one,
 /// ends every other session.
 pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let (parts, body) = req.into_parts();
-    let address = gate.client(
-        &parts.headers,
-        parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0),
-    );
-    let Some(a) = gate.authed(&parts.headers).await else {
-        return redirect("/login");
+    let p = match posted::<PasswordForm>(&gate, req).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    let Some(form) = checked_form::<PasswordForm>(&parts.headers, body, &a.session.csrf).await
-    else {
-        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
-    };
+    let (a, form) = (&p.a, &p.form);
     let t = i18n::labels(gate.settings.language);
     let hash: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM account WHERE id = $1")
         .bind(a.session.account.id)
@@ -328,16 +371,8 @@ pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Res
         })
     };
     if let Some(error) = error {
-        gate.audit
-            .log(event(
-                &a,
-                "password",
-                "failed",
-                address,
-                user_agent(&parts.headers),
-            ))
-            .await;
-        return account_page(&gate, &a, None, Some(error), StatusCode::BAD_REQUEST).await;
+        gate.audit.log(p.event("password", "failed")).await;
+        return account_page(&gate, a, None, Some(error), StatusCode::BAD_REQUEST).await;
     }
     if let Err(err) = accounts::set_password(&gate.db, a.session.account.id, &form.new, true).await
     {
@@ -346,17 +381,9 @@ pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Res
     }
     // set_password ended every session; this one continues under a new token.
     gate.forget_sessions();
-    gate.audit
-        .log(event(
-            &a,
-            "password",
-            "ok",
-            address.clone(),
-            user_agent(&parts.headers),
-        ))
-        .await;
-    let ua = user_agent(&parts.headers).unwrap_or_default();
-    let Ok((token, _)) = session::create(&gate.db, a.session.account.id, &address, &ua).await
+    gate.audit.log(p.event("password", "ok")).await;
+    let ua = p.ua.clone().unwrap_or_default();
+    let Ok((token, _)) = session::create(&gate.db, a.session.account.id, &p.address, &ua).await
     else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
@@ -373,29 +400,17 @@ struct EndForm {
 
 /// `POST /account/sessions/end`: ends one of the account's sessions.
 pub async fn end_session(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let peer_addr = peer(&req);
-    let (parts, body) = req.into_parts();
-    let Some(a) = gate.authed(&parts.headers).await else {
-        return redirect("/login");
-    };
-    let Some(form) = checked_form::<EndForm>(&parts.headers, body, &a.session.csrf).await else {
-        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
+    let p = match posted::<EndForm>(&gate, req).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
     let _ = sqlx::query("DELETE FROM session WHERE id = $1 AND account_id = $2")
-        .bind(form.session)
-        .bind(a.session.account.id)
+        .bind(p.form.session)
+        .bind(p.a.session.account.id)
         .execute(gate.db.pool())
         .await;
     gate.forget_sessions();
-    gate.audit
-        .log(event(
-            &a,
-            "session-end",
-            "ok",
-            gate.client(&parts.headers, peer_addr),
-            user_agent(&parts.headers),
-        ))
-        .await;
+    gate.audit.log(p.event("session-end", "ok")).await;
     redirect("/account")
 }
 
@@ -404,31 +419,18 @@ pub async fn end_session(State(gate): State<Arc<Gate>>, req: Request) -> Respons
 /// office sees the report in the access log, and every entry of the account
 /// since the report is marked invalid.
 pub async fn report_breach(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let peer_addr = peer(&req);
-    let (parts, body) = req.into_parts();
-    let Some(a) = gate.authed(&parts.headers).await else {
-        return redirect("/login");
+    let p = match posted::<super::auth::CsrfForm>(&gate, req).await {
+        Ok(p) => p,
+        Err(res) => return res,
     };
-    let Some(_form) =
-        checked_form::<super::auth::CsrfForm>(&parts.headers, body, &a.session.csrf).await
-    else {
-        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
-    };
+    let a = &p.a;
     let noticed = accounts::now();
     if let Err(err) = accounts::breach(&gate.db, a.session.account.id, &noticed, "self").await {
         tracing::error!("{err:#}");
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     }
     gate.forget_sessions();
-    gate.audit
-        .log(event(
-            &a,
-            "breach",
-            "reported",
-            gate.client(&parts.headers, peer_addr),
-            user_agent(&parts.headers),
-        ))
-        .await;
+    gate.audit.log(p.event("breach", "reported")).await;
     let mut res = redirect("/login");
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
