@@ -787,3 +787,20 @@ fn nightly_build_archives_a_closed_year_or_warns() {
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains("archive:"), "{}", text(&o));
 }
+
+#[test]
+fn the_same_year_gives_the_same_payload() {
+    let y = year();
+    let out = y.root.join("again");
+    let o = archive_into(&y.url, &out, &[]);
+    assert!(o.status.success(), "{}", text(&o));
+    let again = out.join("archive/2026-2027");
+    assert_eq!(tree(&again.join("data")), tree(&bag().join("data")));
+    for f in ["manifest-sha256.txt", "manifest-sha512.txt"] {
+        assert_eq!(
+            fs::read(again.join(f)).unwrap(),
+            fs::read(bag().join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
