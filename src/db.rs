@@ -153,6 +153,23 @@ impl Database {
         self.backend
     }
 
+    /// A read-only transaction that sees one consistent state: on
+    /// PostgreSQL `REPEATABLE READ READ ONLY`; on SQLite a read transaction
+    /// in WAL mode sees one snapshot of the file.
+    pub async fn snapshot_read(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .context("cannot start a read transaction")?;
+        if self.backend == Backend::Postgres {
+            tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                .await
+                .context("cannot start a repeatable-read transaction")?;
+        }
+        Ok(tx)
+    }
+
     /// Closes every connection (waits for them to be returned).
     pub async fn close(&self) {
         self.pool.close().await;

@@ -109,18 +109,6 @@ fn bag_dir(output: &Path, year: &SchoolYear, school: Option<&str>) -> PathBuf {
     }
 }
 
-/// Years of a school, oldest first.
-async fn school_years(db: &Database, school: i64) -> Result<Vec<SchoolYear>> {
-    sqlx::query_as(
-        "SELECT id, external_id, title, starts_on, ends_on FROM school_year \
-         WHERE school_id = $1 ORDER BY starts_on, id",
-    )
-    .bind(school)
-    .fetch_all(db.pool())
-    .await
-    .context("cannot read the school years")
-}
-
 /// What keeps a year from being archived: empty when it is finished (the
 /// year has ended, and every student has a year mark in every subject they
 /// study that is marked in their class).
@@ -362,7 +350,7 @@ pub async fn run(
     let typesetter = Typesetter::new(opts.templates.as_deref())?;
     let mut done = Vec::new();
     for school in &selected {
-        let years = school_years(db, school.id).await?;
+        let years = gradebook::school_years(db, school.id).await?;
         let Some(year) = years.into_iter().find(|y| {
             y.starts_on.0.format("%Y").to_string() == first.to_string()
                 && y.ends_on.0.format("%Y").to_string() == second.to_string()
@@ -797,7 +785,7 @@ pub async fn pending(
     let several = schools.len() > 1;
     let mut out = Vec::new();
     for school in schools {
-        for year in school_years(db, school.id).await? {
+        for year in gradebook::school_years(db, school.id).await? {
             if year.ends_on >= today {
                 continue;
             }

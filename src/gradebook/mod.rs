@@ -6,4 +6,4 @@ pub mod model;
 pub mod snapshot;
 
 pub use model::*;
-pub use snapshot::{SchoolRef, Snapshot, YearChoice, list_schools, load};
+pub use snapshot::{SchoolRef, Snapshot, YearChoice, list_schools, load, school_years};

@@ -8,10 +8,10 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sqlx::any::AnyRow;
-use sqlx::{Any, Executor, FromRow, Transaction};
+use sqlx::{Any, FromRow, Transaction};
 
 use super::model::*;
-use crate::db::{Backend, Database};
+use crate::db::Database;
 
 /// Everything the build reads for one school year of one school.
 ///
@@ -147,21 +147,23 @@ fn first_words(sql: &str) -> String {
         .join(" ")
 }
 
-/// Loads one school year of one school from one consistent read.
-///
-/// On PostgreSQL the transaction is `REPEATABLE READ READ ONLY`; on SQLite a
-/// read transaction in WAL mode sees one snapshot of the file.
-pub async fn load(db: &Database, school_id: i64, year: YearChoice) -> Result<Snapshot> {
-    let mut tx = db
-        .pool()
-        .begin()
+/// The school years of a school, oldest first.
+const YEARS: &str = "SELECT id, external_id, title, starts_on, ends_on FROM school_year \
+     WHERE school_id = $1 ORDER BY starts_on, id";
+
+/// The school years of school `school_id`, oldest first.
+pub async fn school_years(db: &Database, school_id: i64) -> Result<Vec<SchoolYear>> {
+    sqlx::query_as(YEARS)
+        .bind(school_id)
+        .fetch_all(db.pool())
         .await
-        .context("cannot start a read transaction")?;
-    if db.backend() == Backend::Postgres {
-        tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .context("cannot start a repeatable-read transaction")?;
-    }
+        .context("cannot read the school years")
+}
+
+/// Loads one school year of one school from one consistent read
+/// ([`Database::snapshot_read`]).
+pub async fn load(db: &Database, school_id: i64, year: YearChoice) -> Result<Snapshot> {
+    let mut tx = db.snapshot_read().await?;
     let snapshot = read(&mut tx, school_id, year).await?;
     tx.commit()
         .await
@@ -185,13 +187,7 @@ async fn read(
     let Some(school) = school.into_iter().next() else {
         bail!("there is no school with id {school_id}");
     };
-    let years: Vec<SchoolYear> = all(
-        tx,
-        "SELECT id, external_id, title, starts_on, ends_on FROM school_year \
-         WHERE school_id = $1 ORDER BY starts_on, id",
-        &[s],
-    )
-    .await?;
+    let years: Vec<SchoolYear> = all(tx, YEARS, &[s]).await?;
     let year = match choice {
         YearChoice::Id(id) => years.into_iter().find(|y| y.id == id),
         YearChoice::On(day) => {

@@ -10,11 +10,11 @@ use std::io::BufWriter;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Executor, Row};
 
 use super::spec::{Kind, TABLES, TableSpec, Ty, ref_key_column};
-use crate::db::{Backend, Database};
+use crate::db::Database;
 
 /// Rows read per query: keyset pages keep memory flat for large tables.
 const PAGE: i64 = 50_000;
@@ -128,16 +128,7 @@ pub async fn export_csv(db: &Database, dir: &Path, force: bool) -> Result<Export
             spec.file
         );
     }
-    let mut tx = db
-        .pool()
-        .begin()
-        .await
-        .context("cannot start a read transaction")?;
-    if db.backend() == Backend::Postgres {
-        tx.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await
-            .context("cannot start a repeatable-read transaction")?;
-    }
+    let mut tx = db.snapshot_read().await?;
     let mut summary = ExportSummary::default();
     for spec in TABLES {
         let path = dir.join(spec.file);

@@ -297,10 +297,7 @@ pub(super) async fn send_digests(
          AND NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.subscription_id = m.id \
              AND l.kind = 'digest' AND l.week = $1 AND l.status IN ('sent', 'permanent')) \
          ORDER BY s.school_id, m.id",
-        ELIGIBLE.replace(
-            "FROM mail_subscription m",
-            "FROM mail_subscription m JOIN student s ON s.id = m.student_id"
-        )
+        ELIGIBLE
     ))
     .bind(&opts.week)
     .fetch_all(db.pool())

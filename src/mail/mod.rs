@@ -320,6 +320,7 @@ pub async fn unsubscribe_own(db: &Database, account_id: i64, id: i64) -> Result<
 /// Live subscriptions whose guardian may still receive them: the account
 /// is a guardian's, enabled, and still linked to the child.
 const ELIGIBLE: &str = "FROM mail_subscription m \
+     JOIN student s ON s.id = m.student_id \
      JOIN account a ON a.id = m.account_id \
      JOIN guardian_student gs ON gs.guardian_id = a.guardian_id AND gs.student_id = m.student_id \
      WHERE m.unsubscribed_at IS NULL AND a.disabled = 0 AND a.role = 'guardian'";
@@ -555,19 +556,13 @@ pub async fn send_confirmations(
     sink: &Sink,
     summary: &mut Summary,
 ) -> Result<()> {
-    let pending: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(
-        &format!(
-            "SELECT m.id, m.address, m.token, s.family_name, s.given_name, a.login {ELIGIBLE} \
+    let pending: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT m.id, m.address, m.token, s.family_name, s.given_name, a.login {ELIGIBLE} \
          AND m.confirmed_at IS NULL \
          AND NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.subscription_id = m.id \
              AND l.kind = 'confirm' AND l.week = m.address AND l.status IN ('sent', 'permanent')) \
          ORDER BY m.id"
-        )
-        .replace(
-            "FROM mail_subscription m",
-            "FROM mail_subscription m JOIN student s ON s.id = m.student_id",
-        ),
-    )
+    ))
     .fetch_all(db.pool())
     .await
     .context("cannot read the subscriptions")?;

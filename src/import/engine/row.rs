@@ -180,36 +180,19 @@ impl Engine {
                         );
                         return Ok(());
                     }
-                    Some(mut e) => {
-                        existed = true;
+                    found => {
+                        let mut e = match found {
+                            Some(e) => {
+                                existed = true;
+                                e
+                            }
+                            None => Entry {
+                                id: self.next_id(spec.table).await?,
+                                ..Entry::default()
+                            },
+                        };
                         id = Some(e.id);
                         e.seen = true;
-                        if url_key_col.is_some() {
-                            self.url_key(
-                                spec,
-                                school_id,
-                                fields,
-                                &mut vals,
-                                &mut e,
-                                url_key_col,
-                                origin,
-                            );
-                        }
-                        if spec.table == "work_kind"
-                            && let Some(Val::Real(w)) = vals.get(4)
-                        {
-                            e.weight = *w;
-                        }
-                        self.put(school_ext, spec.table, key, e);
-                    }
-                    None => {
-                        let new_id = self.next_id(spec.table).await?;
-                        id = Some(new_id);
-                        let mut e = Entry {
-                            id: new_id,
-                            seen: true,
-                            ..Entry::default()
-                        };
                         if url_key_col.is_some() {
                             self.url_key(
                                 spec,
