@@ -67,6 +67,9 @@ pub struct DemoArgs {
     /// several schools of about 800 (a district or a city).
     #[arg(long, default_value_t = 800, value_parser = clap::value_parser!(u32).range(1..=2_000_000))]
     pub students: u32,
+    /// Spread the students over this many schools (a district) instead.
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub schools: Option<u32>,
     /// Random seed: the same seed gives the same data.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -96,7 +99,8 @@ pub struct BuildArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
     /// Weeks that get a typeset printout (PDF) per student: `current` (this
-    /// week and the previous one) or `all` (every week of the year so far).
+    /// week and the previous one), `all` (every week of the year so far) or
+    /// `none`.
     #[arg(long, value_enum, default_value_t = build::PrintWeeks::Current, value_name = "WEEKS")]
     pub print_weeks: build::PrintWeeks,
 }
@@ -347,6 +351,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
                 .unwrap_or_else(|| Date(chrono::Local::now().date_naive()));
             let options = demo::Options {
                 students: args.students,
+                schools: args.schools,
                 seed: args.seed,
                 today,
             };

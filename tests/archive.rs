@@ -247,6 +247,7 @@ fn year() -> &'static Year {
                 &db,
                 &tabel::demo::Options {
                     students: 60,
+                    schools: None,
                     seed: 5,
                     today: day(AFTER),
                 },

@@ -101,10 +101,20 @@ async fn release_layout_and_manifest() {
         assert!(!html.contains("src=\"http"), "{}", p.display());
         assert!(html.contains("<meta charset=\"utf-8\">"));
     }
-    // The manifest gives every personal file its owner's scope.
+    // The release's manifest lists the shared files; the school's own
+    // manifest lists the school's.
     let m: release::Manifest =
         serde_json::from_slice(&std::fs::read(cur.join("manifest.json")).unwrap()).unwrap();
-    for e in &m.files {
+    assert!(m.files.iter().all(|e| e.school.is_empty()));
+    assert_eq!(m.schools.len(), 1);
+    let part = &m.schools[0];
+    assert_eq!(part.manifest, format!("manifests/{}.json", part.school));
+    let own = release::read_part(&cur, part).unwrap();
+    assert!(own.iter().all(|e| e.school == part.school));
+    assert_eq!(own.len() + m.files.len(), n);
+    assert!(part.folders.contains(&"school/index.html".to_owned()));
+    // Every personal file carries its owner's scope.
+    for e in &release::all_entries(&cur).unwrap() {
         match e.path.split('/').collect::<Vec<_>>().as_slice() {
             ["s", key, ..] => assert_eq!(
                 e.scope,
@@ -541,5 +551,151 @@ async fn a_week_page_fits_a_360_px_phone_in_chromium() {
     let shot = artifacts.join("week-360x640.png");
     let o = chrome(&[&format!("--screenshot={}", shot.display())]);
     assert!(shot.exists(), "{}", String::from_utf8_lossy(&o.stderr));
+    t.finish().await;
+}
+
+/// A district in one release: each school's files are listed in a manifest
+/// of the school's own; a build of one school renders only that school's
+/// changed pages, carries the others over and equals a full build; the gate
+/// finds every school's files; a release in the earlier one-manifest format
+/// is still read by both.
+#[tokio::test]
+async fn a_district_lists_each_school_apart() {
+    let t = TestDb::sqlite().await;
+    tabel::demo::run(
+        &t.db,
+        &tabel::demo::Options {
+            students: 120,
+            schools: Some(3),
+            seed: 5,
+            today: day(TODAY),
+        },
+    )
+    .await
+    .unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let opts = |full: bool, school: Option<&str>| build::Options {
+        school: school.map(str::to_owned),
+        print_weeks: build::PrintWeeks::None,
+        ..options(full)
+    };
+    let first = build::run(&t.db, out.path(), &opts(false, None))
+        .await
+        .unwrap();
+    let cur = out.path().join("current");
+    let n = release::verify(&cur).unwrap();
+    assert_eq!(n, first.files);
+    let m = release::read_manifest(&cur).unwrap();
+    assert_eq!(m.format, release::FORMAT);
+    assert_eq!(m.schools.len(), 3);
+    assert!(m.files.iter().all(|e| e.school.is_empty()));
+    let mut owner = std::collections::HashMap::new();
+    for part in &m.schools {
+        let files = release::read_part(&cur, part).unwrap();
+        assert_eq!(files.len(), part.files);
+        assert!(files.iter().all(|e| e.school == part.school));
+        assert!(files.iter().all(|e| {
+            part.folders
+                .contains(&release::folder_of(&e.path).to_owned())
+        }));
+        assert!(part.folders.iter().any(|f| f.starts_with("school/")));
+        for f in &part.folders {
+            assert!(
+                owner.insert(f.clone(), part.school.clone()).is_none(),
+                "{f}"
+            );
+        }
+    }
+    // The gate finds a file of every school, and nothing under an unknown key.
+    let releases =
+        tabel::http::files::Releases::new(out.path(), 1 << 20, std::time::Duration::from_secs(0));
+    let live = releases.live().unwrap();
+    for part in &m.schools {
+        let path = format!("{}/index.html", part.folders[0]);
+        let e = live.entry(&path).unwrap();
+        assert_eq!(e.school, part.school);
+        assert_eq!(live.bytes(e).unwrap().len() as u64, e.size);
+    }
+    assert!(
+        live.entry("s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html")
+            .is_none()
+    );
+    assert!(live.entry(&m.schools[0].manifest).is_none());
+    // One mark changes in the second school; that school alone is rebuilt.
+    let second = &m.schools[1].school;
+    let school_id: i64 = sqlx::query_scalar("SELECT id FROM school WHERE external_id = $1")
+        .bind(second)
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    let (mark, student): (i64, String) = sqlx::query_as(
+        "SELECT m.id, s.key FROM mark m JOIN student s ON s.id = m.student_id \
+         WHERE m.school_id = $1 AND m.value IN ('3', '4') ORDER BY m.id LIMIT 1",
+    )
+    .bind(school_id)
+    .fetch_one(t.db.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE mark SET value = '5' WHERE id = $1")
+        .bind(mark)
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    let inc = build::run(&t.db, out.path(), &opts(false, Some(second)))
+        .await
+        .unwrap();
+    assert!(inc.rendered > 0);
+    assert!(
+        inc.rendered_paths
+            .iter()
+            .all(|p| owner.get(release::folder_of(p)) == Some(second)),
+        "{:?}",
+        inc.rendered_paths
+    );
+    assert!(
+        inc.rendered_paths
+            .iter()
+            .any(|p| p.starts_with(&format!("s/{student}/")))
+    );
+    release::verify(&inc.release).unwrap();
+    let full = build::run(&t.db, out.path(), &opts(true, None))
+        .await
+        .unwrap();
+    assert_eq!(tree(&inc.release), tree(&full.release));
+    // The earlier format: every file in the one manifest.
+    let old = out.path().join("releases/old");
+    std::fs::create_dir(&old).unwrap();
+    let mut files = Vec::new();
+    for (path, bytes) in tree(&full.release) {
+        if path.starts_with("manifests/") || path == "manifest.json" || path == "COMPLETE" {
+            continue;
+        }
+        let dst = old.join(&path);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::write(dst, bytes).unwrap();
+    }
+    for e in release::all_entries(&full.release).unwrap() {
+        files.push(e);
+    }
+    let v1 = release::Manifest {
+        format: 1,
+        schools: Vec::new(),
+        files,
+        ..release::read_manifest(&full.release).unwrap()
+    };
+    std::fs::write(old.join("manifest.json"), serde_json::to_vec(&v1).unwrap()).unwrap();
+    std::fs::write(old.join("COMPLETE"), "").unwrap();
+    std::fs::remove_file(&cur).unwrap();
+    std::os::unix::fs::symlink("releases/old", &cur).unwrap();
+    release::verify(&cur).unwrap();
+    let live = releases.live().unwrap();
+    let path = format!("{}/index.html", m.schools[2].folders[0]);
+    assert_eq!(live.entry(&path).unwrap().school, m.schools[2].school);
+    // A build from it carries every page over and writes the new format.
+    let upgraded = build::run(&t.db, out.path(), &opts(false, None))
+        .await
+        .unwrap();
+    assert_eq!(upgraded.rendered, 0, "{:?}", upgraded.rendered_paths);
+    assert_eq!(tree(&upgraded.release), tree(&full.release));
     t.finish().await;
 }

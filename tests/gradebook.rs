@@ -19,6 +19,7 @@ fn day(text: &str) -> Date {
 async fn fill(t: &TestDb, students: u32, seed: u64, today: &str) -> Vec<Snapshot> {
     let options = demo::Options {
         students,
+        schools: None,
         seed,
         today: day(today),
     };

@@ -26,6 +26,7 @@ async fn import(t: &TestDb, dir: &Path) -> Result<Summary, ImportError> {
 async fn demo_db(t: &TestDb, students: u32, day: &str) {
     let options = demo::Options {
         students,
+        schools: None,
         seed: 7,
         today: Date::parse_iso(day).unwrap(),
     };

@@ -28,6 +28,8 @@ pub enum PrintWeeks {
     Current,
     /// Every week of the year so far.
     All,
+    /// None: no weekly printouts (the pages and statements only).
+    None,
 }
 
 /// Mark columns per table of a statement: more go into a further table.
@@ -42,6 +44,7 @@ impl PrintWeeks {
         match self {
             PrintWeeks::Current => (current.saturating_sub(1)..=current).rev().collect(),
             PrintWeeks::All => (0..ix.weeks.len()).rev().collect(),
+            PrintWeeks::None => Vec::new(),
         }
     }
 }

@@ -148,7 +148,9 @@ fn compressible(path: &str) -> bool {
 /// Writes pages into the new release, or carries unchanged ones over.
 struct Emitter<'a> {
     tmp: &'a Path,
-    prev: Option<(&'a Path, HashMap<&'a str, &'a Entry>)>,
+    /// The previous release's folder, and its files of the school being built.
+    prev: Option<&'a Path>,
+    prev_files: std::sync::RwLock<HashMap<String, Entry>>,
     full: bool,
     templates: &'a Templates,
     entries: Mutex<Vec<Entry>>,
@@ -199,6 +201,24 @@ impl DocJob {
 }
 
 impl Emitter<'_> {
+    /// The files emitted since the last call.
+    fn take_entries(&self) -> Result<Vec<Entry>> {
+        let mut entries = self
+            .entries
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        Ok(std::mem::take(&mut *entries))
+    }
+
+    /// Compares what follows with these files of the previous release.
+    fn set_prev(&self, files: HashMap<String, Entry>) -> Result<()> {
+        *self
+            .prev_files
+            .write()
+            .map_err(|_| anyhow::anyhow!("poisoned"))? = files;
+        Ok(())
+    }
+
     fn lap(counter: &AtomicU64, since: Instant) -> Instant {
         counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
         Instant::now()
@@ -211,8 +231,12 @@ impl Emitter<'_> {
         if let Some(p) = &self.progress {
             p.inc(1);
         }
+        let map = self
+            .prev_files
+            .read()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
         if !self.full
-            && let Some((dir, map)) = &self.prev
+            && let Some(dir) = self.prev
             && let Some(old) = map.get(path)
             && old.input == input
             && old.scope == *scope
@@ -221,7 +245,7 @@ impl Emitter<'_> {
             for variant in [path.to_owned(), format!("{path}.br"), format!("{path}.gz")] {
                 if let Some(e) = map.get(variant.as_str()) {
                     release::carry(dir, self.tmp, &variant)?;
-                    carried.push((*e).clone());
+                    carried.push(e.clone());
                 }
             }
             self.entries
@@ -668,7 +692,6 @@ async fn build_into(
         .num_threads(opts.jobs.unwrap_or(0))
         .build()
         .context("cannot start the worker threads")?;
-    let prev_map = live.map(|l| (l.dir.as_path(), l.by_path()));
     let progress = opts.progress.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -681,7 +704,8 @@ async fn build_into(
     });
     let emitter = Emitter {
         tmp,
-        prev: prev_map,
+        prev: live.map(|l| l.dir.as_path()),
+        prev_files: Default::default(),
         full: opts.full,
         templates,
         entries: Mutex::new(Vec::new()),
@@ -715,6 +739,8 @@ async fn build_into(
         include_bytes!("../../site/robots.txt"),
         ASSET_LEVELS,
     )?;
+    let mut shared = emitter.take_entries()?;
+    let mut parts = Vec::new();
     let mut snapshots = Vec::new();
     let (mut t_load, mut t_plan) = (Duration::ZERO, Duration::ZERO);
     for school in selected {
@@ -736,10 +762,21 @@ async fn build_into(
             p.inc_length(pages as u64);
         }
         let ix = Index::new(&snapshot, opts.language, opts.date, &css);
+        if let Some(l) = live {
+            emitter.set_prev(l.entries_of(&school.external_id)?)?;
+        }
         t_plan += t.elapsed();
         // The rendering is CPU work on the worker pool; this batch job has
         // nothing else for the async runtime to do meanwhile.
         pool.install(|| emit_school(&emitter, &ix, typesetter, opts.print_weeks, single))?;
+        // The school's list of files goes to disk now: a city's never
+        // accumulates in memory.
+        parts.push(release::write_part(
+            tmp,
+            &school.external_id,
+            &school_slug(&snapshot.school),
+            emitter.take_entries()?,
+        )?);
         tracing::info!(school = %snapshot.school.external_id, "school rendered");
     }
     // Schools not rebuilt this time keep their files.
@@ -750,11 +787,16 @@ async fn build_into(
         for e in &l.manifest.files {
             if !e.school.is_empty() && !rebuilt.contains(&e.school.as_str()) {
                 release::carry(&l.dir, tmp, &e.path)?;
-                emitter
-                    .entries
-                    .lock()
-                    .map_err(|_| anyhow::anyhow!("poisoned"))?
-                    .push(e.clone());
+                shared.push(e.clone());
+            }
+        }
+        for part in &l.manifest.schools {
+            if !rebuilt.contains(&part.school.as_str()) {
+                for e in release::read_part(&l.dir, part)? {
+                    release::carry(&l.dir, tmp, &e.path)?;
+                }
+                release::carry(&l.dir, tmp, &part.manifest)?;
+                parts.push(part.clone());
             }
         }
         snapshots.extend(
@@ -766,6 +808,10 @@ async fn build_into(
         );
     }
     // The home page and the 404 page.
+    emitter.set_prev(match live {
+        Some(l) => l.entries_of("")?,
+        None => HashMap::new(),
+    })?;
     let t = crate::render::i18n::labels(opts.language);
     let frame = pages::Frame {
         t,
@@ -792,12 +838,11 @@ async fn build_into(
     if let Some(p) = &emitter.progress {
         p.finish_and_clear();
     }
-    let mut files = emitter
-        .entries
-        .into_inner()
-        .map_err(|_| anyhow::anyhow!("poisoned"))?;
+    shared.extend(emitter.take_entries()?);
+    let mut files = shared;
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
+    parts.sort_by(|a, b| a.school.cmp(&b.school));
     snapshots.sort();
     let mut rendered_paths = emitter
         .rendered
@@ -813,7 +858,7 @@ async fn build_into(
         .into_inner()
         .map_err(|_| anyhow::anyhow!("poisoned"))?;
     summary.bytes = emitter.bytes.load(Ordering::Relaxed);
-    summary.files = files.len();
+    summary.files = files.len() + parts.iter().map(|p| p.files).sum::<usize>();
     summary.steps = vec![
         ("load", t_load),
         ("plan", t_plan),
@@ -835,10 +880,11 @@ async fn build_into(
         ),
     ];
     let manifest = Manifest {
-        format: 1,
+        format: release::FORMAT,
         date: opts.date.to_string(),
         snapshots,
         files,
+        schools: parts,
     };
     Ok((summary, manifest))
 }

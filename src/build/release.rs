@@ -20,6 +20,10 @@ use sha2::{Digest, Sha256};
 pub const COMPLETE: &str = "COMPLETE";
 /// Name of the manifest.
 pub const MANIFEST: &str = "manifest.json";
+/// Folder of the schools' own manifests.
+pub const PARTS: &str = "manifests";
+/// Format of the manifests this version writes.
+pub const FORMAT: u32 = 2;
 
 /// Who may read a file.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -52,7 +56,11 @@ pub struct Entry {
     pub input: String,
 }
 
-/// The manifest of a release: every file but itself and `COMPLETE`.
+/// The manifest of a release. It lists the shared files itself and each
+/// school's files in a manifest of the school's own (`manifests/<slug>.json`),
+/// so that neither a build nor a gate ever holds a whole city's list at
+/// once. Together they list every file but themselves and `COMPLETE`.
+/// (Format 1 listed every file here and had no `schools`; it is still read.)
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
     /// Format version of this file.
@@ -61,8 +69,105 @@ pub struct Manifest {
     pub date: String,
     /// Data snapshot ids (one per school), sorted.
     pub snapshots: Vec<String>,
-    /// Every file, sorted by path.
+    /// The shared files (format 1: every file), sorted by path.
     pub files: Vec<Entry>,
+    /// Each school's part, sorted by school.
+    #[serde(default)]
+    pub schools: Vec<Part>,
+}
+
+/// One school's part of a release.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Part {
+    /// External id of the school.
+    pub school: String,
+    /// Path of its manifest inside the release.
+    pub manifest: String,
+    /// SHA-256 of that manifest, hex.
+    pub sha256: String,
+    /// Files it lists.
+    pub files: usize,
+    /// The top folders of its files (`s/<key>`, `c/<key>`, `school/<slug>`),
+    /// sorted: which part to look in for a path.
+    pub folders: Vec<String>,
+}
+
+/// A school's own manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PartManifest {
+    /// External id of the school.
+    pub school: String,
+    /// Its files, sorted by path.
+    pub files: Vec<Entry>,
+}
+
+/// The top folder of a release path: its first two segments.
+pub fn folder_of(path: &str) -> &str {
+    match path.match_indices('/').nth(1) {
+        Some((i, _)) => &path[..i],
+        None => path,
+    }
+}
+
+/// Writes a school's manifest into the release at `dir`; its part for the
+/// release's manifest.
+pub fn write_part(dir: &Path, school: &str, slug: &str, mut files: Vec<Entry>) -> Result<Part> {
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
+    let mut folders: Vec<String> = files
+        .iter()
+        .map(|e| folder_of(&e.path).to_owned())
+        .collect();
+    folders.sort();
+    folders.dedup();
+    let manifest = format!("{PARTS}/{slug}.json");
+    let part = PartManifest {
+        school: school.to_owned(),
+        files,
+    };
+    let json = serde_json::to_vec(&part).context("cannot serialize a school's manifest")?;
+    write_file(dir, &manifest, &json)?;
+    Ok(Part {
+        school: school.to_owned(),
+        manifest,
+        sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(&json)),
+        files: part.files.len(),
+        folders,
+    })
+}
+
+/// Reads a school's manifest from the release at `dir`, checked against its part.
+pub fn read_part(dir: &Path, part: &Part) -> Result<Vec<Entry>> {
+    let path = dir.join(&part.manifest);
+    let json = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    if data_encoding::HEXLOWER.encode(&Sha256::digest(&json)) != part.sha256 {
+        bail!("{} does not match the release's manifest", path.display());
+    }
+    let m: PartManifest = serde_json::from_slice(&json)
+        .with_context(|| format!("{} is not valid", path.display()))?;
+    if m.school != part.school || m.files.len() != part.files {
+        bail!("{} does not match the release's manifest", path.display());
+    }
+    Ok(m.files)
+}
+
+/// Reads the manifest of the release at `dir`.
+pub fn read_manifest(dir: &Path) -> Result<Manifest> {
+    let text = fs::read(dir.join(MANIFEST))
+        .with_context(|| format!("cannot read the manifest of {}", dir.display()))?;
+    serde_json::from_slice(&text)
+        .with_context(|| format!("the manifest of {} is not valid", dir.display()))
+}
+
+/// Every file the release at `dir` lists, shared and every school's, sorted by path.
+pub fn all_entries(dir: &Path) -> Result<Vec<Entry>> {
+    let manifest = read_manifest(dir)?;
+    let mut all = manifest.files;
+    for part in &manifest.schools {
+        all.extend(read_part(dir, part)?);
+    }
+    all.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(all)
 }
 
 /// The output folder: `current`, `releases/`.
@@ -81,13 +186,25 @@ pub struct Live {
 }
 
 impl Live {
-    /// The manifest's entries by path.
-    pub fn by_path(&self) -> HashMap<&str, &Entry> {
-        self.manifest
+    /// The files of one school (external id; `""` for the shared ones) by path.
+    pub fn entries_of(&self, school: &str) -> Result<HashMap<String, Entry>> {
+        let mut map: HashMap<String, Entry> = self
+            .manifest
             .files
             .iter()
-            .map(|e| (e.path.as_str(), e))
-            .collect()
+            .filter(|e| e.school == school)
+            .map(|e| (e.path.clone(), e.clone()))
+            .collect();
+        if !school.is_empty() {
+            for part in self.manifest.schools.iter().filter(|p| p.school == school) {
+                map.extend(
+                    read_part(&self.dir, part)?
+                        .into_iter()
+                        .map(|e| (e.path.clone(), e)),
+                );
+            }
+        }
+        Ok(map)
     }
 }
 
@@ -122,10 +239,7 @@ impl Output {
         if !dir.join(COMPLETE).exists() {
             return Ok(None);
         }
-        let text = fs::read(dir.join(MANIFEST))
-            .with_context(|| format!("cannot read the manifest of {}", dir.display()))?;
-        let manifest: Manifest = serde_json::from_slice(&text)
-            .with_context(|| format!("the manifest of {} is not valid", dir.display()))?;
+        let manifest = read_manifest(&dir)?;
         Ok(Some(Live { dir, manifest }))
     }
 
@@ -257,12 +371,18 @@ fn with_parent(path: &Path, op: impl Fn() -> std::io::Result<()>) -> std::io::Re
 }
 
 /// Checks that a release holds exactly the files of its manifest, with their
-/// sizes and hashes. Used by `tabel build --check` and by tests.
+/// sizes and hashes (the tests use it after every kind of build).
 pub fn verify(dir: &Path) -> Result<usize> {
     if !dir.join(COMPLETE).exists() {
         bail!("{} has no {COMPLETE}", dir.display());
     }
-    let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join(MANIFEST))?)?;
+    let manifest = read_manifest(dir)?;
+    let parts: std::collections::HashSet<&str> = manifest
+        .schools
+        .iter()
+        .map(|p| p.manifest.as_str())
+        .collect();
+    let files = all_entries(dir)?;
     let mut on_disk = Vec::new();
     for entry in walkdir::WalkDir::new(dir).min_depth(1) {
         let entry = entry?;
@@ -272,17 +392,17 @@ pub fn verify(dir: &Path) -> Result<usize> {
                 .strip_prefix(dir)?
                 .to_string_lossy()
                 .replace('\\', "/");
-            if rel != MANIFEST && rel != COMPLETE {
+            if rel != MANIFEST && rel != COMPLETE && !parts.contains(rel.as_str()) {
                 on_disk.push(rel);
             }
         }
     }
     on_disk.sort();
-    let listed: Vec<&str> = manifest.files.iter().map(|e| e.path.as_str()).collect();
+    let listed: Vec<&str> = files.iter().map(|e| e.path.as_str()).collect();
     if on_disk != listed {
         bail!("files of {} differ from its manifest", dir.display());
     }
-    for e in &manifest.files {
+    for e in &files {
         let bytes = fs::read(dir.join(&e.path))?;
         if bytes.len() as u64 != e.size
             || data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes)) != e.sha256
@@ -290,5 +410,5 @@ pub fn verify(dir: &Path) -> Result<usize> {
             bail!("{} does not match the manifest", e.path);
         }
     }
-    Ok(manifest.files.len())
+    Ok(files.len())
 }

@@ -25,6 +25,9 @@ use crate::gradebook::Date;
 pub struct Options {
     /// Number of students in all.
     pub students: u32,
+    /// Schools they are spread over; `None`: one up to 1,200 students,
+    /// else one per ~800 (`school_count`).
+    pub schools: Option<u32>,
     /// Seed of every random choice.
     pub seed: u64,
     /// The demo's "today".
@@ -73,7 +76,10 @@ pub fn school_count(students: u32) -> u32 {
 pub async fn run(db: &Database, options: &Options) -> Result<Summary> {
     let started = Instant::now();
     clear_previous_demo(db).await?;
-    let schools = school_count(options.students);
+    let schools = options
+        .schools
+        .unwrap_or_else(|| school_count(options.students))
+        .clamp(1, options.students.max(1));
     let mut ids = school::Ids::default();
     let mut totals: Vec<(&'static str, u64)> =
         school::TABLES.iter().map(|(t, _)| (*t, 0)).collect();

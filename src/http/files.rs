@@ -1,19 +1,23 @@
 //! The live release as the gate sees it: resolved through `current` once
-//! per request, its manifest in memory, and a size-bounded cache of file
-//! contents, each checked against the manifest's hash when first read.
+//! per request, its manifest in memory (a school's own manifest is read
+//! when one of its files is first asked for), and a size-bounded cache of
+//! file contents, each checked against the manifest's hash when first read.
 
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use anyhow::{Context, Result, bail};
 use axum::body::Bytes;
 use sha2::{Digest, Sha256};
 
-use crate::build::release::{COMPLETE, Entry, MANIFEST, Manifest};
+use crate::build::release::{self, COMPLETE, Entry, Part};
+
+/// Files by path.
+type Files = HashMap<String, Entry>;
 
 /// One release, loaded.
 #[derive(Debug)]
@@ -21,7 +25,13 @@ pub struct Release {
     /// The symlink target it was found under (`releases/<id>`).
     pub id: String,
     dir: PathBuf,
+    /// The shared files.
     files: HashMap<String, Entry>,
+    /// Each school's part, its files read at first need (`None` if its
+    /// manifest cannot be read: that school's files are then not served).
+    parts: Vec<(Part, OnceLock<Option<Files>>)>,
+    /// Which part a top folder (`s/<key>`, …) belongs to.
+    folders: HashMap<String, usize>,
     /// Path of the stylesheet, for the gate's own pages.
     pub css: String,
     cache: Mutex<Cache>,
@@ -40,8 +50,7 @@ impl Release {
         if !dir.join(COMPLETE).exists() {
             bail!("{} is not a complete release", dir.display());
         }
-        let manifest: Manifest = serde_json::from_slice(&fs::read(dir.join(MANIFEST))?)
-            .with_context(|| format!("the manifest of {} is not valid", dir.display()))?;
+        let manifest = release::read_manifest(&dir)?;
         let css = manifest
             .files
             .iter()
@@ -53,10 +62,23 @@ impl Release {
             .into_iter()
             .map(|e| (e.path.clone(), e))
             .collect();
+        let folders = manifest
+            .schools
+            .iter()
+            .enumerate()
+            .flat_map(|(i, p)| p.folders.iter().map(move |f| (f.clone(), i)))
+            .collect();
+        let parts = manifest
+            .schools
+            .into_iter()
+            .map(|p| (p, OnceLock::new()))
+            .collect();
         Ok(Release {
             id: id.to_owned(),
             dir,
             files,
+            parts,
+            folders,
             css,
             cache: Mutex::new(Cache {
                 budget,
@@ -67,7 +89,20 @@ impl Release {
 
     /// The manifest entry of a path.
     pub fn entry(&self, path: &str) -> Option<&Entry> {
-        self.files.get(path)
+        if let Some(e) = self.files.get(path) {
+            return Some(e);
+        }
+        let (part, files) = &self.parts[*self.folders.get(release::folder_of(path))?];
+        files
+            .get_or_init(|| match release::read_part(&self.dir, part) {
+                Ok(files) => Some(files.into_iter().map(|e| (e.path.clone(), e)).collect()),
+                Err(err) => {
+                    tracing::error!("{err:#}");
+                    None
+                }
+            })
+            .as_ref()?
+            .get(path)
     }
 
     /// The content of a manifest-listed file. Symlinks are not followed, and

@@ -40,6 +40,7 @@ pub async fn fixture_on(students: u32, today: &str) -> TestDb {
         &t.db,
         &demo::Options {
             students,
+            schools: None,
             seed: 11,
             today: day(today),
         },

@@ -37,6 +37,7 @@ pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) 
         &t.db,
         &demo::Options {
             students,
+            schools: None,
             seed: 5,
             today,
         },
