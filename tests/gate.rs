@@ -716,13 +716,20 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
     let req = Request::get(&path)
         .header(header::COOKIE, format!("__Host-tabel={token}"))
         .header(header::ACCEPT_ENCODING, "br")
-        .header(header::IF_NONE_MATCH, etag)
+        .header(header::IF_NONE_MATCH, etag.clone())
         .body(Body::empty())
         .unwrap();
     let (status, h, body) = send(&f, req).await;
     assert_eq!(status, StatusCode::NOT_MODIFIED);
     assert!(body.is_empty());
     assert!(h.contains_key(header::CONTENT_SECURITY_POLICY));
+    // What a 200 would carry of ETag, Vary and Cache-Control; no
+    // representation metadata (RFC 9110 §15.4.5).
+    assert_eq!(h.get(header::ETAG), Some(&etag));
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-cache");
+    assert!(h.contains_key(header::VARY));
+    assert!(!h.contains_key(header::CONTENT_TYPE));
+    assert!(!h.contains_key(header::CONTENT_ENCODING));
     let (_, h, _) = send(&f, get(&format!("/assets/{css}"), None)).await;
     assert_eq!(
         h.get(header::CACHE_CONTROL).unwrap(),

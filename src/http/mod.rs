@@ -407,11 +407,9 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         Scope::Public => "no-cache",
         _ => "private, no-cache",
     };
+    // A 304 carries what a 200 would have of ETag, Vary and Cache-Control,
+    // and no representation metadata (RFC 9110 §15.4.5).
     let mut h = HeaderMap::new();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&path)),
-    );
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
@@ -423,9 +421,6 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     if let Ok(v) = HeaderValue::from_str(&etag) {
         h.insert(header::ETAG, v);
     }
-    if let Some(enc) = encoding {
-        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
-    }
     let matches = headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
@@ -433,6 +428,13 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     if matches {
         gate.audit.log(event("file", "not-modified")).await;
         return (StatusCode::NOT_MODIFIED, h).into_response();
+    }
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(&path)),
+    );
+    if let Some(enc) = encoding {
+        h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
     let body = match release.bytes(served) {
         Ok(b) => b,
