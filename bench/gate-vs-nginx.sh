@@ -7,6 +7,9 @@
 #   cargo build --release
 #   bash bench/gate-vs-nginx.sh [DURATION]          (default 10s per run)
 #
+# Each line also gives the server's CPU time per request (all its threads or
+# workers; wrk's own is not counted).
+#
 # Needs: wrk, nginx, libnginx-mod-http-brotli-static, curl (apt). Builds a
 # demo school of 800 students in a temporary folder first.
 set -euo pipefail
@@ -98,19 +101,37 @@ lua "$work/paths" >"$work/200.lua"
 lua "$work/etags-gate" >"$work/304-gate.lua"
 lua "$work/etags-nginx" >"$work/304-nginx.lua"
 
-run() { # name url script
-    local out
-    out=$(wrk -t2 -c64 -d"$duration" --latency -s "$3" "$2")
-    printf '%-14s %10s req/s   p50 %8s   p99 %8s   %s\n' "$1" \
-        "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
+# CPU time (clock ticks) of the given processes and all their threads.
+cpu_ticks() {
+    local t=0 f
+    for p in "$@"; do
+        for f in /proc/"$p"/task/*/stat; do
+            t=$((t + $(awk '{print $14 + $15}' "$f" 2>/dev/null || echo 0)))
+        done
+    done
+    echo "$t"
+}
+nginx_workers=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | tr '\n' ' ')
+hz=$(getconf CLK_TCK)
+
+run() { # name url script pids…
+    local out name=$1 url=$2 script=$3 before after secs rps
+    shift 3
+    before=$(cpu_ticks "$@")
+    out=$(wrk -t2 -c64 -d"$duration" --latency -s "$script" "$url")
+    after=$(cpu_ticks "$@")
+    secs=${duration%s}
+    rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
+    printf '%-14s %10s req/s   p50 %8s   p99 %8s   %5.1f us CPU/req   %s\n' "$name" "$rps" \
         "$(awk '$1=="50%"{print $2}' <<<"$out")" \
         "$(awk '$1=="99%"{print $2}' <<<"$out")" \
+        "$(awk -v t=$((after - before)) -v hz="$hz" -v r="$rps" -v s="$secs" 'BEGIN { print t / hz * 1e6 / (r * s) }')" \
         "$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr '\n' ' ')"
 }
 echo ">>> wrk -t2 -c64 -d$duration, random files, Accept-Encoding: br, gzip"
 for round in 1 2; do
-    run "gate 200" http://127.0.0.1:18081 "$work/200.lua"
-    run "nginx 200" http://127.0.0.1:18082 "$work/200.lua"
-    run "gate 304" http://127.0.0.1:18081 "$work/304-gate.lua"
-    run "nginx 304" http://127.0.0.1:18082 "$work/304-nginx.lua"
+    run "gate 200" http://127.0.0.1:18081 "$work/200.lua" "$gate_pid"
+    run "nginx 200" http://127.0.0.1:18082 "$work/200.lua" $nginx_workers
+    run "gate 304" http://127.0.0.1:18081 "$work/304-gate.lua" "$gate_pid"
+    run "nginx 304" http://127.0.0.1:18082 "$work/304-nginx.lua" $nginx_workers
 done
