@@ -419,9 +419,16 @@ struct StatementPage<'a> {
     st: &'a StatementView,
 }
 
-/// A school's slug in paths: its external id if that is URL-safe.
+/// A school's slug in paths: its external id if that is URL-safe, else
+/// `id<N>` from its row id. An external id that itself reads `id<digits>`
+/// takes the row-id form too, so two schools never share a slug.
 pub fn school_slug(school: &gradebook::School) -> String {
-    let ok = !school.external_id.is_empty()
+    let reserved = school
+        .external_id
+        .strip_prefix("id")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let ok = !reserved
+        && !school.external_id.is_empty()
         && school.external_id.len() <= 64
         && school
             .external_id
@@ -887,4 +894,38 @@ async fn build_into(
         schools: parts,
     };
     Ok((summary, manifest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::school_slug;
+    use crate::gradebook::School;
+
+    fn school(id: i64, external_id: &str) -> School {
+        School {
+            id,
+            external_id: external_id.to_owned(),
+            name: String::new(),
+            short_name: String::new(),
+            number: None,
+            address: String::new(),
+            director: String::new(),
+            deputy: None,
+            email: None,
+            phone: None,
+        }
+    }
+
+    #[test]
+    fn school_slugs_are_url_safe_and_never_shared() {
+        assert_eq!(school_slug(&school(3, "lyceum-7_b")), "lyceum-7_b");
+        assert_eq!(school_slug(&school(5, "школа 5")), "id5");
+        assert_eq!(school_slug(&school(6, "")), "id6");
+        assert_eq!(school_slug(&school(8, &"x".repeat(65))), "id8");
+        // A school whose external id reads like another's row-id slug.
+        assert_eq!(school_slug(&school(7, "id5")), "id7");
+        assert_eq!(school_slug(&school(5, "id5")), "id5");
+        assert_eq!(school_slug(&school(9, "idea")), "idea");
+        assert_eq!(school_slug(&school(10, "id")), "id");
+    }
 }
