@@ -89,10 +89,12 @@ impl Release {
 
     /// The manifest entry of a path.
     pub fn entry(&self, path: &str) -> Option<&Entry> {
-        if let Some(e) = self.files.get(path) {
-            return Some(e);
-        }
-        let (part, files) = &self.parts[*self.folders.get(release::folder_of(path))?];
+        // A school's folder first: most requests are for a school's files,
+        // and then the shared list need not be asked.
+        let Some(&i) = self.folders.get(release::folder_of(path)) else {
+            return self.files.get(path);
+        };
+        let (part, files) = &self.parts[i];
         files
             .get_or_init(|| match release::read_part(&self.dir, part) {
                 Ok(files) => Some(files.into_iter().map(|e| (e.path.clone(), e)).collect()),
