@@ -40,6 +40,18 @@ impl Backend {
 pub struct Database {
     pool: AnyPool,
     backend: Backend,
+    url: Url,
+}
+
+/// The URL the pool was opened with; it may hold a password, so it is
+/// never printed.
+#[derive(Clone)]
+struct Url(String);
+
+impl std::fmt::Debug for Url {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
 }
 
 /// Checks a database URL and returns its backend and the URL sqlx should use.
@@ -127,7 +139,11 @@ impl Database {
             .connect_with(options)
             .await
             .with_context(|| format!("cannot connect to database {}", redact(&url)))?;
-        Ok(Database { pool, backend })
+        Ok(Database {
+            pool,
+            backend,
+            url: Url(url),
+        })
     }
 
     /// Creates or upgrades the schema. Safe to run any number of times.
@@ -146,6 +162,20 @@ impl Database {
     /// The connection pool.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The URL to open a connection of one's own with (it may hold a
+    /// password: never show it).
+    pub fn url(&self) -> &str {
+        &self.url.0
+    }
+
+    /// The SQLite file, for a connection of one's own outside the pool
+    /// (`None` on PostgreSQL and for an in-memory database).
+    pub fn sqlite_file(&self) -> Option<&str> {
+        let rest = self.url.0.strip_prefix("sqlite:")?.trim_start_matches("//");
+        let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+        (path != ":memory:" && !path.is_empty()).then_some(path)
     }
 
     /// The backend behind the pool.

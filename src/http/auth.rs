@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::audit::Event;
-use super::{Gate, peer, user_agent};
+use super::{Gate, address_text, peer, user_agent};
 use crate::accounts::{self, password, session};
 
 /// The session cookie (`__Host-`: Secure, Path=/, no Domain).
@@ -146,7 +146,8 @@ async fn failures(gate: &Gate, column: &str, value: &str) -> i64 {
 /// `POST /login`.
 pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     let headers = req.headers().clone();
-    let address = gate.client(&headers, peer(&req));
+    let client = gate.client(&headers, peer(&req));
+    let address = address_text(client);
     let t = crate::render::i18n::labels(gate.settings.language);
     let body = match axum::body::to_bytes(req.into_body(), 16 * 1024).await {
         Ok(b) => b,
@@ -160,10 +161,10 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     if !same_origin(&headers) || !expected.is_some_and(|e| tokens_equal(e, &form.csrf)) {
         gate.audit
             .log(Event {
-                login: Some(form.login.chars().take(64).collect()),
+                login: Some(&form.login),
                 action: "login",
                 result: "csrf",
-                address: Some(address),
+                address: client,
                 user_agent: user_agent(&headers),
                 ..Event::default()
             })
@@ -177,23 +178,20 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         );
     }
     let login = form.login.trim().to_owned();
-    let event = |result: &'static str, account: Option<&accounts::Account>| Event {
-        who: None,
-        account_id: account.map(|a| a.id),
-        login: Some(login.chars().take(64).collect()),
-        role: account.map(|a| a.role.clone()),
+    let event = |result: &'static str| Event {
+        login: Some(&login),
         action: "login",
-        path: None,
         result,
-        address: Some(address.clone()),
+        address: client,
         user_agent: user_agent(&headers),
+        ..Event::default()
     };
     // Rate limits: an honest message, and the window slides, so nobody can
     // lock an account for longer than one window after the last failure.
     if failures(&gate, "login", &login).await >= i64::from(gate.settings.per_account)
         || failures(&gate, "address", &address).await >= i64::from(gate.settings.per_address)
     {
-        gate.audit.log(event("limited", None)).await;
+        gate.audit.log(event("limited")).await;
         let minutes = gate.settings.window.as_secs().div_ceil(60);
         let msg = t
             .too_many_attempts
@@ -232,7 +230,7 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
             .bind(accounts::now())
             .execute(gate.db.pool())
             .await;
-        gate.audit.log(event("failed", None)).await;
+        gate.audit.log(event("failed")).await;
         return login_page(
             &gate,
             &fresh,
@@ -249,7 +247,7 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
             .await;
     }
     let ua = user_agent(&headers).unwrap_or_default();
-    let (token, _csrf) = match session::create(&gate.db, account.id, &address, &ua).await {
+    let (token, _csrf) = match session::create(&gate.db, account.id, &address, ua).await {
         Ok(t) => t,
         Err(err) => {
             tracing::error!("{err:#}");
@@ -257,7 +255,13 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         }
     };
     gate.forget_sessions();
-    gate.audit.log(event("ok", Some(&account))).await;
+    gate.audit
+        .log(Event {
+            account_id: Some(account.id),
+            role: Some(&account.role),
+            ..event("ok")
+        })
+        .await;
     let mut res = redirect(if account.must_change_password != 0 {
         "/account"
     } else {
@@ -297,15 +301,9 @@ pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     gate.forget_sessions();
     gate.audit
         .log(Event {
-            who: None,
-            account_id: Some(authed.session.account.id),
-            login: Some(authed.session.account.login.clone()),
-            role: Some(authed.session.account.role.clone()),
-            action: "logout",
-            result: "ok",
-            address: Some(address),
+            address,
             user_agent: user_agent(&headers),
-            ..Event::default()
+            ..Event::by(&authed.session.account, "logout", "ok")
         })
         .await;
     let mut res = redirect("/login");

@@ -16,8 +16,9 @@ use sha2::{Digest, Sha256};
 
 use crate::build::release::{self, COMPLETE, Entry, Part};
 
-/// Files by path.
-type Files = HashMap<String, Entry>;
+/// Files by path. Their keys come from the release, never from a client,
+/// so a fast hash serves: a client can only look up.
+type Files = HashMap<String, Entry, foldhash::fast::RandomState>;
 
 /// One release, loaded.
 #[derive(Debug)]
@@ -26,12 +27,12 @@ pub struct Release {
     pub id: String,
     dir: PathBuf,
     /// The shared files.
-    files: HashMap<String, Entry>,
+    files: Files,
     /// Each school's part, its files read at first need (`None` if its
     /// manifest cannot be read: that school's files are then not served).
     parts: Vec<(Part, OnceLock<Option<Files>>)>,
     /// Which part a top folder (`s/<key>`, …) belongs to.
-    folders: HashMap<String, usize>,
+    folders: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Path of the stylesheet, for the gate's own pages.
     pub css: String,
     cache: Mutex<Cache>,

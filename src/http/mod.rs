@@ -118,7 +118,7 @@ impl Gate {
     ) -> Result<(Arc<Gate>, tokio::task::JoinHandle<()>)> {
         let templates = Templates::new(None)?;
         let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
-        let (audit, writer) = AuditLog::start(db.clone());
+        let (audit, writer) = AuditLog::start(&db)?;
         let gate = Gate {
             releases: files::Releases::new(
                 &settings.output,
@@ -156,6 +156,13 @@ impl Gate {
         {
             return hit.clone();
         }
+        // Boxed: the database's futures are large, and every request's
+        // future would otherwise carry them.
+        Box::pin(self.check_session(token)).await
+    }
+
+    /// Checks a session in the database and caches the answer.
+    async fn check_session(&self, token: &str) -> Option<Arc<Authed>> {
         let found = match session::lookup(&self.db, token, self.settings.timeouts).await {
             Ok(Some(s)) => {
                 // Idle time is counted in minutes: one write a minute at most.
@@ -187,8 +194,9 @@ impl Gate {
         found
     }
 
-    /// The client's address: the peer, or the first address a trusted proxy reports.
-    fn client(&self, req_headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
+    /// The client's address: the peer, or the last address a trusted proxy
+    /// reports; `None` when not known.
+    fn client(&self, req_headers: &HeaderMap, peer: Option<SocketAddr>) -> Option<IpAddr> {
         let peer_ip = peer.map(|p| p.ip());
         if let Some(ip) = peer_ip
             && self.settings.trusted_proxies.contains(&ip)
@@ -196,19 +204,23 @@ impl Gate {
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
             && let Some(last) = fwd.split(',').map(str::trim).rfind(|s| !s.is_empty())
-            && last.parse::<IpAddr>().is_ok()
+            && let Ok(forwarded) = last.parse::<IpAddr>()
         {
-            return last.to_owned();
+            return Some(forwarded);
         }
-        peer_ip.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+        peer_ip
     }
 }
 
-fn user_agent(headers: &HeaderMap) -> Option<String> {
+/// An address as the database keeps it (`unknown` when not known).
+fn address_text(address: Option<IpAddr>) -> String {
+    address.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string())
+}
+
+fn user_agent(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
-        .map(|s| s.chars().take(300).collect())
 }
 
 fn peer(req: &Request) -> Option<SocketAddr> {
@@ -349,16 +361,18 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     let (headers, method) = (&parts.headers, &parts.method);
     let raw_path = parts.uri.path();
     let authed = gate.authed(headers).await;
-    let event = |action: &'static str, result: &'static str| Event {
-        who: authed.clone(),
-        account_id: None,
-        login: None,
-        role: None,
-        action,
-        path: Some(raw_path.chars().take(300).collect()),
-        result,
-        address: Some(address.clone()),
-        user_agent: user_agent(headers),
+    let event = |action: &'static str, result: &'static str| {
+        let account = authed.as_ref().map(|a| &a.session.account);
+        Event {
+            account_id: account.map(|a| a.id),
+            login: account.map(|a| a.login.as_str()),
+            role: account.map(|a| a.role.as_str()),
+            action,
+            path: Some(raw_path),
+            result,
+            address,
+            user_agent: user_agent(headers),
+        }
     };
     if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
@@ -367,7 +381,7 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
-    let Some(entry) = release.entry(&path) else {
+    let Some(entry) = release.entry(path) else {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
@@ -386,30 +400,41 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     }
     // The variant the client accepts.
     let (br, gz) = accepts(headers);
-    let variant = [(br, "br"), (gz, "gzip")]
+    let mut variant = String::with_capacity(path.len() + 3);
+    let (served, encoding) = [(br, "br", ".br"), (gz, "gzip", ".gz")]
         .into_iter()
-        .filter(|(ok, _)| *ok)
-        .find_map(|(_, enc)| {
-            let ext = if enc == "br" { "br" } else { "gz" };
-            release
-                .entry(&format!("{path}.{ext}"))
-                .map(|e| (e, Some(enc)))
+        .filter(|(ok, _, _)| *ok)
+        .find_map(|(_, encoding, ext)| {
+            variant.clear();
+            variant.push_str(path);
+            variant.push_str(ext);
+            release.entry(&variant).map(|e| (e, Some(encoding)))
         })
         .unwrap_or((entry, None));
-    let (served, encoding) = variant;
-    let etag = format!(
-        "\"{}{}\"",
-        &entry.sha256[..32],
-        encoding.map_or(String::new(), |e| format!("-{e}"))
-    );
+    // A strong ETag: the file's hash, and the coding of the bytes sent.
+    let mut etag = String::with_capacity(40);
+    etag.push('"');
+    etag.push_str(&entry.sha256[..32]);
+    if let Some(encoding) = encoding {
+        etag.push('-');
+        etag.push_str(encoding);
+    }
+    etag.push('"');
     let cache_control = match &entry.scope {
         Scope::Public if path.starts_with("assets/") => "public, max-age=31536000, immutable",
         Scope::Public => "no-cache",
         _ => "private, no-cache",
     };
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     // A 304 carries what a 200 would have of ETag, Vary and Cache-Control,
-    // and no representation metadata (RFC 9110 §15.4.5).
-    let mut h = HeaderMap::new();
+    // and no representation metadata (RFC 9110 §15.4.5). Room is made at
+    // once for every header, the security headers included.
+    let mut res = Response::new(Body::empty());
+    *res.headers_mut() = HeaderMap::with_capacity(16);
+    let h = res.headers_mut();
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(cache_control),
@@ -418,20 +443,17 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         header::VARY,
         HeaderValue::from_static("Accept-Encoding, Cookie"),
     );
-    if let Ok(v) = HeaderValue::from_str(&etag) {
+    if let Ok(v) = HeaderValue::from_maybe_shared(axum::body::Bytes::from(etag)) {
         h.insert(header::ETAG, v);
     }
-    let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"));
     if matches {
         gate.audit.log(event("file", "not-modified")).await;
-        return (StatusCode::NOT_MODIFIED, h).into_response();
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        return res;
     }
     h.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static(content_type(&path)),
+        HeaderValue::from_static(content_type(path)),
     );
     if let Some(enc) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
@@ -445,12 +467,10 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         }
     };
     gate.audit.log(event("file", "ok")).await;
-    let body = if method == axum::http::Method::HEAD {
-        Body::empty()
-    } else {
-        Body::from(body)
-    };
-    (StatusCode::OK, h, body).into_response()
+    if method != axum::http::Method::HEAD {
+        *res.body_mut() = Body::from(body);
+    }
+    res
 }
 
 /// Binds `listen` and serves until SIGTERM or Ctrl-C; then drains the access log.

@@ -2,6 +2,7 @@
 //! and the account page (sessions, password, breach report). Rendered with
 //! the same templates and stylesheet as the static pages.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
@@ -11,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::audit::Event;
 use super::auth::{SESSION_COOKIE, checked_form, redirect, set_cookie};
-use super::{Authed, Gate, peer, user_agent};
+use super::{Authed, Gate, address_text, peer, user_agent};
 use crate::accounts::{self, session};
 use crate::render::i18n::{self, Labels};
 
@@ -258,32 +259,12 @@ pub async fn account(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     account_page(&gate, &a, None, None, StatusCode::OK).await
 }
 
-pub fn event(
-    a: &Authed,
-    action: &'static str,
-    result: &'static str,
-    address: String,
-    ua: Option<String>,
-) -> Event {
-    Event {
-        who: None,
-        account_id: Some(a.session.account.id),
-        login: Some(a.session.account.login.clone()),
-        role: Some(a.session.account.role.clone()),
-        action,
-        path: None,
-        result,
-        address: Some(address),
-        user_agent: ua,
-    }
-}
-
 /// A logged-in form POST: the account, the form (its CSRF token and origin
 /// checked), and where it came from, for the access log.
 pub struct Posted<T> {
     pub a: Arc<Authed>,
     pub form: T,
-    pub address: String,
+    pub address: Option<IpAddr>,
     pub ua: Option<String>,
 }
 
@@ -298,14 +279,12 @@ impl<T> std::fmt::Debug for Posted<T> {
 
 impl<T> Posted<T> {
     /// An access-log entry of this request.
-    pub fn event(&self, action: &'static str, result: &'static str) -> Event {
-        event(
-            &self.a,
-            action,
-            result,
-            self.address.clone(),
-            self.ua.clone(),
-        )
+    pub fn event(&self, action: &'static str, result: &'static str) -> Event<'_> {
+        Event {
+            address: self.address,
+            user_agent: self.ua.as_deref(),
+            ..Event::by(&self.a.session.account, action, result)
+        }
     }
 }
 
@@ -325,7 +304,7 @@ pub async fn posted<T: serde::de::DeserializeOwned>(
     };
     Ok(Posted {
         address: gate.client(&parts.headers, peer_addr),
-        ua: user_agent(&parts.headers),
+        ua: user_agent(&parts.headers).map(str::to_owned),
         a,
         form,
     })
@@ -383,7 +362,13 @@ pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Res
     gate.forget_sessions();
     gate.audit.log(p.event("password", "ok")).await;
     let ua = p.ua.clone().unwrap_or_default();
-    let Ok((token, _)) = session::create(&gate.db, a.session.account.id, &p.address, &ua).await
+    let Ok((token, _)) = session::create(
+        &gate.db,
+        a.session.account.id,
+        &address_text(p.address),
+        &ua,
+    )
+    .await
     else {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };

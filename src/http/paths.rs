@@ -36,7 +36,7 @@ fn is_period(s: &str) -> bool {
 
 /// Parses a request path (as sent, before any decoding) into the path of a
 /// release file, or `None` if it is not one the gate serves.
-pub fn release_path(request: &str) -> Option<String> {
+pub fn release_path(request: &str) -> Option<&str> {
     let rest = request.strip_prefix('/')?;
     // Percent signs, backslashes, dots in odd places, empty segments: none
     // of our paths has them, so none is accepted.
@@ -48,11 +48,17 @@ pub fn release_path(request: &str) -> Option<String> {
     {
         return None;
     }
-    let parts: Vec<&str> = rest.split('/').collect();
-    if parts.iter().any(|p| p.is_empty() || p.starts_with('.')) {
-        return None;
+    // No path of ours has more than four segments.
+    let mut parts = [""; 4];
+    let mut n = 0;
+    for part in rest.split('/') {
+        if n == parts.len() || part.is_empty() || part.starts_with('.') {
+            return None;
+        }
+        parts[n] = part;
+        n += 1;
     }
-    let ok = match parts.as_slice() {
+    let ok = match &parts[..n] {
         ["s", key, "index.html" | "marks.html"] => is_key(key),
         ["s", key, "w", file] => is_key(key) && file.strip_suffix(".html").is_some_and(is_week),
         ["s", key, "print", file] => is_key(key) && file.strip_suffix(".pdf").is_some_and(is_week),
@@ -75,7 +81,7 @@ pub fn release_path(request: &str) -> Option<String> {
         ["robots.txt"] | ["404.html"] | ["index.html"] => true,
         _ => false,
     };
-    ok.then(|| rest.to_owned())
+    ok.then_some(rest)
 }
 
 #[cfg(test)]
@@ -99,7 +105,7 @@ mod tests {
             "/assets/tabel.0123456789ab.css".to_owned(),
             "/robots.txt".to_owned(),
         ] {
-            assert_eq!(release_path(&p).as_deref(), Some(&p[1..]), "{p}");
+            assert_eq!(release_path(&p), Some(&p[1..]), "{p}");
         }
     }
 
