@@ -360,10 +360,12 @@ enum Store {
     Sqlite(rusqlite::Connection),
     /// PostgreSQL: the batch travels as one JSON array bound to one
     /// parameter, far cheaper there than thousands of separate binds.
-    /// Connected at first need and again after a failure.
+    /// Connected at first need and again after a failure, through a
+    /// runtime of the writer thread's own (made there, so that it is also
+    /// dropped there, outside any async context).
     Postgres {
         url: String,
-        runtime: tokio::runtime::Runtime,
+        runtime: Option<tokio::runtime::Runtime>,
         conn: Option<sqlx::PgConnection>,
     },
 }
@@ -388,10 +390,7 @@ impl Store {
             }
             Backend::Postgres => Ok(Store::Postgres {
                 url: db.url().to_owned(),
-                runtime: tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .context("cannot start the access log writer")?,
+                runtime: None,
                 conn: None,
             }),
         }
@@ -435,6 +434,15 @@ impl Store {
             }
             Store::Postgres { url, runtime, conn } => {
                 let json = serde_json::to_string(&rows)?;
+                if runtime.is_none() {
+                    *runtime = Some(
+                        tokio::runtime::Builder::new_current_thread()
+                            .enable_all()
+                            .build()
+                            .context("cannot start the access log writer's runtime")?,
+                    );
+                }
+                let runtime = runtime.as_ref().context("no runtime for the access log")?;
                 runtime.block_on(async {
                     use sqlx::Connection;
                     if conn.is_none() {
