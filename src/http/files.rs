@@ -18,7 +18,49 @@ use crate::build::release::{self, COMPLETE, Entry, Part};
 
 /// Files by path. Their keys come from the release, never from a client,
 /// so a fast hash serves: a client can only look up.
-type Files = HashMap<String, Entry, foldhash::fast::RandomState>;
+type Files = HashMap<String, Served, foldhash::fast::RandomState>;
+
+/// A file the gate serves, with its compressed variants: one lookup finds
+/// all three.
+#[derive(Debug)]
+pub struct Served {
+    pub entry: Entry,
+    /// The `.br` variant, if the release has one.
+    pub br: Option<Box<Entry>>,
+    /// The `.gz` variant, if the release has one.
+    pub gz: Option<Box<Entry>>,
+}
+
+/// The files of a manifest list by path, each variant beside its file.
+/// A variant without its file cannot be asked for, and is left out.
+fn served(entries: Vec<Entry>) -> Files {
+    let (variants, plain): (Vec<Entry>, Vec<Entry>) = entries
+        .into_iter()
+        .partition(|e| e.path.ends_with(".br") || e.path.ends_with(".gz"));
+    let mut files: Files = plain
+        .into_iter()
+        .map(|entry| {
+            let served = Served {
+                entry,
+                br: None,
+                gz: None,
+            };
+            (served.entry.path.clone(), served)
+        })
+        .collect();
+    for v in variants {
+        let brotli = v.path.ends_with(".br");
+        let base = &v.path[..v.path.len() - 3];
+        if let Some(file) = files.get_mut(base) {
+            if brotli {
+                file.br = Some(Box::new(v));
+            } else {
+                file.gz = Some(Box::new(v));
+            }
+        }
+    }
+    files
+}
 
 /// One release, loaded.
 #[derive(Debug)]
@@ -58,11 +100,7 @@ impl Release {
             .find(|e| e.path.starts_with("assets/tabel.") && e.path.ends_with(".css"))
             .map(|e| e.path.clone())
             .unwrap_or_default();
-        let files = manifest
-            .files
-            .into_iter()
-            .map(|e| (e.path.clone(), e))
-            .collect();
+        let files = served(manifest.files);
         let folders = manifest
             .schools
             .iter()
@@ -90,6 +128,11 @@ impl Release {
 
     /// The manifest entry of a path.
     pub fn entry(&self, path: &str) -> Option<&Entry> {
+        self.file(path).map(|f| &f.entry)
+    }
+
+    /// A file and its variants, by path.
+    pub fn file(&self, path: &str) -> Option<&Served> {
         // A school's folder first: most requests are for a school's files,
         // and then the shared list need not be asked.
         let Some(&i) = self.folders.get(release::folder_of(path)) else {
@@ -98,7 +141,7 @@ impl Release {
         let (part, files) = &self.parts[i];
         files
             .get_or_init(|| match release::read_part(&self.dir, part) {
-                Ok(files) => Some(files.into_iter().map(|e| (e.path.clone(), e)).collect()),
+                Ok(files) => Some(served(files)),
                 Err(err) => {
                     tracing::error!("{err:#}");
                     None

@@ -381,10 +381,11 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
-    let Some(entry) = release.entry(path) else {
+    let Some(file) = release.file(path) else {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
+    let entry = &file.entry;
     // A one-time password must be changed before anything personal is read.
     if entry.scope != Scope::Public
         && let Some(a) = &authed
@@ -400,17 +401,11 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     }
     // The variant the client accepts.
     let (br, gz) = accepts(headers);
-    let mut variant = String::with_capacity(path.len() + 3);
-    let (served, encoding) = [(br, "br", ".br"), (gz, "gzip", ".gz")]
-        .into_iter()
-        .filter(|(ok, _, _)| *ok)
-        .find_map(|(_, encoding, ext)| {
-            variant.clear();
-            variant.push_str(path);
-            variant.push_str(ext);
-            release.entry(&variant).map(|e| (e, Some(encoding)))
-        })
-        .unwrap_or((entry, None));
+    let (served, encoding) = match (&file.br, &file.gz) {
+        (Some(v), _) if br => (&**v, Some("br")),
+        (_, Some(v)) if gz => (&**v, Some("gzip")),
+        _ => (entry, None),
+    };
     // A strong ETag: the file's hash, and the coding of the bytes sent.
     let mut etag = String::with_capacity(40);
     etag.push('"');
