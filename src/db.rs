@@ -54,6 +54,18 @@ impl std::fmt::Debug for Url {
     }
 }
 
+/// The file and the query of an `sqlite:` URL.
+fn sqlite_parts(url: &str) -> Option<(&str, &str)> {
+    let rest = url.strip_prefix("sqlite:")?.trim_start_matches("//");
+    Some(rest.split_once('?').unwrap_or((rest, "")))
+}
+
+/// The settings every SQLite connection gets. WAL lets the gate and the
+/// nightly build read while an import writes; NORMAL is durable at every
+/// checkpoint and crash-safe, which WAL makes sufficient.
+pub const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;";
+
 /// Checks a database URL and returns its backend and the URL sqlx should use.
 ///
 /// SQLite files are created when missing (`mode=rwc`), as `tabel init` on a
@@ -62,8 +74,7 @@ pub fn parse_url(url: &str) -> Result<(Backend, String)> {
     let scheme = url.split_once(':').map(|(s, _)| s).unwrap_or("");
     match scheme {
         "sqlite" => {
-            let rest = url["sqlite:".len()..].trim_start_matches("//");
-            let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+            let (path, query) = sqlite_parts(url).unwrap_or(("", ""));
             if path.is_empty() {
                 bail!("database URL {url:?} names no SQLite file (expected sqlite://PATH)");
             }
@@ -124,14 +135,7 @@ impl Database {
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
-                        // WAL lets the gate and the nightly build read while an
-                        // import writes; NORMAL is durable at every checkpoint
-                        // and crash-safe, which WAL makes sufficient.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
-                        )
-                        .await?;
+                        conn.execute(SQLITE_PRAGMAS).await?;
                     }
                     Ok(())
                 })
@@ -173,8 +177,7 @@ impl Database {
     /// The SQLite file, for a connection of one's own outside the pool
     /// (`None` on PostgreSQL and for an in-memory database).
     pub fn sqlite_file(&self) -> Option<&str> {
-        let rest = self.url.0.strip_prefix("sqlite:")?.trim_start_matches("//");
-        let path = rest.split_once('?').map_or(rest, |(p, _)| p);
+        let (path, _) = sqlite_parts(&self.url.0)?;
         (path != ":memory:" && !path.is_empty()).then_some(path)
     }
 

@@ -383,9 +383,8 @@ impl Store {
                         | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
                 )
                 .with_context(|| format!("cannot open {file} for the access log"))?;
-                // As the pool's connections (see db.rs).
-                conn.busy_timeout(Duration::from_secs(30))?;
-                conn.pragma_update(None, "synchronous", "NORMAL")?;
+                conn.execute_batch(crate::db::SQLITE_PRAGMAS)
+                    .with_context(|| format!("cannot set up {file} for the access log"))?;
                 Ok(Store::Sqlite(conn))
             }
             Backend::Postgres => Ok(Store::Postgres {
