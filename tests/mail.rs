@@ -245,12 +245,40 @@ fn link(raw: &[u8], prefix: &str) -> String {
     text[at..].split_whitespace().next().unwrap().to_owned()
 }
 
+/// Waits until `n` confirmation requests have a final status in the send log
+/// (the gate sends them in the background and records each after the server answers).
+async fn confirmations_settled(f: &Fixture, n: i64) {
+    let start = Instant::now();
+    loop {
+        let (done,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM mail_log WHERE kind = 'confirm' AND status <> 'sending'",
+        )
+        .fetch_one(f.t.db.pool())
+        .await
+        .unwrap();
+        if done >= n {
+            return;
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let rows: Vec<(i64, String, String, i64, Option<String>, String)> = sqlx::query_as(
+                "SELECT subscription_id, week, status, attempts, detail, at FROM mail_log ORDER BY id",
+            )
+            .fetch_all(f.t.db.pool())
+            .await
+            .unwrap();
+            panic!("{done} of {n} confirmation requests recorded: {rows:#?}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn path_of(url: &str) -> String {
     url.strip_prefix("https://gate.test").unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn subscribe_confirm_digest_unsubscribe() {
+    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
     let Some(smtp) = Smtp::start() else { return };
     let f = fixture(60, |s| s.mail = Some(settings(smtp.port))).await;
     let g = guardians(&f, 6);
@@ -268,6 +296,8 @@ async fn subscribe_confirm_digest_unsubscribe() {
     }
     // Confirmation requests go out at once, to every address but the refused one.
     let got = smtp.wait_for(5).await;
+    // The gate records each attempt after the server's answer: wait for all six.
+    confirmations_settled(&f, 6).await;
     let rcpts: Vec<&str> = got.iter().map(|(r, _)| r.as_str()).collect();
     assert_eq!(got.len(), 5, "{rcpts:?}");
     assert!(!rcpts.contains(&"refused@example.test"));
@@ -461,8 +491,17 @@ async fn subscribe_confirm_digest_unsubscribe() {
     o.dry_run = Some(dry.path().to_path_buf());
     let d = mail::run(&f.t.db, &s, &o).await.unwrap();
     assert_eq!(d.digests, 3, "refused, parent, busy: {d}");
-    let files: Vec<_> = std::fs::read_dir(dry.path()).unwrap().collect();
-    assert_eq!(files.len(), 3, "three digests");
+    let mut files: Vec<String> = std::fs::read_dir(dry.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    let sends: Vec<(i64, String, String, String)> =
+        sqlx::query_as("SELECT subscription_id, kind, week, status FROM mail_log ORDER BY id")
+            .fetch_all(f.t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(files.len(), 3, "three digests: {files:?}, {d}, {sends:?}");
     assert_eq!(smtp.messages().len(), 6);
 
     // One click on the unsubscribe link (RFC 8058): no cookie, no form token.

@@ -213,7 +213,7 @@ pub async fn subscribe(
     };
     let token = accounts::session::random_token(32);
     let now = accounts::now();
-    let mut tx = db.pool().begin().await?;
+    let mut tx = db.write_tx().await?;
     let old: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM mail_subscription WHERE account_id = $1 AND student_id = $2",
     )
@@ -440,36 +440,25 @@ async fn log(
         Outcome::Temporary(d) => ("temporary", Some(d.clone())),
         Outcome::Permanent(d) => ("permanent", Some(d.clone())),
     };
-    let mut tx = db.pool().begin().await?;
-    let before: Option<(i64,)> = sqlx::query_as(
-        "SELECT attempts FROM mail_log WHERE subscription_id = $1 AND kind = $2 AND week = $3",
-    )
-    .bind(subscription)
-    .bind(kind)
-    .bind(week)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let total = before.map_or(0, |b| b.0) + i64::from(attempts);
-    sqlx::query("DELETE FROM mail_log WHERE subscription_id = $1 AND kind = $2 AND week = $3")
-        .bind(subscription)
-        .bind(kind)
-        .bind(week)
-        .execute(&mut *tx)
-        .await?;
+    // One statement: it waits for the write lock like any other, where a
+    // read followed by a write in one transaction could fail at once on
+    // SQLite when another sender writes at the same time.
     sqlx::query(
         "INSERT INTO mail_log (subscription_id, kind, week, status, attempts, detail, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) \
+         ON CONFLICT (subscription_id, kind, week) DO UPDATE SET status = excluded.status, \
+         attempts = mail_log.attempts + excluded.attempts, detail = excluded.detail, at = excluded.at",
     )
     .bind(subscription)
     .bind(kind)
     .bind(week)
     .bind(status)
-    .bind(total)
+    .bind(i64::from(attempts))
     .bind(detail)
     .bind(accounts::now())
-    .execute(&mut *tx)
-    .await?;
-    tx.commit().await?;
+    .execute(db.pool())
+    .await
+    .context("cannot write the send log")?;
     Ok(())
 }
 
