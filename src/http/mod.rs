@@ -24,7 +24,6 @@ use axum::Router;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
@@ -228,7 +227,7 @@ fn peer(req: &Request) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// The router. Every response passes through [`security_headers`].
+/// The router. Every response passes through [`SecurityHeaders`].
 pub fn app(gate: Arc<Gate>) -> Router {
     Router::new()
         .route("/", get(pages::home))
@@ -247,10 +246,9 @@ pub fn app(gate: Arc<Gate>) -> Router {
         )
         .route("/healthz", get(healthz))
         .fallback(file)
-        .layer(middleware::from_fn_with_state(
-            gate.clone(),
-            security_headers,
-        ))
+        .layer(SecurityHeaders {
+            hsts: gate.settings.tls,
+        })
         .with_state(gate)
 }
 
@@ -261,9 +259,58 @@ async fn healthz(State(gate): State<Arc<Gate>>) -> Response {
     }
 }
 
-/// Security headers on every response (DESIGN §5).
-async fn security_headers(State(gate): State<Arc<Gate>>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// Adds the security headers to every response of the service it wraps
+/// (DESIGN §5). A plain layer: unlike `middleware::from_fn`, it neither
+/// clones nor boxes the router per request.
+#[derive(Debug, Clone, Copy)]
+struct SecurityHeaders {
+    /// Behind TLS: `Strict-Transport-Security` too.
+    hsts: bool,
+}
+
+impl<S> tower_layer::Layer<S> for SecurityHeaders {
+    type Service = Secured<S>;
+
+    fn layer(&self, inner: S) -> Secured<S> {
+        Secured {
+            inner,
+            add: if self.hsts {
+                |res| with_security_headers(res, true)
+            } else {
+                |res| with_security_headers(res, false)
+            },
+        }
+    }
+}
+
+/// The service [`SecurityHeaders`] wraps.
+#[derive(Debug, Clone)]
+struct Secured<S> {
+    inner: S,
+    add: fn(Response) -> Response,
+}
+
+impl<S, B> tower_service::Service<axum::http::Request<B>> for Secured<S>
+where
+    S: tower_service::Service<axum::http::Request<B>, Response = Response>,
+{
+    type Response = Response;
+    type Error = S::Error;
+    type Future = futures_util::future::MapOk<S::Future, fn(Response) -> Response>;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: axum::http::Request<B>) -> Self::Future {
+        futures_util::TryFutureExt::map_ok(self.inner.call(req), self.add)
+    }
+}
+
+fn with_security_headers(mut res: Response, hsts: bool) -> Response {
     let h = res.headers_mut();
     h.insert(
         header::CONTENT_SECURITY_POLICY,
@@ -284,7 +331,7 @@ async fn security_headers(State(gate): State<Arc<Gate>>, req: Request, next: Nex
         "cross-origin-opener-policy",
         HeaderValue::from_static("same-origin"),
     );
-    if gate.settings.tls {
+    if hsts {
         h.insert(
             header::STRICT_TRANSPORT_SECURITY,
             HeaderValue::from_static("max-age=31536000"),
