@@ -8,7 +8,7 @@ use std::fs;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use anyhow::{Context, Result, bail};
 use axum::body::Bytes;
@@ -191,7 +191,7 @@ pub struct Releases {
     /// How long the answer of `current` is trusted before reading it again.
     ttl: std::time::Duration,
     /// The live release, and when `current` was last read.
-    live: Mutex<Option<(std::time::Instant, Arc<Release>)>>,
+    live: RwLock<Option<(std::time::Instant, Arc<Release>)>>,
 }
 
 impl Releases {
@@ -203,13 +203,13 @@ impl Releases {
             output: output.to_path_buf(),
             budget,
             ttl,
-            live: Mutex::new(None),
+            live: RwLock::new(None),
         }
     }
 
     /// The release `current` points at now (as of `ttl` ago at most), if it is complete.
     pub fn live(&self) -> Option<Arc<Release>> {
-        if let Ok(live) = self.live.lock()
+        if let Ok(live) = self.live.read()
             && let Some((at, r)) = live.as_ref()
             && at.elapsed() < self.ttl
         {
@@ -222,7 +222,7 @@ impl Releases {
         if name.is_empty() || name.contains('/') || name.starts_with('.') {
             return None;
         }
-        let mut live = self.live.lock().ok()?;
+        let mut live = self.live.write().ok()?;
         if let Some((_, r)) = live.as_ref()
             && r.id == id
         {

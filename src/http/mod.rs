@@ -16,7 +16,7 @@ pub mod paths;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
@@ -101,7 +101,7 @@ pub struct Gate {
     audit: AuditLog,
     /// A hash verified when a login does not exist, so that case costs the same.
     dummy_hash: String,
-    sessions: Mutex<SessionCache>,
+    sessions: RwLock<SessionCache>,
 }
 
 /// Session checks by token, with the time they were made; `None` records
@@ -128,7 +128,7 @@ impl Gate {
             templates,
             audit,
             dummy_hash,
-            sessions: Mutex::new(HashMap::new()),
+            sessions: RwLock::new(HashMap::new()),
         };
         Ok((Arc::new(gate), writer))
     }
@@ -140,7 +140,7 @@ impl Gate {
 
     /// Forgets cached sessions (after logout, password change, breach).
     fn forget_sessions(&self) {
-        if let Ok(mut s) = self.sessions.lock() {
+        if let Ok(mut s) = self.sessions.write() {
             s.clear();
         }
     }
@@ -148,7 +148,7 @@ impl Gate {
     /// The account behind a request's session cookie, if any.
     async fn authed(&self, headers: &HeaderMap) -> Option<Arc<Authed>> {
         let token = auth::session_cookie(headers)?;
-        if let Ok(cache) = self.sessions.lock()
+        if let Ok(cache) = self.sessions.read()
             && let Some((at, hit)) = cache.get(token)
             && at.elapsed() < self.settings.cache_ttl
         {
@@ -183,7 +183,7 @@ impl Gate {
                 None
             }
         };
-        if let Ok(mut cache) = self.sessions.lock() {
+        if let Ok(mut cache) = self.sessions.write() {
             if cache.len() > 100_000 {
                 cache.clear();
             }
