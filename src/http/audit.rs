@@ -140,14 +140,22 @@ impl AuditLog {
     /// behind.
     pub async fn log(&self, event: Event<'_>) {
         let shared = &self.handle.0;
-        let (first, full) = {
+        let (first, full) = BODY.with_borrow_mut(|body| {
+            // Everything but the time is encoded before the lock is taken,
+            // so the lock is held for a copy: a thread the OS deschedules
+            // while holding it stalls every other.
+            body.clear();
+            encode_body(body, &event);
             let mut pending = shared.pending();
             let first = pending.entries.is_empty();
             // The time is taken under the lock, so entries are stored in
             // the order of their times.
-            encode(&mut pending.entries, chrono::Utc::now(), &event);
+            pending
+                .entries
+                .extend_from_slice(&stamp(chrono::Utc::now()));
+            pending.entries.extend_from_slice(body);
             (first, pending.entries.len() > LIMIT)
-        };
+        });
         if first {
             shared.arrived.notify_one();
         }
@@ -224,12 +232,23 @@ fn clip(s: &str, n: usize) -> &str {
 /// The nine columns of a stored entry.
 const COLUMNS: &str = "at, account_id, login, role, action, path, result, address, user_agent";
 
-/// Appends an entry: the time (27 bytes), a flag byte and the account id
-/// (8 bytes, little-endian), then seven texts (login, role, action, path,
-/// result, address, user agent), each a 4-byte little-endian length (all
-/// ones for none) and its bytes.
+thread_local! {
+    /// An entry being encoded, before it is appended to the shared buffer.
+    static BODY: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Appends an entry: the time (27 bytes), then its body (see [`encode_body`]).
+#[cfg(test)]
 fn encode(buf: &mut Vec<u8>, at: chrono::DateTime<chrono::Utc>, e: &Event<'_>) {
     buf.extend_from_slice(&stamp(at));
+    encode_body(buf, e);
+}
+
+/// Appends an entry's body: a flag byte and the account id (8 bytes,
+/// little-endian), then seven texts (login, role, action, path, result,
+/// address, user agent), each a 4-byte little-endian length (all ones for
+/// none) and its bytes.
+fn encode_body(buf: &mut Vec<u8>, e: &Event<'_>) {
     buf.push(u8::from(e.account_id.is_some()));
     buf.extend_from_slice(&e.account_id.unwrap_or(0).to_le_bytes());
     let mut text = |s: Option<&[u8]>| match s {
