@@ -5,16 +5,20 @@
 # session check, authorization and access log on.
 #
 #   cargo build --release
-#   bash bench/gate-vs-nginx.sh [DURATION]          (default 10s per run)
+#   bash bench/gate-vs-nginx.sh [DURATION] [ROUNDS]   (default 10s per run, 5 rounds)
 #
-# Each line also gives the server's CPU time per request (all its threads or
-# workers; wrk's own is not counted).
+# Each round runs both servers on both paths, the order alternating between
+# rounds so that a drift in the machine's load favours neither. Each line also
+# gives the server's CPU time per request (all its threads or workers; wrk's
+# own is not counted). The summary at the end gives the median of each figure
+# over the rounds, and the median of the per-round ratios gate/nginx.
 #
 # Needs: wrk, nginx, libnginx-mod-http-brotli-static, curl (apt). Builds a
 # demo school of 800 students in a temporary folder first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration=${1:-10s}
+rounds=${2:-5}
 bin=${TABEL_BIN:-$PWD/target/release/tabel}
 work=$(mktemp -d /tmp/tabel-bench.XXXXXX)
 trap 'kill $gate_pid 2>/dev/null || true; nginx -c "$work/nginx.conf" -s stop 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -114,24 +118,47 @@ cpu_ticks() {
 nginx_workers=$(pgrep -P "$(cat "$work/nginx/nginx.pid")" | tr '\n' ' ')
 hz=$(getconf CLK_TCK)
 
-run() { # name url script pids…
-    local out name=$1 url=$2 script=$3 before after secs rps
-    shift 3
+# wrk's latency (1.5ms, 870.00us, 1.02s) in milliseconds.
+ms() { awk '{ v = $1 + 0; if ($1 ~ /us$/) v /= 1000; else if ($1 ~ /[0-9]s$/ && $1 !~ /ms$/) v *= 1000; print v }'; }
+
+: >"$work/results"
+run() { # server path url script pids…
+    local out server=$1 path=$2 url=$3 script=$4 before after secs rps p50 p99 cpu
+    shift 4
     before=$(cpu_ticks "$@")
     out=$(wrk -t2 -c64 -d"$duration" --latency -s "$script" "$url")
     after=$(cpu_ticks "$@")
     secs=${duration%s}
     rps=$(awk '/Requests\/sec/{print $2}' <<<"$out")
-    printf '%-14s %10s req/s   p50 %8s   p99 %8s   %5.1f us CPU/req   %s\n' "$name" "$rps" \
-        "$(awk '$1=="50%"{print $2}' <<<"$out")" \
-        "$(awk '$1=="99%"{print $2}' <<<"$out")" \
-        "$(awk -v t=$((after - before)) -v hz="$hz" -v r="$rps" -v s="$secs" 'BEGIN { print t / hz * 1e6 / (r * s) }')" \
-        "$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr '\n' ' ')"
+    p50=$(awk '$1=="50%"{print $2}' <<<"$out")
+    p99=$(awk '$1=="99%"{print $2}' <<<"$out")
+    cpu=$(awk -v t=$((after - before)) -v hz="$hz" -v r="$rps" -v s="$secs" 'BEGIN { printf "%.1f", t / hz * 1e6 / (r * s) }')
+    printf '%-6s %s %10s req/s   p50 %8s   p99 %8s   %5s us CPU/req   %s\n' "$server" "$path" "$rps" \
+        "$p50" "$p99" "$cpu" "$(grep -E 'Non-2xx|Socket errors' <<<"$out" | tr '\n' ' ')"
+    echo "$round $server $path $rps $(ms <<<"$p99") $cpu" >>"$work/results"
 }
-echo ">>> wrk -t2 -c64 -d$duration, random files, Accept-Encoding: br, gzip"
-for round in 1 2; do
-    run "gate 200" http://127.0.0.1:18081 "$work/200.lua" "$gate_pid"
-    run "nginx 200" http://127.0.0.1:18082 "$work/200.lua" $nginx_workers
-    run "gate 304" http://127.0.0.1:18081 "$work/304-gate.lua" "$gate_pid"
-    run "nginx 304" http://127.0.0.1:18082 "$work/304-nginx.lua" $nginx_workers
+gate() { run gate "$1" http://127.0.0.1:18081 "$work/$2" "$gate_pid"; }
+ngx() { run nginx "$1" http://127.0.0.1:18082 "$work/$2" $nginx_workers; }
+echo ">>> wrk -t2 -c64 -d$duration, random files, Accept-Encoding: br, gzip, $rounds rounds"
+for round in $(seq "$rounds"); do
+    echo "round $round"
+    if ((round % 2)); then
+        gate 200 200.lua; ngx 200 200.lua; gate 304 304-gate.lua; ngx 304 304-nginx.lua
+    else
+        ngx 200 200.lua; gate 200 200.lua; ngx 304 304-nginx.lua; gate 304 304-gate.lua
+    fi
+done
+
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo ">>> medians over $rounds rounds"
+printf '%-5s %12s %12s %12s %10s %10s %10s %9s %9s\n' path "gate req/s" "nginx req/s" "gate/nginx" \
+    "gate p99" "nginx p99" "p99 g/n" "gate CPU" "nginx CPU"
+for path in 200 304; do
+    col() { awk -v s="$1" -v p="$path" -v c="$2" '$2 == s && $3 == p { print $c }' "$work/results" | median; }
+    ratio() { # per-round gate/nginx of column $1
+        awk -v p="$path" -v c="$1" '$3 == p { v[$1 " " $2] = $c; r[$1] = 1 }
+            END { for (k in r) print v[k " gate"] / v[k " nginx"] }' "$work/results" | median
+    }
+    printf '%-5s %12s %12s %12.2f %8s ms %8s ms %10.2f %6s us %6s us\n' "$path" "$(col gate 4)" "$(col nginx 4)" \
+        "$(ratio 4)" "$(col gate 5)" "$(col nginx 5)" "$(ratio 5)" "$(col gate 6)" "$(col nginx 6)"
 done
