@@ -270,6 +270,68 @@ async fn removed_links_and_moved_students_take_effect_on_the_next_request() {
     }
 }
 
+/// With the session cache on (as served), requests that arrive together
+/// share one check, a check outlives its time to live by no more than it,
+/// and logging out ends the session at once all the same.
+#[tokio::test]
+async fn the_session_cache_is_shared_and_logout_still_ends_the_session_at_once() {
+    let f = fixture(20, |s| s.cache_ttl = Duration::from_millis(1500)).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    // Forty requests at once, the first with nothing cached: every one is
+    // answered, and the same.
+    let mut all = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let app = tabel::http::app(f.gate.clone());
+        let mut req = get("/school/index.html", Some(&token));
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(addr("192.0.2.7")));
+        all.spawn(async move {
+            use tower::ServiceExt;
+            app.oneshot(req).await.unwrap().status()
+        });
+    }
+    while let Some(status) = all.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    // The session ended elsewhere (another gate, the office's command):
+    // this gate notices within the time to live.
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM session")
+        .fetch_one(f.t.db.pool())
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM session WHERE id = $1")
+        .bind(id)
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    let start = std::time::Instant::now();
+    while send(&f, get("/school/index.html", Some(&token))).await.0 == StatusCode::OK {
+        assert!(start.elapsed() < Duration::from_secs(3), "still served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A logout on this gate takes effect on the very next request.
+    let token = login(&f, "office").await;
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::OK
+    );
+    let csrf = csrf_of(&f, &token).await;
+    let (status, _, _) = form(
+        &f,
+        "/logout",
+        &token,
+        format!("csrf={}", urlencode(&csrf)),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::NOT_FOUND
+    );
+}
+
 #[tokio::test]
 async fn hostile_paths_all_get_the_same_404() {
     let f = fixture(20, |_| {}).await;

@@ -104,9 +104,11 @@ pub struct Gate {
     sessions: RwLock<SessionCache>,
 }
 
-/// Session checks by token, with the time they were made; `None` records
-/// a token that named no live session.
-type SessionCache = HashMap<String, (Instant, Option<Arc<Authed>>)>;
+/// Session checks by token, with the time each was started. A check in
+/// flight is shared by every request with that token; `None` records a
+/// token that named no live session.
+type SessionCache = HashMap<String, (Instant, Arc<SessionCheck>)>;
+type SessionCheck = tokio::sync::OnceCell<Option<Arc<Authed>>>;
 
 impl Gate {
     /// Sets up the gate: templates, the dummy hash, the access log writer.
@@ -140,28 +142,63 @@ impl Gate {
 
     /// Forgets cached sessions (after logout, password change, breach).
     fn forget_sessions(&self) {
-        if let Ok(mut s) = self.sessions.write() {
-            s.clear();
-        }
+        self.sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
     }
 
     /// The account behind a request's session cookie, if any.
     async fn authed(&self, headers: &HeaderMap) -> Option<Arc<Authed>> {
         let token = auth::session_cookie(headers)?;
-        if let Ok(cache) = self.sessions.read()
-            && let Some((at, hit)) = cache.get(token)
-            && at.elapsed() < self.settings.cache_ttl
-        {
-            return hit.clone();
-        }
+        let ttl = self.settings.cache_ttl;
+        let check = {
+            let cache = self
+                .sessions
+                .read()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match cache.get(token) {
+                Some((at, check)) if at.elapsed() < ttl => match check.get() {
+                    Some(hit) => return hit.clone(),
+                    None => check.clone(),
+                },
+                _ => {
+                    drop(cache);
+                    self.start_check(token)
+                }
+            }
+        };
         // Boxed: the database's futures are large, and every request's
         // future would otherwise carry them.
-        Box::pin(self.check_session(token)).await
+        Box::pin(check.get_or_init(|| self.check_session(token)))
+            .await
+            .clone()
     }
 
-    /// Checks a session in the database and caches the answer.
+    /// The check of `token` that requests share from now on: the one a
+    /// request started meanwhile, or a new one. When a cached answer expires
+    /// under load, one lookup goes to the database, not one per request.
+    fn start_check(&self, token: &str) -> Arc<SessionCheck> {
+        let mut cache = self
+            .sessions
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, check)) = cache.get(token)
+            && at.elapsed() < self.settings.cache_ttl
+        {
+            return check.clone();
+        }
+        if cache.len() > 100_000 {
+            cache.clear();
+        }
+        let check = Arc::new(SessionCheck::new());
+        cache.insert(token.to_owned(), (Instant::now(), check.clone()));
+        check
+    }
+
+    /// Checks a session in the database.
     async fn check_session(&self, token: &str) -> Option<Arc<Authed>> {
-        let found = match session::lookup(&self.db, token, self.settings.timeouts).await {
+        match session::lookup(&self.db, token, self.settings.timeouts).await {
             Ok(Some(s)) => {
                 // Idle time is counted in minutes: one write a minute at most.
                 let stale =
@@ -182,14 +219,7 @@ impl Gate {
                 tracing::error!("cannot check a session: {err:#}");
                 None
             }
-        };
-        if let Ok(mut cache) = self.sessions.write() {
-            if cache.len() > 100_000 {
-                cache.clear();
-            }
-            cache.insert(token.to_owned(), (Instant::now(), found.clone()));
         }
-        found
     }
 
     /// The client's address: the peer, or the last address a trusted proxy
