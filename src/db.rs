@@ -26,6 +26,19 @@ pub enum Backend {
 }
 
 impl Backend {
+    /// How a transaction that reads before it writes begins, when not with a
+    /// plain `BEGIN`: on SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting up to the busy timeout. A deferred transaction
+    /// that has read cannot wait for the lock when it first writes, and
+    /// fails at once with "database is locked" whenever another connection
+    /// writes at the same moment.
+    pub fn write_begin(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => Some("BEGIN IMMEDIATE"),
+            Backend::Postgres => None,
+        }
+    }
+
     /// Largest number of bind parameters one statement may carry.
     pub fn max_bind_params(self) -> usize {
         match self {
@@ -186,15 +199,11 @@ impl Database {
         self.backend
     }
 
-    /// A transaction that reads before it writes. On SQLite it takes the
-    /// write lock at once (`BEGIN IMMEDIATE`), waiting up to the busy
-    /// timeout: a deferred transaction that has read cannot wait for the lock
-    /// when it first writes, and fails at once with "database is locked"
-    /// whenever another connection writes at the same moment.
+    /// A transaction that reads before it writes (see [`Backend::write_begin`]).
     pub async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-            Backend::Postgres => self.pool.begin().await,
+        let tx = match self.backend.write_begin() {
+            Some(begin) => self.pool.begin_with(begin).await,
+            None => self.pool.begin().await,
         };
         tx.context("cannot start a write transaction")
     }

@@ -437,8 +437,8 @@ async fn log(
 ) -> Result<()> {
     let (status, detail) = match outcome {
         Outcome::Sent => ("sent", None),
-        Outcome::Temporary(d) => ("temporary", Some(d.clone())),
-        Outcome::Permanent(d) => ("permanent", Some(d.clone())),
+        Outcome::Temporary(d) => ("temporary", Some(d.as_str())),
+        Outcome::Permanent(d) => ("permanent", Some(d.as_str())),
     };
     // One statement: it waits for the write lock like any other, where a
     // read followed by a write in one transaction could fail at once on

@@ -246,14 +246,11 @@ impl Engine {
                 .context("cannot set up the SQLite connection")?;
         }
         // `Transaction::begin` is what `Pool::begin` does, on a connection
-        // prepared above; it is public but hidden in sqlx 0.8. On SQLite the
-        // import takes the write lock at once (see `Database::write_tx`): it
-        // reads first, and a running gate writes sessions and its log.
-        let start = match db.backend() {
-            Backend::Sqlite => Some("BEGIN IMMEDIATE".into()),
-            Backend::Postgres => None,
-        };
-        let mut tx = Transaction::begin(conn, start)
+        // prepared above; it is public but hidden in sqlx 0.8. It begins as
+        // a write transaction: the import reads first, and a running gate
+        // writes sessions and its log meanwhile.
+        let begin = db.backend().write_begin().map(Into::into);
+        let mut tx = Transaction::begin(conn, begin)
             .await
             .context("cannot start the import transaction")?;
         let rows: Vec<(i64, String)> = sqlx::query_as("SELECT id, external_id FROM school")
