@@ -385,7 +385,8 @@ fn content_type(path: &str) -> &'static str {
     }
 }
 
-/// Which encodings the client takes: (brotli, gzip).
+/// Which encodings the client takes: (brotli, gzip). A coding listed with
+/// `q=0` is refused; any other weight accepts it. Nothing is allocated.
 fn accepts(headers: &HeaderMap) -> (bool, bool) {
     let Some(v) = headers
         .get(header::ACCEPT_ENCODING)
@@ -397,18 +398,29 @@ fn accepts(headers: &HeaderMap) -> (bool, bool) {
     let mut gz = false;
     for part in v.split(',') {
         let mut it = part.split(';');
-        let name = it.next().unwrap_or("").trim().to_ascii_lowercase();
-        let refused = it.any(|p| {
-            let p = p.trim().replace(' ', "");
-            p == "q=0" || p == "q=0.0" || p == "q=0.00" || p == "q=0.000"
-        });
-        match name.as_str() {
-            "br" => br = !refused,
-            "gzip" => gz = !refused,
-            _ => {}
+        let name = it.next().unwrap_or("").trim();
+        let refused = it.any(zero_weight);
+        if name.eq_ignore_ascii_case("br") {
+            br = !refused;
+        } else if name.eq_ignore_ascii_case("gzip") {
+            gz = !refused;
         }
     }
     (br, gz)
+}
+
+/// True for a parameter `q=0` (`0.`, `0.0`, … `0.000`, spaces allowed
+/// around `=`).
+fn zero_weight(param: &str) -> bool {
+    let Some((key, value)) = param.split_once('=') else {
+        return false;
+    };
+    let value = value.trim();
+    key.trim().eq_ignore_ascii_case("q")
+        && (value == "0"
+            || value
+                .strip_prefix("0.")
+                .is_some_and(|d| d.len() <= 3 && d.bytes().all(|b| b == b'0')))
 }
 
 /// The one answer for a file that does not exist or may not be read.
@@ -614,5 +626,33 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(value: &str) -> (bool, bool) {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).expect("a header value"),
+        );
+        accepts(&headers)
+    }
+
+    #[test]
+    fn the_codings_a_client_takes_are_read_with_their_weights() {
+        assert_eq!(accepts(&HeaderMap::new()), (false, false));
+        assert_eq!(accepted("br, gzip"), (true, true));
+        assert_eq!(accepted("gzip, deflate, br, zstd"), (true, true));
+        assert_eq!(accepted("GZip;q=0.5 , BR;q=1.0"), (true, true));
+        assert_eq!(accepted("identity"), (false, false));
+        assert_eq!(accepted("br;q=0, gzip"), (false, true));
+        assert_eq!(accepted("br; q = 0.000, gzip;Q=0."), (false, false));
+        assert_eq!(accepted("br;q=0.001, gzip;q=0.0001"), (true, true));
+        assert_eq!(accepted("br;level=0, gzip;q"), (true, true));
+        assert_eq!(accepted("brotli, gzipx, x-gzip"), (false, false));
     }
 }
