@@ -273,13 +273,14 @@ async fn removed_links_and_moved_students_take_effect_on_the_next_request() {
 /// With the session cache on (as served), requests that arrive together
 /// share one check, a check outlives its time to live by no more than it,
 /// and logging out ends the session at once all the same.
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_session_cache_is_shared_and_logout_still_ends_the_session_at_once() {
     let f = fixture(20, |s| s.cache_ttl = Duration::from_millis(1500)).await;
     add(&f, "office", "admin", None).await;
     let token = login(&f, "office").await;
     // Forty requests at once, the first with nothing cached: every one is
-    // answered, and the same.
+    // answered, and the same, after one lookup in the database.
+    let before = f.gate.session_lookups();
     let mut all = tokio::task::JoinSet::new();
     for _ in 0..40 {
         let app = tabel::http::app(f.gate.clone());
@@ -294,6 +295,7 @@ async fn the_session_cache_is_shared_and_logout_still_ends_the_session_at_once()
     while let Some(status) = all.join_next().await {
         assert_eq!(status.unwrap(), StatusCode::OK);
     }
+    assert_eq!(f.gate.session_lookups() - before, 1);
     // The session ended elsewhere (another gate, the office's command):
     // this gate notices within the time to live.
     let (id,): (i64,) = sqlx::query_as("SELECT id FROM session")

@@ -102,6 +102,8 @@ pub struct Gate {
     /// A hash verified when a login does not exist, so that case costs the same.
     dummy_hash: String,
     sessions: RwLock<SessionCache>,
+    /// Session checks that went to the database.
+    lookups: std::sync::atomic::AtomicU64,
 }
 
 /// Session checks by token, with the time each was started. A check in
@@ -131,6 +133,7 @@ impl Gate {
             audit,
             dummy_hash,
             sessions: RwLock::new(HashMap::new()),
+            lookups: std::sync::atomic::AtomicU64::new(0),
         };
         Ok((Arc::new(gate), writer))
     }
@@ -138,6 +141,12 @@ impl Gate {
     /// The database.
     pub fn db(&self) -> &Database {
         &self.db
+    }
+
+    /// How many session checks went to the database since the gate started
+    /// (the others were answered from the cache).
+    pub fn session_lookups(&self) -> u64 {
+        self.lookups.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Forgets cached sessions (after logout, password change, breach).
@@ -198,6 +207,8 @@ impl Gate {
 
     /// Checks a session in the database.
     async fn check_session(&self, token: &str) -> Option<Arc<Authed>> {
+        self.lookups
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         match session::lookup(&self.db, token, self.settings.timeouts).await {
             Ok(Some(s)) => {
                 // Idle time is counted in minutes: one write a minute at most.
