@@ -14,6 +14,7 @@ use common::TestDb;
 use common::build::{TODAY, day, fixture, options, tool, tree};
 use tabel::build::{self, release};
 use tabel::gradebook::{self, YearChoice};
+use tabel::http::files::Coding;
 
 fn html_files(dir: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
@@ -612,15 +613,20 @@ async fn a_district_lists_each_school_apart() {
     let live = releases.live().unwrap();
     for part in &m.schools {
         let path = format!("{}/index.html", part.folders[0]);
-        let e = live.entry(&path).unwrap();
-        assert_eq!(e.school, part.school);
-        assert_eq!(live.bytes(e).unwrap().len() as u64, e.size);
+        let f = live.file(&path).await.unwrap();
+        assert_eq!(&*f.school, part.school);
+        let plain = live.bytes(&path, f, Coding::Identity).unwrap();
+        assert_eq!(plain.len() as u64, f.plain.size);
+        let br = live.bytes(&path, f, Coding::Brotli).unwrap();
+        assert_eq!(br.len() as u64, f.br.unwrap().size);
+        assert_ne!(br, plain);
     }
     assert!(
-        live.entry("s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html")
+        live.file("s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html")
+            .await
             .is_none()
     );
-    assert!(live.entry(&m.schools[0].manifest).is_none());
+    assert!(live.file(&m.schools[0].manifest).await.is_none());
     // One mark changes in the second school; that school alone is rebuilt.
     let second = &m.schools[1].school;
     let school_id: i64 = sqlx::query_scalar("SELECT id FROM school WHERE external_id = $1")
@@ -690,7 +696,10 @@ async fn a_district_lists_each_school_apart() {
     release::verify(&cur).unwrap();
     let live = releases.live().unwrap();
     let path = format!("{}/index.html", m.schools[2].folders[0]);
-    assert_eq!(live.entry(&path).unwrap().school, m.schools[2].school);
+    assert_eq!(
+        &*live.file(&path).await.unwrap().school,
+        m.schools[2].school
+    );
     // A build from it carries every page over and writes the new format.
     let upgraded = build::run(&t.db, out.path(), &opts(false, None))
         .await

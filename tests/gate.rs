@@ -270,6 +270,83 @@ async fn removed_links_and_moved_students_take_effect_on_the_next_request() {
     }
 }
 
+/// Every coding of a file is checked against its own hash before a byte of
+/// it is sent; when `current` moves, the new release's files are served,
+/// none of the old one's.
+#[tokio::test]
+async fn changed_bytes_are_refused_and_a_new_release_is_served() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    let cur = f.out.path().join("current");
+    let (a, b) = (&f.s.students[0].key, &f.s.students[1].key);
+    let fetch = |key: &str, coding: &str| {
+        let mut req = get(&format!("/s/{key}/index.html"), Some(&token));
+        req.headers_mut().insert(
+            header::ACCEPT_ENCODING,
+            header::HeaderValue::from_str(coding).unwrap(),
+        );
+        send(&f, req)
+    };
+    let codings = [("br", ".br"), ("gzip", ".gz"), ("identity", "")];
+    for (coding, suffix) in codings {
+        let (status, h, body) = fetch(a, coding).await;
+        assert_eq!(status, StatusCode::OK, "{coding}");
+        let on_disk = std::fs::read(cur.join(format!("s/{a}/index.html{suffix}"))).unwrap();
+        assert_eq!(body, on_disk, "{coding}");
+        let sent = h.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap());
+        assert_eq!(sent, Some(coding).filter(|c| *c != "identity"));
+    }
+    // One bit changed in each stored form of another page, its size kept.
+    for (_, suffix) in codings {
+        let path = cur.join(format!("s/{b}/index.html{suffix}"));
+        let mut bytes = std::fs::read(&path).unwrap();
+        *bytes.last_mut().unwrap() ^= 1;
+        std::fs::remove_file(&path).unwrap();
+        std::fs::write(&path, bytes).unwrap();
+    }
+    let (_, _, missing) = send(
+        &f,
+        get("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html", Some(&token)),
+    )
+    .await;
+    for (coding, _) in codings {
+        let (status, _, body) = fetch(b, coding).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{coding}");
+        assert_eq!(body, missing, "{coding}");
+    }
+    // A new release: the gate follows `current` to it.
+    let before = std::fs::read_link(&cur).unwrap();
+    let opts = tabel::build::Options {
+        school: None,
+        date: tabel::gradebook::Date::parse_iso(TODAY).unwrap(),
+        full: true,
+        jobs: Some(2),
+        keep: 3,
+        language: tabel::config::Language::Ru,
+        templates: None,
+        progress: false,
+        print_weeks: Default::default(),
+    };
+    tabel::build::run(&f.t.db, f.out.path(), &opts)
+        .await
+        .unwrap();
+    let after = std::fs::read_link(&cur).unwrap();
+    assert_ne!(before, after);
+    let (status, _, health) = send(&f, get("/healthz", None)).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        String::from_utf8(health).unwrap(),
+        format!("ok {}\n", after.display())
+    );
+    for (coding, suffix) in codings {
+        let (status, _, body) = fetch(b, coding).await;
+        assert_eq!(status, StatusCode::OK, "{coding}");
+        let on_disk = std::fs::read(cur.join(format!("s/{b}/index.html{suffix}"))).unwrap();
+        assert_eq!(body, on_disk, "{coding}");
+    }
+}
+
 /// With the session cache on (as served), requests that arrive together
 /// share one check, a check outlives its time to live by no more than it,
 /// and logging out ends the session at once all the same.

@@ -94,11 +94,11 @@ pub struct Part {
 
 /// A school's own manifest.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct PartManifest {
+pub struct PartManifest<F = Entry> {
     /// External id of the school.
     pub school: String,
     /// Its files, sorted by path.
-    pub files: Vec<Entry>,
+    pub files: Vec<F>,
 }
 
 /// The top folder of a release path: its first two segments.
@@ -138,13 +138,32 @@ pub fn write_part(dir: &Path, school: &str, slug: &str, mut files: Vec<Entry>) -
 
 /// Reads a school's manifest from the release at `dir`, checked against its part.
 pub fn read_part(dir: &Path, part: &Part) -> Result<Vec<Entry>> {
+    let json = part_json(dir, part)?;
+    parse_part(dir, part, &json)
+}
+
+/// The bytes of a school's manifest in the release at `dir`, checked
+/// against the hash its part records.
+pub fn part_json(dir: &Path, part: &Part) -> Result<Vec<u8>> {
     let path = dir.join(&part.manifest);
     let json = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     if data_encoding::HEXLOWER.encode(&Sha256::digest(&json)) != part.sha256 {
         bail!("{} does not match the release's manifest", path.display());
     }
-    let m: PartManifest = serde_json::from_slice(&json)
-        .with_context(|| format!("{} is not valid", path.display()))?;
+    Ok(json)
+}
+
+/// The files a school's manifest lists, parsed from `json` (read by
+/// [`part_json`]) in the form `F` (which may borrow from it), checked to
+/// be the part's school and number of files.
+pub fn parse_part<'a, F: Deserialize<'a>>(
+    dir: &Path,
+    part: &Part,
+    json: &'a [u8],
+) -> Result<Vec<F>> {
+    let path = dir.join(&part.manifest);
+    let m: PartManifest<F> =
+        serde_json::from_slice(json).with_context(|| format!("{} is not valid", path.display()))?;
     if m.school != part.school || m.files.len() != part.files {
         bail!("{} does not match the release's manifest", path.display());
     }

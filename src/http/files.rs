@@ -1,65 +1,239 @@
 //! The live release as the gate sees it: resolved through `current` once
-//! per request, its manifest in memory (a school's own manifest is read
-//! when one of its files is first asked for), and a size-bounded cache of
-//! file contents, each checked against the manifest's hash when first read.
+//! per request, its manifest in memory in a compact form, and a size-bounded
+//! cache of file contents, each checked against the manifest's hash when
+//! first read. A school's own manifest is read off the request workers:
+//! all of them in the background as soon as a release goes live, and any
+//! one at once when a request needs it first.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, RwLock, Weak};
 
 use anyhow::{Context, Result, bail};
 use axum::body::Bytes;
+use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::build::release::{self, COMPLETE, Entry, Part};
+use crate::build::release::{self, COMPLETE, Entry, Part, Scope};
 
 /// Files by path. Their keys come from the release, never from a client,
 /// so a fast hash serves: a client can only look up.
-type Files = HashMap<String, Served, foldhash::fast::RandomState>;
+type Files = HashMap<Box<str>, Served, foldhash::fast::RandomState>;
 
-/// A file the gate serves, with its compressed variants: one lookup finds
-/// all three.
-#[derive(Debug)]
-pub struct Served {
-    pub entry: Entry,
-    /// The `.br` variant, if the release has one.
-    pub br: Option<Box<Entry>>,
-    /// The `.gz` variant, if the release has one.
-    pub gz: Option<Box<Entry>>,
+/// One stored form of a file (as it is, or compressed): size and SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: [u8; 32],
 }
 
-/// The files of a manifest list by path, each variant beside its file.
-/// A variant without its file cannot be asked for, and is left out.
-fn served(entries: Vec<Entry>) -> Files {
-    let (variants, plain): (Vec<Entry>, Vec<Entry>) = entries
-        .into_iter()
-        .partition(|e| e.path.ends_with(".br") || e.path.ends_with(".gz"));
-    let mut files: Files = plain
-        .into_iter()
-        .map(|entry| {
-            let served = Served {
-                entry,
+/// How a file's bytes are coded, on disk and on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// The file as it is.
+    Identity,
+    /// Its `.br` variant.
+    Brotli,
+    /// Its `.gz` variant.
+    Gzip,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Brotli => Some("br"),
+            Coding::Gzip => Some("gzip"),
+        }
+    }
+
+    /// What the variant's file name adds to the file's.
+    fn suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Brotli => ".br",
+            Coding::Gzip => ".gz",
+        }
+    }
+}
+
+/// A file the gate serves: who may read it, and the forms it is stored in.
+/// Kept small: a city's gate holds millions. Files of one scope share it.
+#[derive(Debug)]
+pub struct Served {
+    /// Who may read it.
+    pub scope: Arc<Scope>,
+    /// External id of its school; empty for shared files.
+    pub school: Arc<str>,
+    /// The file as it is.
+    pub plain: Stored,
+    /// The `.br` variant, if the release has one.
+    pub br: Option<Stored>,
+    /// The `.gz` variant, if the release has one.
+    pub gz: Option<Stored>,
+    /// Its number in the release, which keys the content cache.
+    id: u64,
+}
+
+impl Served {
+    /// The form to send a client that takes brotli (`br`) and/or gzip (`gz`).
+    pub fn variant(&self, br: bool, gz: bool) -> (Coding, &Stored) {
+        match (&self.br, &self.gz) {
+            (Some(v), _) if br => (Coding::Brotli, v),
+            (_, Some(v)) if gz => (Coding::Gzip, v),
+            _ => (Coding::Identity, &self.plain),
+        }
+    }
+
+    fn stored(&self, coding: Coding) -> Option<&Stored> {
+        match coding {
+            Coding::Identity => Some(&self.plain),
+            Coding::Brotli => self.br.as_ref(),
+            Coding::Gzip => self.gz.as_ref(),
+        }
+    }
+}
+
+/// A manifest entry as read, borrowing from the manifest's text where it
+/// can; what the gate does not need (the inputs' hash) is skipped.
+#[derive(Debug, Deserialize)]
+struct Listed<'a> {
+    #[serde(borrow)]
+    path: Cow<'a, str>,
+    size: u64,
+    #[serde(borrow)]
+    sha256: Cow<'a, str>,
+    #[serde(borrow)]
+    scope: ListedScope<'a>,
+    #[serde(borrow)]
+    school: Cow<'a, str>,
+}
+
+/// [`Scope`] as read.
+#[derive(Debug, Deserialize, PartialEq, Eq, Hash)]
+#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
+enum ListedScope<'a> {
+    Public,
+    Student(#[serde(borrow)] Cow<'a, str>),
+    Class(#[serde(borrow)] Cow<'a, str>),
+    School(#[serde(borrow)] Cow<'a, str>),
+}
+
+impl<'a> Listed<'a> {
+    fn of(e: &'a Entry) -> Listed<'a> {
+        Listed {
+            path: Cow::Borrowed(&e.path),
+            size: e.size,
+            sha256: Cow::Borrowed(&e.sha256),
+            scope: match &e.scope {
+                Scope::Public => ListedScope::Public,
+                Scope::Student(k) => ListedScope::Student(Cow::Borrowed(k)),
+                Scope::Class(k) => ListedScope::Class(Cow::Borrowed(k)),
+                Scope::School(k) => ListedScope::School(Cow::Borrowed(k)),
+            },
+            school: Cow::Borrowed(&e.school),
+        }
+    }
+}
+
+impl ListedScope<'_> {
+    fn owned(&self) -> Scope {
+        match self {
+            ListedScope::Public => Scope::Public,
+            ListedScope::Student(k) => Scope::Student(k.to_string()),
+            ListedScope::Class(k) => Scope::Class(k.to_string()),
+            ListedScope::School(k) => Scope::School(k.to_string()),
+        }
+    }
+}
+
+/// The files of a manifest list by path, each variant beside its file,
+/// numbered from `first`. A variant without its file cannot be asked for,
+/// and is left out.
+fn served<'a>(listed: impl IntoIterator<Item = Listed<'a>>, first: u64) -> Result<Files> {
+    let mut scopes: HashMap<ListedScope<'a>, Arc<Scope>> = HashMap::new();
+    let mut schools: HashMap<Cow<'a, str>, Arc<str>> = HashMap::new();
+    let mut variants = Vec::new();
+    let mut files = Files::default();
+    for e in listed {
+        let mut sha256 = [0; 32];
+        if e.sha256.len() != 64
+            || data_encoding::HEXLOWER
+                .decode_mut(e.sha256.as_bytes(), &mut sha256)
+                .is_err()
+        {
+            bail!("{}: {:?} is not a SHA-256 in hex", e.path, e.sha256);
+        }
+        let stored = Stored {
+            size: e.size,
+            sha256,
+        };
+        let coding = if e.path.ends_with(".br") {
+            Coding::Brotli
+        } else if e.path.ends_with(".gz") {
+            Coding::Gzip
+        } else {
+            Coding::Identity
+        };
+        if coding != Coding::Identity {
+            variants.push((e.path, coding, stored));
+            continue;
+        }
+        let scope = match scopes.get(&e.scope) {
+            Some(s) => s.clone(),
+            None => {
+                let s = Arc::new(e.scope.owned());
+                scopes.insert(e.scope, s.clone());
+                s
+            }
+        };
+        let school = match schools.get(&e.school) {
+            Some(s) => s.clone(),
+            None => {
+                let s: Arc<str> = Arc::from(&*e.school);
+                schools.insert(e.school, s.clone());
+                s
+            }
+        };
+        let id = first + files.len() as u64;
+        files.insert(
+            e.path.into(),
+            Served {
+                scope,
+                school,
+                plain: stored,
                 br: None,
                 gz: None,
-            };
-            (served.entry.path.clone(), served)
-        })
-        .collect();
-    for v in variants {
-        let brotli = v.path.ends_with(".br");
-        let base = &v.path[..v.path.len() - 3];
-        if let Some(file) = files.get_mut(base) {
-            if brotli {
-                file.br = Some(Box::new(v));
+                id,
+            },
+        );
+    }
+    for (path, coding, stored) in variants {
+        if let Some(file) = files.get_mut(&path[..path.len() - 3]) {
+            if coding == Coding::Brotli {
+                file.br = Some(stored);
             } else {
-                file.gz = Some(Box::new(v));
+                file.gz = Some(stored);
             }
         }
     }
-    files
+    files.shrink_to_fit();
+    Ok(files)
+}
+
+/// A school's files, read from its manifest in the release at `dir`.
+fn read_part(dir: &Path, part: &Part, number: usize) -> Result<Files> {
+    let json = release::part_json(dir, part)?;
+    let listed: Vec<Listed> = release::parse_part(dir, part, &json)?;
+    served(listed, (number as u64 + 1) << 32)
+        .with_context(|| format!("{} is not valid", dir.join(&part.manifest).display()))
 }
 
 /// One release, loaded.
@@ -72,7 +246,7 @@ pub struct Release {
     files: Files,
     /// Each school's part, its files read at first need (`None` if its
     /// manifest cannot be read: that school's files are then not served).
-    parts: Vec<(Part, OnceLock<Option<Files>>)>,
+    parts: Vec<(Part, tokio::sync::OnceCell<Option<Files>>)>,
     /// Which part a top folder (`s/<key>`, …) belongs to.
     folders: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Path of the stylesheet, for the gate's own pages.
@@ -84,7 +258,8 @@ pub struct Release {
 struct Cache {
     bytes: usize,
     budget: usize,
-    files: HashMap<String, Bytes>,
+    /// Contents by file number and coding.
+    files: HashMap<(u64, u8), Bytes, foldhash::fast::RandomState>,
 }
 
 impl Release {
@@ -100,7 +275,8 @@ impl Release {
             .find(|e| e.path.starts_with("assets/tabel.") && e.path.ends_with(".css"))
             .map(|e| e.path.clone())
             .unwrap_or_default();
-        let files = served(manifest.files);
+        let files = served(manifest.files.iter().map(Listed::of), 0)
+            .with_context(|| format!("the manifest of {} is not valid", dir.display()))?;
         let folders = manifest
             .schools
             .iter()
@@ -110,7 +286,7 @@ impl Release {
         let parts = manifest
             .schools
             .into_iter()
-            .map(|p| (p, OnceLock::new()))
+            .map(|p| (p, tokio::sync::OnceCell::new()))
             .collect();
         Ok(Release {
             id: id.to_owned(),
@@ -126,60 +302,92 @@ impl Release {
         })
     }
 
-    /// The manifest entry of a path.
-    pub fn entry(&self, path: &str) -> Option<&Entry> {
-        self.file(path).map(|f| &f.entry)
+    /// A shared file (not a school's: `404.html`, the stylesheet, …).
+    pub fn shared(&self, path: &str) -> Option<&Served> {
+        self.files.get(path)
     }
 
-    /// A file and its variants, by path.
-    pub fn file(&self, path: &str) -> Option<&Served> {
+    /// A file and its variants, by path. A school's manifest not read yet
+    /// is read now, off the async workers; requests for that school wait
+    /// for the one reading.
+    pub async fn file(&self, path: &str) -> Option<&Served> {
         // A school's folder first: most requests are for a school's files,
         // and then the shared list need not be asked.
-        let Some(&i) = self.folders.get(release::folder_of(path)) else {
-            return self.files.get(path);
-        };
-        let (part, files) = &self.parts[i];
-        files
-            .get_or_init(|| match release::read_part(&self.dir, part) {
-                Ok(files) => Some(served(files)),
-                Err(err) => {
-                    tracing::error!("{err:#}");
-                    None
-                }
-            })
-            .as_ref()?
-            .get(path)
+        match self.folders.get(release::folder_of(path)) {
+            Some(&i) => self.part(i).await?.get(path),
+            None => self.files.get(path),
+        }
     }
 
-    /// The content of a manifest-listed file. Symlinks are not followed, and
-    /// a file whose bytes differ from the manifest is refused.
-    pub fn bytes(&self, entry: &Entry) -> Result<Bytes> {
+    /// The files of part `i`, read when first asked for.
+    async fn part(&self, i: usize) -> Option<&Files> {
+        let (part, files) = &self.parts[i];
+        files
+            .get_or_init(|| async {
+                let (dir, part) = (self.dir.clone(), part.clone());
+                match tokio::task::spawn_blocking(move || read_part(&dir, &part, i)).await {
+                    Ok(Ok(files)) => Some(files),
+                    Ok(Err(err)) => {
+                        tracing::error!("{err:#}");
+                        None
+                    }
+                    Err(err) => {
+                        tracing::error!("reading a school's manifest stopped: {err}");
+                        None
+                    }
+                }
+            })
+            .await
+            .as_ref()
+    }
+
+    /// The content of `file` (found under `path`) in the given coding.
+    /// Symlinks are not followed, and a file whose bytes differ from the
+    /// manifest is refused.
+    pub fn bytes(&self, path: &str, file: &Served, coding: Coding) -> Result<Bytes> {
+        let key = (file.id, coding as u8);
         if let Ok(cache) = self.cache.lock()
-            && let Some(b) = cache.files.get(&entry.path)
+            && let Some(b) = cache.files.get(&key)
         {
             return Ok(b.clone());
         }
-        let path = self.dir.join(&entry.path);
-        let mut file = fs::OpenOptions::new()
+        let Some(stored) = file.stored(coding) else {
+            bail!("{path} has no {coding:?} variant");
+        };
+        let mut full = self.dir.join(path).into_os_string();
+        full.push(coding.suffix());
+        let full = PathBuf::from(full);
+        let mut f = fs::OpenOptions::new()
             .read(true)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        let mut buf = Vec::with_capacity(entry.size as usize);
-        file.read_to_end(&mut buf)?;
-        if buf.len() as u64 != entry.size
-            || data_encoding::HEXLOWER.encode(&Sha256::digest(&buf)) != entry.sha256
-        {
-            bail!("{} does not match the manifest", path.display());
+            .open(&full)
+            .with_context(|| format!("cannot open {}", full.display()))?;
+        let mut buf = Vec::with_capacity(stored.size as usize);
+        f.read_to_end(&mut buf)?;
+        if buf.len() as u64 != stored.size || Sha256::digest(&buf)[..] != stored.sha256 {
+            bail!("{} does not match the manifest", full.display());
         }
         let bytes = Bytes::from(buf);
         if let Ok(mut cache) = self.cache.lock()
             && cache.bytes + bytes.len() <= cache.budget
         {
             cache.bytes += bytes.len();
-            cache.files.insert(entry.path.clone(), bytes.clone());
+            cache.files.insert(key, bytes.clone());
         }
         Ok(bytes)
+    }
+
+    /// Reads every school's manifest not read yet, one after another, for
+    /// as long as the release is still in use.
+    async fn read_all_parts(release: Weak<Release>) {
+        let mut i = 0;
+        while let Some(r) = release.upgrade() {
+            if i >= r.parts.len() {
+                break;
+            }
+            r.part(i).await;
+            i += 1;
+        }
     }
 }
 
@@ -234,6 +442,10 @@ impl Releases {
             Ok(r) => {
                 let r = Arc::new(r);
                 *live = Some((std::time::Instant::now(), r.clone()));
+                // Every school's files, read before they are asked for.
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    rt.spawn(Release::read_all_parts(Arc::downgrade(&r)));
+                }
                 Some(r)
             }
             Err(err) => {

@@ -439,7 +439,10 @@ fn not_found(gate: &Gate) -> Response {
     let body = gate
         .releases
         .live()
-        .and_then(|r| r.entry("404.html").cloned().and_then(|e| r.bytes(&e).ok()))
+        .and_then(|r| {
+            let page = r.shared("404.html")?;
+            r.bytes("404.html", page, files::Coding::Identity).ok()
+        })
         .unwrap_or_else(|| {
             axum::body::Bytes::from_static(b"<!DOCTYPE html><title>404</title><p>404</p>")
         });
@@ -480,13 +483,12 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
-    let Some(file) = release.file(path) else {
+    let Some(file) = release.file(path).await else {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
-    let entry = &file.entry;
     // A one-time password must be changed before anything personal is read.
-    if entry.scope != Scope::Public
+    if *file.scope != Scope::Public
         && let Some(a) = &authed
         && a.session.account.must_change_password != 0
     {
@@ -494,27 +496,26 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     }
     let no_access = Access::default();
     let access = authed.as_ref().map_or(&no_access, |a| &a.access);
-    if !access::may_read(access, &entry.scope, &entry.school) {
+    if !access::may_read(access, &file.scope, &file.school) {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     }
     // The variant the client accepts.
     let (br, gz) = accepts(headers);
-    let (served, encoding) = match (&file.br, &file.gz) {
-        (Some(v), _) if br => (&**v, Some("br")),
-        (_, Some(v)) if gz => (&**v, Some("gzip")),
-        _ => (entry, None),
-    };
+    let (coding, _) = file.variant(br, gz);
+    let encoding = coding.header();
     // A strong ETag: the file's hash, and the coding of the bytes sent.
+    let mut hash = [0; 32];
+    data_encoding::HEXLOWER.encode_mut(&file.plain.sha256[..16], &mut hash);
     let mut etag = String::with_capacity(40);
     etag.push('"');
-    etag.push_str(&entry.sha256[..32]);
+    etag.push_str(std::str::from_utf8(&hash).unwrap_or_default());
     if let Some(encoding) = encoding {
         etag.push('-');
         etag.push_str(encoding);
     }
     etag.push('"');
-    let cache_control = match &entry.scope {
+    let cache_control = match &*file.scope {
         Scope::Public if path.starts_with("assets/") => "public, max-age=31536000, immutable",
         Scope::Public => "no-cache",
         _ => "private, no-cache",
@@ -552,7 +553,7 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     if let Some(enc) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
-    let body = match release.bytes(served) {
+    let body = match release.bytes(path, file, coding) {
         Ok(b) => b,
         Err(err) => {
             tracing::error!("{err:#}");
@@ -575,6 +576,9 @@ pub async fn serve(db: Database, settings: Settings, listen: SocketAddr) -> Resu
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr().unwrap_or(listen);
     tracing::info!("serving on http://{bound}");
+    // The live release, and in the background its schools' files, are
+    // read now rather than at the first request.
+    let _ = gate.releases.live();
     let router = app(gate.clone());
     // HTTP/1.1 straight on hyper: one task per connection, no protocol
     // sniffing, the peer's address put in each request for the gate.
