@@ -8,7 +8,11 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = tabel::cli::Cli::parse();
     tabel::cli::init_logging();
-    let runtime = match tokio::runtime::Runtime::new() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .on_thread_unpark(tabel::http::worker_woke)
+        .build()
+    {
         Ok(rt) => rt,
         Err(err) => {
             eprintln!("error: cannot start the async runtime: {err}");
