@@ -83,12 +83,15 @@ pub struct Served {
 }
 
 impl Served {
-    /// The form to send a client that takes brotli (`br`) and/or gzip (`gz`).
-    pub fn variant(&self, br: bool, gz: bool) -> (Coding, &Stored) {
-        match (&self.br, &self.gz) {
-            (Some(v), _) if br => (Coding::Brotli, v),
-            (_, Some(v)) if gz => (Coding::Gzip, v),
-            _ => (Coding::Identity, &self.plain),
+    /// The coding to send a client that takes brotli (`br`) and/or gzip
+    /// (`gz`): the first of those the release has the file in.
+    pub fn coding(&self, br: bool, gz: bool) -> Coding {
+        if br && self.br.is_some() {
+            Coding::Brotli
+        } else if gz && self.gz.is_some() {
+            Coding::Gzip
+        } else {
+            Coding::Identity
         }
     }
 

@@ -502,7 +502,7 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     }
     // The variant the client accepts.
     let (br, gz) = accepts(headers);
-    let (coding, _) = file.variant(br, gz);
+    let coding = file.coding(br, gz);
     let encoding = coding.header();
     // A strong ETag: the file's hash, and the coding of the bytes sent.
     let mut hash = [0; 32];
