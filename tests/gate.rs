@@ -395,16 +395,7 @@ async fn the_session_cache_is_shared_and_logout_still_ends_the_session_at_once()
         send(&f, get("/school/index.html", Some(&token))).await.0,
         StatusCode::OK
     );
-    let csrf = csrf_of(&f, &token).await;
-    let (status, _, _) = form(
-        &f,
-        "/logout",
-        &token,
-        format!("csrf={}", urlencode(&csrf)),
-        "http://gate.test",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(post_as(&f, "/logout", &token).await, StatusCode::SEE_OTHER);
     assert_eq!(
         send(&f, get("/school/index.html", Some(&token))).await.0,
         StatusCode::NOT_FOUND
@@ -603,6 +594,14 @@ async fn csrf_of(f: &Fixture, token: &str) -> String {
         .to_owned()
 }
 
+/// Posts an empty form from this site, with the session's CSRF token, as
+/// the account page's buttons do.
+async fn post_as(f: &Fixture, path: &str, token: &str) -> StatusCode {
+    let csrf = csrf_of(f, token).await;
+    let body = format!("csrf={}", urlencode(&csrf));
+    form(f, path, token, body, "http://gate.test").await.0
+}
+
 #[tokio::test]
 async fn password_change_and_breach_end_other_sessions() {
     let f = fixture(20, |_| {}).await;
@@ -647,16 +646,10 @@ async fn password_change_and_breach_end_other_sessions() {
     assert!(String::from_utf8(page).unwrap().contains("распространён"));
     // Breach: every session ends, a new password is required, the log entries since are invalid.
     let other = login_from(&f, "office", new, "192.0.2.7").await.unwrap();
-    let csrf = csrf_of(&f, &renewed).await;
-    let (status, _, _) = form(
-        &f,
-        "/account/breach",
-        &renewed,
-        format!("csrf={}", urlencode(&csrf)),
-        "http://gate.test",
-    )
-    .await;
-    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        post_as(&f, "/account/breach", &renewed).await,
+        StatusCode::SEE_OTHER
+    );
     assert_eq!(
         send(&f, get("/school/index.html", Some(&renewed))).await.0,
         StatusCode::NOT_FOUND
