@@ -17,7 +17,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tabel::build::documents::{self, PrintWeeks};
 use tabel::build::pages::Index;
-use tabel::config::Language;
+use tabel::i18n::Language;
 use tabel::db::Database;
 use tabel::gradebook::{self, Date, YearChoice};
 use tabel::render::pdf::{Doc, Typesetter};

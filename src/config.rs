@@ -9,23 +9,14 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::Deserialize;
 
+use crate::i18n::Language;
+
 /// The file read when `--config` is not given, if it exists.
 pub const DEFAULT_CONFIG: &str = "tabel.toml";
 /// The database used when neither the command line nor the file names one.
 pub const DEFAULT_DATABASE: &str = "sqlite://tabel.db";
 /// The output folder used when neither the command line nor the file names one.
 pub const DEFAULT_OUTPUT: &str = "output";
-
-/// Interface language of generated pages and documents.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Language {
-    /// Russian (the default).
-    #[default]
-    Ru,
-    /// English.
-    En,
-}
 
 /// The contents of `tabel.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

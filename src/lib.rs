@@ -20,6 +20,8 @@ pub mod db;
 pub mod demo;
 pub mod gradebook;
 pub mod http;
+pub mod i18n;
 pub mod import;
 pub mod mail;
 pub mod render;
+pub mod text;

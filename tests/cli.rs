@@ -246,12 +246,12 @@ fn accounts_from_the_command_line() {
 #[test]
 fn spreadsheet_cells_never_become_formulas() {
     assert_eq!(
-        tabel::accounts::cli::csv_safe("=HYPERLINK(\"http://x\")"),
+        tabel::text::csv_safe("=HYPERLINK(\"http://x\")"),
         "'=HYPERLINK(\"http://x\")"
     );
-    assert_eq!(tabel::accounts::cli::csv_safe("+7 900"), "'+7 900");
+    assert_eq!(tabel::text::csv_safe("+7 900"), "'+7 900");
     assert_eq!(
-        tabel::accounts::cli::csv_safe("Иванова Мария"),
+        tabel::text::csv_safe("Иванова Мария"),
         "Иванова Мария"
     );
 }

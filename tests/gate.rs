@@ -323,7 +323,7 @@ async fn changed_bytes_are_refused_and_a_new_release_is_served() {
         full: true,
         jobs: Some(2),
         keep: 3,
-        language: tabel::config::Language::Ru,
+        language: tabel::i18n::Language::Ru,
         templates: None,
         progress: false,
         print_weeks: Default::default(),

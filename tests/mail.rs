@@ -21,7 +21,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::gate::{Fixture, add, fixture, get, login, send, urlencode};
 use mailparse::{MailHeaderMap, ParsedMail};
-use tabel::config::Language;
+use tabel::i18n::Language;
 use tabel::mail::{self, RunOptions, Security, Settings};
 
 /// The SMTP server, stopped when dropped.

@@ -14,9 +14,9 @@ use std::process::Command;
 use common::TestDb;
 use common::build::{TODAY, day, fixture, fixture_on, options, tool, tree};
 use tabel::build::{self, pages::Index};
-use tabel::config::Language;
+use tabel::i18n::Language;
 use tabel::gradebook::{self, Snapshot, YearChoice};
-use tabel::render::i18n::collation_key;
+use tabel::text::collation_key;
 
 /// Runs a poppler or qpdf tool; `None` when it is missing and not required.
 fn run(tool_name: &str, args: &[&str], file: &Path) -> Option<String> {

@@ -107,16 +107,6 @@ pub struct AuditArgs {
     pub format: String,
 }
 
-/// A cell made safe for spreadsheets: text starting like a formula gets a
-/// leading apostrophe, so a name such as `=HYPERLINK(…)` stays text in Excel.
-pub fn csv_safe(cell: &str) -> String {
-    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{cell}")
-    } else {
-        cell.to_owned()
-    }
-}
-
 fn read_password() -> Result<String> {
     let mut text = String::new();
     std::io::stdin()
@@ -240,7 +230,7 @@ pub async fn accounts(db: &Database, cmd: AccountsCommand) -> Result<()> {
             let mut w = csv::Writer::from_writer(file);
             w.write_record(["login", "password", "person_id", "full_name", "children"])?;
             for r in &rows {
-                w.write_record(r.iter().map(|c| csv_safe(c)))?;
+                w.write_record(r.iter().map(|c| crate::text::csv_safe(c)))?;
             }
             w.flush()?;
             println!(
@@ -316,7 +306,7 @@ pub async fn audit(db: &Database, args: AuditArgs) -> Result<()> {
                         "valid".into()
                     },
                 ]
-                .map(|c| csv_safe(&c)),
+                .map(|c| crate::text::csv_safe(&c)),
             )?;
         }
         w.flush()?;

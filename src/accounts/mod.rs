@@ -269,8 +269,8 @@ pub async fn breach(db: &Database, account_id: i64, noticed_at: &str, by: &str) 
 
 /// A login made from a name: «Иванова Мария» → `ivanova.m`.
 pub fn login_for(family: &str, given: &str) -> String {
-    let f = crate::render::i18n::translit(family);
-    let g = crate::render::i18n::translit(given);
+    let f = crate::text::translit(family);
+    let g = crate::text::translit(given);
     let initial: String = g.chars().take(1).collect();
     let login = format!("{f}.{initial}");
     if login.len() >= 3 {

@@ -15,7 +15,7 @@ use super::pages::{
     Index, LegendItem, StatementColumn, StatementRow, StatementView, WeekLink, WeekView,
 };
 use crate::gradebook::{Class, Date, ReportingPeriod, Student};
-use crate::render::i18n::{self, Labels};
+use crate::i18n::{self, Labels};
 use crate::render::markdown::{self, Block};
 use crate::render::pdf::Doc;
 use crate::render::stats::Stats;

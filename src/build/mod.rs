@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::config::Language;
+use crate::i18n::Language;
 use crate::db::Database;
 use crate::gradebook::{self, Date, YearChoice};
 use crate::render::html::{STYLESHEET, Templates};
@@ -819,7 +819,7 @@ async fn build_into(
         Some(l) => l.entries_of("")?,
         None => HashMap::new(),
     })?;
-    let t = crate::render::i18n::labels(opts.language);
+    let t = crate::i18n::labels(opts.language);
     let frame = pages::Frame {
         t,
         root: "",

@@ -9,12 +9,12 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{Datelike, Duration};
 use serde::Serialize;
 
-use crate::config::Language;
+use crate::i18n::Language;
 use crate::gradebook::{
     Attendance, Category, Class, Date, Lesson, Mark, Note, PeriodKind, ReportingPeriod, Snapshot,
     Student,
 };
-use crate::render::i18n::{self, Labels};
+use crate::i18n::{self, Labels};
 use crate::render::markdown;
 use crate::render::stats::{self, Stats};
 
@@ -71,9 +71,9 @@ fn week_list(s: &Snapshot, today: Date) -> Vec<(String, Date)> {
 
 fn sort_key(st: &Student) -> (String, String, String, i64) {
     (
-        i18n::collation_key(&st.name.family_name),
-        i18n::collation_key(&st.name.given_name),
-        i18n::collation_key(st.name.patronymic.as_deref().unwrap_or("")),
+        crate::text::collation_key(&st.name.family_name),
+        crate::text::collation_key(&st.name.given_name),
+        crate::text::collation_key(st.name.patronymic.as_deref().unwrap_or("")),
         st.id,
     )
 }
@@ -1015,7 +1015,7 @@ impl Index<'_> {
         root: &'static str,
     ) -> SchoolView {
         let mut classes: Vec<&Class> = self.s.classes.iter().collect();
-        classes.sort_by_key(|c| (c.grade, i18n::collation_key(&c.letter), c.id));
+        classes.sort_by_key(|c| (c.grade, crate::text::collation_key(&c.letter), c.id));
         SchoolView {
             frame: self.frame(root, self.s.school.short_name.clone()),
             name: self.s.school.name.clone(),

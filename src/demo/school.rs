@@ -15,7 +15,7 @@ use super::content::{self, SubjectDef};
 use crate::gradebook::Date;
 use crate::gradebook::bulk::{Rows, Val};
 use crate::gradebook::legend::standard_legend;
-use crate::render::i18n::translit;
+use crate::text::translit;
 
 /// Next id per table, carried from one school to the next.
 #[derive(Debug, Default, Clone)]

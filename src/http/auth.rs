@@ -99,7 +99,7 @@ fn login_page(
     login: &str,
     status: StatusCode,
 ) -> Response {
-    let t = crate::render::i18n::labels(gate.settings.language);
+    let t = crate::i18n::labels(gate.settings.language);
     let view = LoginView {
         frame: super::pages::frame(gate, t.login),
         csrf,
@@ -148,7 +148,7 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     let headers = req.headers().clone();
     let client = gate.client(&headers, peer(&req));
     let address = address_text(client);
-    let t = crate::render::i18n::labels(gate.settings.language);
+    let t = crate::i18n::labels(gate.settings.language);
     let body = match axum::body::to_bytes(req.into_body(), 16 * 1024).await {
         Ok(b) => b,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),

@@ -30,7 +30,7 @@ use axum::routing::{get, post};
 use crate::accounts::access::{self, Access};
 use crate::accounts::session::{self, Session, Timeouts};
 use crate::build::release::Scope;
-use crate::config::Language;
+use crate::i18n::Language;
 use crate::db::Database;
 use crate::render::html::Templates;
 use audit::{AuditLog, Event};

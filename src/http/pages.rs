@@ -14,7 +14,7 @@ use super::audit::Event;
 use super::auth::{SESSION_COOKIE, checked_form, redirect, set_cookie};
 use super::{Authed, Gate, address_text, peer, user_agent};
 use crate::accounts::{self, session};
-use crate::render::i18n::{self, Labels};
+use crate::i18n::{self, Labels};
 
 pub use crate::build::pages::Frame;
 
@@ -129,12 +129,12 @@ async fn listing(gate: &Gate, a: &Authed) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
     }
     students.sort_by_key(|s| {
         (
-            i18n::collation_key(&s.1),
-            i18n::collation_key(&s.2),
+            crate::text::collation_key(&s.1),
+            crate::text::collation_key(&s.2),
             s.0.clone(),
         )
     });
-    classes.sort_by_key(|c| (c.2, i18n::collation_key(&c.1)));
+    classes.sort_by_key(|c| (c.2, crate::text::collation_key(&c.1)));
     (
         students
             .into_iter()

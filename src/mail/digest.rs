@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::{ELIGIBLE, Outcome, RunOptions, Settings, Sink, Summary, claim, log, message};
 use crate::build::documents;
 use crate::build::pages::{Index, LegendItem, WeekView};
-use crate::config::Language;
+use crate::i18n::Language;
 use crate::db::Database;
 use crate::gradebook::{self, Date, YearChoice};
 use crate::render::html::Templates;

@@ -541,7 +541,7 @@ pub fn message(
 pub async fn send_confirmations(
     db: &Database,
     settings: &Settings,
-    lang: crate::config::Language,
+    lang: crate::i18n::Language,
     sink: &Sink,
     summary: &mut Summary,
 ) -> Result<()> {
@@ -594,7 +594,7 @@ pub struct RunOptions {
     pub week: String,
     /// Write `.eml` files into this folder instead of sending.
     pub dry_run: Option<PathBuf>,
-    pub language: crate::config::Language,
+    pub language: crate::i18n::Language,
     pub templates: Option<PathBuf>,
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use super::TestDb;
 use tabel::build;
-use tabel::config::Language;
+use tabel::i18n::Language;
 use tabel::demo;
 use tabel::gradebook::Date;
 

@@ -4,8 +4,18 @@
 
 use serde::Serialize;
 
-use crate::config::Language;
 use crate::gradebook::Date;
+
+/// Interface language of generated pages, documents and the gate.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// Russian (the default).
+    #[default]
+    Ru,
+    /// English.
+    En,
+}
 
 /// Every interface word the templates use.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -464,78 +474,9 @@ pub fn period_short(lang: Language, kind: crate::gradebook::PeriodKind, number: 
     }
 }
 
-/// Sort key for Russian names: Ё sorts with Е, case is ignored.
-pub fn collation_key(text: &str) -> String {
-    text.chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c == 'ё' { 'е' } else { c })
-        .collect()
-}
-
-/// Latin transliteration for logins and e-mail addresses (after ГОСТ 7.79-2000
-/// system B, simplified to ASCII letters and digits).
-pub fn translit(text: &str) -> String {
-    let mut out = String::new();
-    for c in text.to_lowercase().chars() {
-        let t = match c {
-            'а' => "a",
-            'б' => "b",
-            'в' => "v",
-            'г' => "g",
-            'д' => "d",
-            'е' | 'ё' | 'э' => "e",
-            'ж' => "zh",
-            'з' => "z",
-            'и' | 'й' => "i",
-            'к' => "k",
-            'л' => "l",
-            'м' => "m",
-            'н' => "n",
-            'о' => "o",
-            'п' => "p",
-            'р' => "r",
-            'с' => "s",
-            'т' => "t",
-            'у' => "u",
-            'ф' => "f",
-            'х' => "kh",
-            'ц' => "ts",
-            'ч' => "ch",
-            'ш' => "sh",
-            'щ' => "shch",
-            'ы' => "y",
-            'ю' => "yu",
-            'я' => "ya",
-            c if c.is_ascii_alphanumeric() => {
-                out.push(c);
-                continue;
-            }
-            _ => "",
-        };
-        out.push_str(t);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn yo_sorts_with_ye() {
-        let mut names = vec!["Ёлкин", "Андреев", "Ежов", "Жуков", "Яковлев", "Ерёмин"];
-        names.sort_by_key(|n| collation_key(n));
-        assert_eq!(
-            names,
-            ["Андреев", "Ежов", "Ёлкин", "Ерёмин", "Жуков", "Яковлев"]
-        );
-    }
-
-    #[test]
-    fn transliteration() {
-        assert_eq!(translit("Щукина Юлия"), "shchukinayuliya");
-        assert_eq!(translit("Ёлкин-Львов"), "elkinlvov");
-    }
 
     #[test]
     fn dates_in_words() {
