@@ -17,9 +17,9 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tabel::build::documents::{self, PrintWeeks};
 use tabel::build::pages::Index;
-use tabel::i18n::Language;
 use tabel::db::Database;
 use tabel::gradebook::{self, Date, YearChoice};
+use tabel::i18n::Language;
 use tabel::render::pdf::{Doc, Typesetter};
 
 /// User plus system CPU time of this process, in seconds.

@@ -37,7 +37,7 @@ pub struct Config {
     /// Year-end archives (`tabel archive`).
     pub archive: Archive,
     /// Weekly e-mail digests (`tabel mail`).
-    pub mail: crate::mail::Settings,
+    pub mail: Mail,
 }
 
 /// The `[archive]` table.
@@ -60,8 +60,73 @@ impl Default for Config {
             keep_releases: 3,
             serve: Serve::default(),
             archive: Archive::default(),
-            mail: crate::mail::Settings::default(),
+            mail: Mail::default(),
         }
+    }
+}
+
+/// How the connection to the SMTP server is secured.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailSecurity {
+    /// Plain connection upgraded with STARTTLS (port 587); required.
+    #[default]
+    Starttls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption: only for a relay on this machine (127.0.0.1, ::1, localhost).
+    None,
+}
+
+/// The `[mail]` table of `tabel.toml`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Mail {
+    /// SMTP server.
+    pub host: String,
+    /// Its port. [default: 587, or 465 with `security = "tls"`]
+    pub port: Option<u16>,
+    /// How the connection is secured: `starttls` (default), `tls` or `none`.
+    pub security: MailSecurity,
+    /// Login at the server, if it wants one (the password comes from `TABEL_SMTP_PASSWORD`).
+    pub user: Option<String>,
+    /// The sender, e.g. `Школа № 17 <tabel@school17.example>`.
+    pub from: String,
+    /// Where the gate is reached from outside, for the links in the messages.
+    pub base_url: String,
+    /// Tries per message before a temporary failure is left for the next run.
+    pub attempts: u32,
+    /// Seconds before the first retry; doubled each time.
+    pub retry_seconds: u64,
+    /// Seconds an SMTP conversation may take.
+    pub timeout_seconds: u64,
+}
+
+impl Default for Mail {
+    fn default() -> Mail {
+        Mail {
+            host: String::new(),
+            port: None,
+            security: MailSecurity::Starttls,
+            user: None,
+            from: String::new(),
+            base_url: String::new(),
+            attempts: 3,
+            retry_seconds: 30,
+            timeout_seconds: 60,
+        }
+    }
+}
+
+impl Mail {
+    /// Whether mail is set up at all.
+    pub fn configured(&self) -> bool {
+        !self.host.is_empty()
+    }
+
+    /// A link to `path` on the gate.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
     }
 }
 

@@ -250,8 +250,5 @@ fn spreadsheet_cells_never_become_formulas() {
         "'=HYPERLINK(\"http://x\")"
     );
     assert_eq!(tabel::text::csv_safe("+7 900"), "'+7 900");
-    assert_eq!(
-        tabel::text::csv_safe("Иванова Мария"),
-        "Иванова Мария"
-    );
+    assert_eq!(tabel::text::csv_safe("Иванова Мария"), "Иванова Мария");
 }

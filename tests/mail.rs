@@ -21,8 +21,9 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use common::gate::{Fixture, add, fixture, get, login, send, urlencode};
 use mailparse::{MailHeaderMap, ParsedMail};
+use tabel::config::{Mail as Settings, MailSecurity as Security};
 use tabel::i18n::Language;
-use tabel::mail::{self, RunOptions, Security, Settings};
+use tabel::mail::{self, RunOptions};
 
 /// The SMTP server, stopped when dropped.
 struct Smtp {

@@ -14,8 +14,8 @@ use std::process::Command;
 use common::TestDb;
 use common::build::{TODAY, day, fixture, fixture_on, options, tool, tree};
 use tabel::build::{self, pages::Index};
-use tabel::i18n::Language;
 use tabel::gradebook::{self, Snapshot, YearChoice};
+use tabel::i18n::Language;
 use tabel::text::collation_key;
 
 /// Runs a poppler or qpdf tool; `None` when it is missing and not required.

@@ -23,10 +23,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 
 use crate::build::{documents, pages};
-use crate::i18n::Language;
 use crate::db::Database;
 use crate::gradebook::model::{Date, PeriodKind, SchoolYear};
 use crate::gradebook::{self, Snapshot, YearChoice};
+use crate::i18n::Language;
 use crate::render::pdf::{Doc, Typesetter};
 
 pub use sign::{Password, Signer};

@@ -18,9 +18,9 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::i18n::Language;
 use crate::db::Database;
 use crate::gradebook::{self, Date, YearChoice};
+use crate::i18n::Language;
 use crate::render::html::{STYLESHEET, Templates};
 use crate::render::pdf::{Doc, Typesetter};
 pub use documents::PrintWeeks;

@@ -9,11 +9,11 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{Datelike, Duration};
 use serde::Serialize;
 
-use crate::i18n::Language;
 use crate::gradebook::{
     Attendance, Category, Class, Date, Lesson, Mark, Note, PeriodKind, ReportingPeriod, Snapshot,
     Student,
 };
+use crate::i18n::Language;
 use crate::i18n::{self, Labels};
 use crate::render::markdown;
 use crate::render::stats::{self, Stats};

@@ -90,7 +90,7 @@ fn send_confirmations_soon(gate: &Arc<Gate>) {
     };
     let (db, lang) = (gate.db.clone(), gate.settings.language);
     tokio::spawn(async move {
-        let sink = match settings.transport() {
+        let sink = match mail::transport(&settings) {
             Ok(transport) => Sink::Smtp {
                 transport,
                 attempts: 1,

@@ -30,8 +30,8 @@ use axum::routing::{get, post};
 use crate::accounts::access::{self, Access};
 use crate::accounts::session::{self, Session, Timeouts};
 use crate::build::release::Scope;
-use crate::i18n::Language;
 use crate::db::Database;
+use crate::i18n::Language;
 use crate::render::html::Templates;
 use audit::{AuditLog, Event};
 
@@ -60,7 +60,7 @@ pub struct Settings {
     pub cache_bytes: usize,
     /// E-mail settings, when digests are set up: subscriptions on the
     /// account page, confirmation requests sent at once.
-    pub mail: Option<crate::mail::Settings>,
+    pub mail: Option<crate::config::Mail>,
 }
 
 impl Settings {

@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
-use super::{ELIGIBLE, Outcome, RunOptions, Settings, Sink, Summary, claim, log, message};
+use super::{ELIGIBLE, Outcome, RunOptions, Sink, Summary, claim, log, message};
 use crate::build::documents;
 use crate::build::pages::{Index, LegendItem, WeekView};
-use crate::i18n::Language;
 use crate::db::Database;
 use crate::gradebook::{self, Date, YearChoice};
+use crate::i18n::Language;
 use crate::render::html::Templates;
 use crate::render::pdf::Typesetter;
 
@@ -285,7 +285,7 @@ struct Due {
 /// that has not had it.
 pub(super) async fn send_digests(
     db: &Database,
-    settings: &Settings,
+    settings: &crate::config::Mail,
     sink: &Sink,
     opts: &RunOptions,
     summary: &mut Summary,

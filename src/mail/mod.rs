@@ -23,140 +23,77 @@ use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::Deserialize;
 
 use crate::accounts;
+use crate::config::{Mail, MailSecurity};
 use crate::db::Database;
 
 /// The environment variable holding the SMTP password.
 pub const PASSWORD_ENV: &str = "TABEL_SMTP_PASSWORD";
 
-/// How the connection to the SMTP server is secured.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Security {
-    /// Plain connection upgraded with STARTTLS (port 587); required.
-    #[default]
-    Starttls,
-    /// TLS from the first byte (port 465).
-    Tls,
-    /// No encryption: only for a relay on this machine (127.0.0.1, ::1, localhost).
-    None,
+/// Checks the `[mail]` settings; the error names the key.
+pub fn check(settings: &Mail) -> Result<()> {
+    if settings.host.is_empty() {
+        bail!("[mail] host is not set in tabel.toml: no mail can be sent");
+    }
+    sender(settings)?;
+    let url = url::Url::parse(&settings.base_url).with_context(|| {
+        format!(
+            "[mail] base_url {:?} is not a URL (e.g. https://tabel.school.example)",
+            settings.base_url
+        )
+    })?;
+    if !matches!(url.scheme(), "https" | "http") {
+        bail!("[mail] base_url must be an https:// address");
+    }
+    if settings.security == MailSecurity::None
+        && !matches!(settings.host.as_str(), "127.0.0.1" | "::1" | "localhost")
+    {
+        bail!(
+            "[mail] security = \"none\" is allowed only for a relay on this machine, not {:?}",
+            settings.host
+        );
+    }
+    if settings.attempts == 0 {
+        bail!("[mail] attempts must be at least 1");
+    }
+    Ok(())
 }
 
-/// The `[mail]` table of `tabel.toml`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct Settings {
-    /// SMTP server.
-    pub host: String,
-    /// Its port. [default: 587, or 465 with `security = "tls"`]
-    pub port: Option<u16>,
-    pub security: Security,
-    /// Login at the server, if it wants one (the password comes from `TABEL_SMTP_PASSWORD`).
-    pub user: Option<String>,
-    /// The sender, e.g. `Школа № 17 <tabel@school17.example>`.
-    pub from: String,
-    /// Where the gate is reached from outside, for the links in the messages.
-    pub base_url: String,
-    /// Tries per message before a temporary failure is left for the next run.
-    pub attempts: u32,
-    /// Seconds before the first retry; doubled each time.
-    pub retry_seconds: u64,
-    /// Seconds an SMTP conversation may take.
-    pub timeout_seconds: u64,
+fn sender(settings: &Mail) -> Result<Mailbox> {
+    settings
+        .from
+        .parse()
+        .with_context(|| format!("[mail] from {:?} is not an e-mail address", settings.from))
 }
 
-impl Default for Settings {
-    fn default() -> Settings {
-        Settings {
-            host: String::new(),
-            port: None,
-            security: Security::Starttls,
-            user: None,
-            from: String::new(),
-            base_url: String::new(),
-            attempts: 3,
-            retry_seconds: 30,
-            timeout_seconds: 60,
-        }
-    }
-}
-
-impl Settings {
-    /// Whether mail is set up at all.
-    pub fn configured(&self) -> bool {
-        !self.host.is_empty()
-    }
-
-    /// Checks the settings; the error names the key.
-    pub fn check(&self) -> Result<()> {
-        if self.host.is_empty() {
-            bail!("[mail] host is not set in tabel.toml: no mail can be sent");
-        }
-        self.sender()?;
-        let url = url::Url::parse(&self.base_url).with_context(|| {
-            format!(
-                "[mail] base_url {:?} is not a URL (e.g. https://tabel.school.example)",
-                self.base_url
-            )
-        })?;
-        if !matches!(url.scheme(), "https" | "http") {
-            bail!("[mail] base_url must be an https:// address");
-        }
-        if self.security == Security::None
-            && !matches!(self.host.as_str(), "127.0.0.1" | "::1" | "localhost")
-        {
-            bail!(
-                "[mail] security = \"none\" is allowed only for a relay on this machine, not {:?}",
-                self.host
-            );
-        }
-        if self.attempts == 0 {
-            bail!("[mail] attempts must be at least 1");
-        }
-        Ok(())
-    }
-
-    fn sender(&self) -> Result<Mailbox> {
-        self.from
-            .parse()
-            .with_context(|| format!("[mail] from {:?} is not an e-mail address", self.from))
-    }
-
-    /// A link to `path` on the gate.
-    pub fn link(&self, path: &str) -> String {
-        format!("{}{path}", self.base_url.trim_end_matches('/'))
-    }
-
-    /// The SMTP transport.
-    pub fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
-        self.check()?;
-        let port = self.port.unwrap_or(match self.security {
-            Security::Tls => 465,
-            Security::Starttls => 587,
-            Security::None => 25,
+/// The SMTP transport the settings describe.
+pub fn transport(settings: &Mail) -> Result<AsyncSmtpTransport<Tokio1Executor>> {
+    check(settings)?;
+    let port = settings.port.unwrap_or(match settings.security {
+        MailSecurity::Tls => 465,
+        MailSecurity::Starttls => 587,
+        MailSecurity::None => 25,
+    });
+    let tls = || {
+        TlsParameters::new(settings.host.clone())
+            .with_context(|| format!("cannot set up TLS for {}", settings.host))
+    };
+    let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(settings.host.clone())
+        .port(port)
+        .timeout(Some(Duration::from_secs(settings.timeout_seconds)))
+        .tls(match settings.security {
+            MailSecurity::Starttls => Tls::Required(tls()?),
+            MailSecurity::Tls => Tls::Wrapper(tls()?),
+            MailSecurity::None => Tls::None,
         });
-        let tls = || {
-            TlsParameters::new(self.host.clone())
-                .with_context(|| format!("cannot set up TLS for {}", self.host))
-        };
-        let mut b = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(self.host.clone())
-            .port(port)
-            .timeout(Some(Duration::from_secs(self.timeout_seconds)))
-            .tls(match self.security {
-                Security::Starttls => Tls::Required(tls()?),
-                Security::Tls => Tls::Wrapper(tls()?),
-                Security::None => Tls::None,
-            });
-        if let Some(user) = &self.user {
-            let password = std::env::var(PASSWORD_ENV).with_context(|| {
-                format!("[mail] user is set: the SMTP password must be in {PASSWORD_ENV}")
-            })?;
-            b = b.credentials(Credentials::new(user.clone(), password));
-        }
-        Ok(b.build())
+    if let Some(user) = &settings.user {
+        let password = std::env::var(PASSWORD_ENV).with_context(|| {
+            format!("[mail] user is set: the SMTP password must be in {PASSWORD_ENV}")
+        })?;
+        b = b.credentials(Credentials::new(user.clone(), password));
     }
+    Ok(b.build())
 }
 
 /// Checks an address a guardian typed; returns it trimmed.
@@ -492,7 +429,7 @@ impl std::fmt::Display for Summary {
 /// Builds the message `to` with the given parts; `unsubscribe` adds the
 /// RFC 8058 headers.
 pub fn message(
-    settings: &Settings,
+    settings: &Mail,
     to: &str,
     subject: &str,
     text: String,
@@ -504,7 +441,7 @@ pub fn message(
         .parse()
         .with_context(|| format!("{to:?} is not an e-mail address"))?;
     let mut b = Message::builder()
-        .from(settings.sender()?)
+        .from(sender(settings)?)
         .to(to)
         .subject(subject)
         .raw_header(HeaderValue::new(
@@ -540,7 +477,7 @@ pub fn message(
 /// not had one; returns how many were sent and what failed.
 pub async fn send_confirmations(
     db: &Database,
-    settings: &Settings,
+    settings: &Mail,
     lang: crate::i18n::Language,
     sink: &Sink,
     summary: &mut Summary,
@@ -599,12 +536,12 @@ pub struct RunOptions {
 }
 
 /// One run: confirmation requests, then the digests of `week`.
-pub async fn run(db: &Database, settings: &Settings, opts: &RunOptions) -> Result<Summary> {
-    settings.check()?;
+pub async fn run(db: &Database, settings: &Mail, opts: &RunOptions) -> Result<Summary> {
+    check(settings)?;
     let sink = match &opts.dry_run {
         Some(dir) => Sink::Files(dir.clone()),
         None => Sink::Smtp {
-            transport: settings.transport()?,
+            transport: transport(settings)?,
             attempts: settings.attempts,
             first_delay: Duration::from_secs(settings.retry_seconds),
         },

@@ -6,9 +6,9 @@ use std::path::{Path, PathBuf};
 
 use super::TestDb;
 use tabel::build;
-use tabel::i18n::Language;
 use tabel::demo;
 use tabel::gradebook::Date;
+use tabel::i18n::Language;
 
 /// The day the fixture school is built on.
 pub const TODAY: &str = "2026-11-27";

@@ -11,10 +11,10 @@ use axum::http::{Request, StatusCode, header};
 use http_body_util::BodyExt;
 use tabel::accounts;
 use tabel::build;
-use tabel::i18n::Language;
 use tabel::demo;
 use tabel::gradebook::{self, Date, Snapshot, YearChoice};
 use tabel::http::{self, Gate};
+use tabel::i18n::Language;
 use tower::ServiceExt;
 
 use super::TestDb;
