@@ -119,18 +119,27 @@ async fn release_layout_and_manifest() {
         match e.path.split('/').collect::<Vec<_>>().as_slice() {
             ["s", key, ..] => assert_eq!(
                 e.scope,
-                release::Scope::Student((*key).to_owned()),
+                tabel::accounts::access::Scope::Student((*key).to_owned()),
                 "{}",
                 e.path
             ),
             ["c", key, ..] => assert_eq!(
                 e.scope,
-                release::Scope::Class((*key).to_owned()),
+                tabel::accounts::access::Scope::Class((*key).to_owned()),
                 "{}",
                 e.path
             ),
-            ["school", ..] => assert!(matches!(e.scope, release::Scope::School(_)), "{}", e.path),
-            _ => assert_eq!(e.scope, release::Scope::Public, "{}", e.path),
+            ["school", ..] => assert!(
+                matches!(e.scope, tabel::accounts::access::Scope::School(_)),
+                "{}",
+                e.path
+            ),
+            _ => assert_eq!(
+                e.scope,
+                tabel::accounts::access::Scope::Public,
+                "{}",
+                e.path
+            ),
         }
     }
     t.finish().await;

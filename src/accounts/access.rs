@@ -14,10 +14,24 @@
 use std::collections::HashSet;
 
 use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
 
 use super::Account;
-use crate::build::release::Scope;
 use crate::db::Database;
+
+/// Who may read a file.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
+pub enum Scope {
+    /// Anyone, logged in or not (home page, 404, stylesheet).
+    Public,
+    /// One student's files: the student, their guardians, their teachers, the office.
+    Student(String),
+    /// One class's files: its class teacher, its teachers, the office.
+    Class(String),
+    /// A school's office pages.
+    School(String),
+}
 
 /// The keys an account may read, resolved from its links.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

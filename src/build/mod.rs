@@ -18,6 +18,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
+use crate::accounts::access::Scope;
 use crate::db::Database;
 use crate::gradebook::{self, Date, YearChoice};
 use crate::i18n::Language;
@@ -25,7 +26,7 @@ use crate::render::html::{STYLESHEET, Templates};
 use crate::render::pdf::{Doc, Typesetter};
 pub use documents::PrintWeeks;
 use pages::{Index, StatementView};
-use release::{Entry, Manifest, Output, Scope};
+use release::{Entry, Manifest, Output};
 
 /// What to build.
 #[derive(Debug, Clone)]

@@ -16,6 +16,8 @@ use anyhow::{Context, Result, bail};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::accounts::access::Scope;
+
 /// Name of the file written last into a finished release.
 pub const COMPLETE: &str = "COMPLETE";
 /// Name of the manifest.
@@ -24,20 +26,6 @@ pub const MANIFEST: &str = "manifest.json";
 pub const PARTS: &str = "manifests";
 /// Format of the manifests this version writes.
 pub const FORMAT: u32 = 2;
-
-/// Who may read a file.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "key", rename_all = "snake_case")]
-pub enum Scope {
-    /// Anyone, logged in or not (home page, 404, stylesheet).
-    Public,
-    /// One student's files: the student, their guardians, their teachers, the office.
-    Student(String),
-    /// One class's files: its class teacher, its teachers, the office.
-    Class(String),
-    /// A school's office pages.
-    School(String),
-}
 
 /// One file of a release.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -18,7 +18,8 @@ use axum::body::Bytes;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use crate::build::release::{self, COMPLETE, Entry, Part, Scope};
+use crate::accounts::access::Scope;
+use crate::build::release::{self, COMPLETE, Entry, Part};
 
 /// Files by path. Their keys come from the release, never from a client,
 /// so a fast hash serves: a client can only look up.

@@ -27,9 +27,9 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 
+use crate::accounts::access::Scope;
 use crate::accounts::access::{self, Access};
 use crate::accounts::session::{self, Session, Timeouts};
-use crate::build::release::Scope;
 use crate::db::Database;
 use crate::i18n::Language;
 use crate::render::html::Templates;
