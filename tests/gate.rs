@@ -894,9 +894,9 @@ async fn the_access_log_answers_who_opened_what() {
     // The writer stores entries in batches: wait for them.
     let mut rows = Vec::new();
     for _ in 0..50 {
-        rows = tabel::http::audit::query(
+        rows = tabel::accounts::audit::query(
             &f.t.db,
-            &tabel::http::audit::Filter {
+            &tabel::accounts::audit::Filter {
                 login: Some("parent".into()),
                 ..Default::default()
             },
@@ -938,9 +938,9 @@ async fn the_access_log_answers_who_opened_what() {
     );
     assert!(rows.iter().all(|r| r.at.ends_with('Z') && r.invalid == 0));
     // "Who opened this student's files."
-    let by_path = tabel::http::audit::query(
+    let by_path = tabel::accounts::audit::query(
         &f.t.db,
-        &tabel::http::audit::Filter {
+        &tabel::accounts::audit::Filter {
             path: Some(format!("s/{}/", st.key)),
             ..Default::default()
         },
@@ -958,9 +958,9 @@ async fn the_access_log_answers_who_opened_what() {
     accounts::breach(&f.t.db, account.id, "2000-01-01T00:00:00.000000Z", "cli")
         .await
         .unwrap();
-    let rows = tabel::http::audit::query(
+    let rows = tabel::accounts::audit::query(
         &f.t.db,
-        &tabel::http::audit::Filter {
+        &tabel::accounts::audit::Filter {
             login: Some("parent".into()),
             ..Default::default()
         },
@@ -978,7 +978,7 @@ async fn the_access_log_answers_who_opened_what() {
 /// order, hostile text kept exactly, and nothing lost when the log closes.
 #[tokio::test]
 async fn the_access_log_stores_every_entry_on_each_backend() {
-    use tabel::http::audit::{AuditLog, Event, Filter, query};
+    use tabel::accounts::audit::{AuditLog, Event, Filter, query};
     for t in common::TestDb::each().await {
         let (log, writer) = AuditLog::start(&t.db).unwrap();
         let hostile = "o'brien \"; DROP TABLE audit; -- \\ \r\n\u{0}<b>ж😀";

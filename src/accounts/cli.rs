@@ -8,8 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 
 use super::{password, session};
+use crate::accounts::audit;
 use crate::db::Database;
-use crate::http::audit;
 
 /// `tabel accounts …`.
 #[derive(Debug, Subcommand)]

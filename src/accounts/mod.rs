@@ -5,6 +5,7 @@
 //! functions here.
 
 pub mod access;
+pub mod audit;
 pub mod cli;
 pub mod password;
 pub mod session;

@@ -8,8 +8,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::audit::Event;
 use super::{Gate, address_text, peer, user_agent};
+use crate::accounts::audit::Event;
 use crate::accounts::{self, password, session};
 
 /// The session cookie (`__Host-`: Secure, Path=/, no Domain).

@@ -6,7 +6,6 @@
 //! a socket with `TCP_NODELAY` and shuts down gracefully on SIGTERM, after
 //! the access log is written.
 
-pub mod audit;
 pub mod auth;
 pub mod files;
 pub mod mail;
@@ -29,11 +28,11 @@ use axum::routing::{get, post};
 
 use crate::accounts::access::Scope;
 use crate::accounts::access::{self, Access};
+use crate::accounts::audit::{AuditLog, Event};
 use crate::accounts::session::{self, Session, Timeouts};
 use crate::db::Database;
 use crate::i18n::Language;
 use crate::render::html::Templates;
-use audit::{AuditLog, Event};
 
 /// Settings of the gate.
 #[derive(Debug, Clone)]

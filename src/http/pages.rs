@@ -10,9 +10,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::audit::Event;
 use super::auth::{SESSION_COOKIE, checked_form, redirect, set_cookie};
 use super::{Authed, Gate, address_text, peer, user_agent};
+use crate::accounts::audit::Event;
 use crate::accounts::{self, session};
 use crate::i18n::{self, Labels};
 
