@@ -15,12 +15,13 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use tabel::build::documents::{self, PrintWeeks};
-use tabel::build::pages::Index;
+use tabel::build::PrintWeeks;
 use tabel::db::Database;
 use tabel::gradebook::{self, Date, YearChoice};
 use tabel::i18n::Language;
 use tabel::render::pdf::{Doc, Typesetter};
+use tabel::views::Index;
+use tabel::views::documents;
 
 /// User plus system CPU time of this process, in seconds.
 fn cpu_seconds() -> f64 {

@@ -25,3 +25,4 @@ pub mod import;
 pub mod mail;
 pub mod render;
 pub mod text;
+pub mod views;

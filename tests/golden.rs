@@ -154,7 +154,9 @@ fn the_demo_release_and_export_are_as_recorded() {
             "--no-serve",
         ],
     );
-    check("release.txt", &listing(&files(&d.join("out/current"))));
+    let release = files(&d.join("out/current"));
+    check("release.txt", &listing(&release));
+    every_link_is_a_page_of_the_release(&release);
     tabel(
         d,
         &[
@@ -225,4 +227,60 @@ fn the_archive_of_a_finished_demo_year_is_as_recorded() {
     }
     assert!(!tree.is_empty(), "no bag under {}", archive.display());
     check("archive.txt", &listing(&tree));
+}
+
+/// Every link and stylesheet of every page of a release names a file of
+/// that release by the one URL scheme (`tabel::views::paths`), or one of
+/// the gate's own pages: templates and the scheme agree.
+fn every_link_is_a_page_of_the_release(release: &BTreeMap<String, Vec<u8>>) {
+    const GATE: &[&str] = &["login", "account", "logout"];
+    let mut checked = 0;
+    for (path, bytes) in release {
+        if !path.ends_with(".html") {
+            continue;
+        }
+        let html = String::from_utf8_lossy(bytes);
+        for link in html.split(" href=\"").skip(1) {
+            let link = &link[..link.find('"').unwrap()];
+            if link.starts_with("https://") || link.starts_with("http://") || link.starts_with('#')
+            {
+                continue;
+            }
+            // Resolved against the page's folder, as a browser does.
+            let mut parts: Vec<&str> = path.split('/').collect();
+            parts.pop();
+            for seg in link.split('/') {
+                match seg {
+                    ".." => {
+                        parts.pop();
+                    }
+                    "." | "" => {}
+                    s => parts.push(s),
+                }
+            }
+            let target = parts.join("/");
+            if GATE.contains(&target.as_str()) {
+                continue;
+            }
+            // A folder link is its index page.
+            let target = if link.ends_with('/') || target.is_empty() {
+                format!(
+                    "{target}{}index.html",
+                    if target.is_empty() { "" } else { "/" }
+                )
+            } else {
+                target
+            };
+            assert!(
+                tabel::views::paths::parse(&format!("/{target}")).is_some(),
+                "{path} links to {link:?}, which is not a path of a release"
+            );
+            assert!(
+                release.contains_key(&target),
+                "{path} links to {link:?}, which this release does not hold"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "only {checked} links checked");
 }

@@ -13,10 +13,11 @@ use std::process::Command;
 
 use common::TestDb;
 use common::build::{TODAY, day, fixture, fixture_on, options, tool, tree};
-use tabel::build::{self, pages::Index};
+use tabel::build;
 use tabel::gradebook::{self, Snapshot, YearChoice};
 use tabel::i18n::Language;
 use tabel::text::collation_key;
+use tabel::views::Index;
 
 /// Runs a poppler or qpdf tool; `None` when it is missing and not required.
 fn run(tool_name: &str, args: &[&str], file: &Path) -> Option<String> {
@@ -529,7 +530,7 @@ async fn same_data_same_bytes_and_a_changed_mark_retypesets_only_its_documents()
         format!(
             "c/{}/statement-{}.pdf",
             class.key,
-            build::pages::period_slug(period)
+            tabel::views::statement::period_slug(period)
         ),
         format!("s/{}/print/{}.pdf", st.key, mark.date.iso_week()),
     ];

@@ -22,12 +22,12 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256, Sha512};
 
-use crate::build::{documents, pages};
 use crate::db::Database;
 use crate::gradebook::model::{Date, PeriodKind, SchoolYear};
 use crate::gradebook::{self, Snapshot, YearChoice};
 use crate::i18n::Language;
 use crate::render::pdf::{Doc, Typesetter};
+use crate::views::{self, documents};
 
 pub use sign::{Password, Signer};
 
@@ -439,7 +439,7 @@ fn fill_bag(
     let digest = s.digest();
     // Every period is finished the day after the year ends.
     let after = Date(s.year.ends_on.0 + chrono::Days::new(1));
-    let ix = pages::Index::new(s, opts.language, after.max(opts.today), "");
+    let ix = views::Index::new(s, opts.language, after.max(opts.today), "");
     let folders = class_folders(s);
     let mut payload: Vec<(String, Vec<u8>)> = Vec::new();
     let mut docs: Vec<(String, Doc)> = Vec::new();
@@ -447,7 +447,10 @@ fn fill_bag(
         let folder = &folders[&class.id];
         for p in ix.finished_periods(class) {
             let st = ix.statement(class, p);
-            let path = format!("data/statements/{folder}/{}", pages::period_slug(p));
+            let path = format!(
+                "data/statements/{folder}/{}",
+                views::statement::period_slug(p)
+            );
             let ident = format!("archive/{}/{path}.pdf", year_folder(&s.year));
             let doc = documents::statement(&ix, class, p, &st, &ident);
             payload.push((format!("{path}.json"), doc.data.clone()));
@@ -608,7 +611,7 @@ fn trusted_comment(bag: &str, school: &str, year: &str) -> String {
 fn roster_json(
     s: &Snapshot,
     folders: &HashMap<i64, String>,
-    ix: &pages::Index<'_>,
+    ix: &views::Index<'_>,
     digest: &str,
 ) -> Result<Vec<u8>> {
     let staff: BTreeMap<i64, String> = s.staff.iter().map(|p| (p.id, p.name.full())).collect();

@@ -2,8 +2,6 @@
 //! render (with compress and write), publish — over one school at a time,
 //! so a city never sits in memory whole.
 
-pub mod documents;
-pub mod pages;
 pub mod release;
 
 use std::collections::HashMap;
@@ -24,8 +22,9 @@ use crate::gradebook::{self, Date, YearChoice};
 use crate::i18n::Language;
 use crate::render::html::{STYLESHEET, Templates};
 use crate::render::pdf::{Doc, Typesetter};
-pub use documents::PrintWeeks;
-use pages::{Index, StatementView};
+use crate::views::paths::{self, Page};
+use crate::views::statement::StatementView;
+use crate::views::{self, Index, documents};
 use release::{Entry, Manifest, Output};
 
 /// What to build.
@@ -107,6 +106,30 @@ impl std::fmt::Display for Summary {
             writeln!(f, "  pruned {} old release(s)", self.pruned.len())?;
         }
         Ok(())
+    }
+}
+
+/// Which weeks get a printout.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum PrintWeeks {
+    /// The current and the previous week.
+    #[default]
+    Current,
+    /// Every week of the year so far.
+    All,
+    /// None: no weekly printouts (the pages and statements only).
+    None,
+}
+
+impl PrintWeeks {
+    /// Indices of the printed weeks among `ix.weeks`, newest first.
+    pub fn weeks(self, ix: &Index<'_>) -> Vec<usize> {
+        let current = ix.current_week();
+        match self {
+            PrintWeeks::Current => (current.saturating_sub(1)..=current).rev().collect(),
+            PrintWeeks::All => (0..ix.weeks.len()).rev().collect(),
+            PrintWeeks::None => Vec::new(),
+        }
     }
 }
 
@@ -416,30 +439,8 @@ impl Emitter<'_> {
 /// A statement page: the statement under its own name, for the shared macro.
 #[derive(Serialize)]
 struct StatementPage<'a> {
-    frame: &'a pages::Frame,
+    frame: &'a views::Frame,
     st: &'a StatementView,
-}
-
-/// A school's slug in paths: its external id if that is URL-safe, else
-/// `id<N>` from its row id. An external id that itself reads `id<digits>`
-/// takes the row-id form too, so two schools never share a slug.
-pub fn school_slug(school: &gradebook::School) -> String {
-    let reserved = school
-        .external_id
-        .strip_prefix("id")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
-    let ok = !reserved
-        && !school.external_id.is_empty()
-        && school.external_id.len() <= 64
-        && school
-            .external_id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        school.external_id.clone()
-    } else {
-        format!("id{}", school.id)
-    }
 }
 
 /// Emits every page and document of one school.
@@ -454,7 +455,7 @@ fn emit_school(
     let school = s.school.external_id.as_str();
     let current = ix.current_week();
     let printed = print.weeks(ix);
-    let links: Vec<pages::WeekLink> = printed
+    let links: Vec<views::week::WeekLink> = printed
         .iter()
         .map(|&w| documents::printout_link(ix, w))
         .collect();
@@ -465,11 +466,10 @@ fn emit_school(
         .filter_map(|st| ix.class_of(st).map(|c| (st, c)))
         .map(|(st, class)| -> Result<(i64, Vec<DocJob>)> {
             let scope = Scope::Student(st.key.clone());
-            let base = format!("s/{}", st.key);
             let mut view = ix.week(st, current, true);
             view.printouts = links.clone();
             e.page(
-                &format!("{base}/index.html"),
+                &Page::StudentIndex { student: &st.key }.path(),
                 scope.clone(),
                 school,
                 "week.html",
@@ -480,7 +480,11 @@ fn emit_school(
                 let mut view = ix.week(st, w, false);
                 if let Some(k) = printed.iter().position(|&p| p == w) {
                     view.printouts = vec![links[k].clone()];
-                    let path = format!("{base}/print/{}.pdf", view.week);
+                    let path = Page::Printout {
+                        student: &st.key,
+                        week: &view.week,
+                    }
+                    .path();
                     let doc = documents::printout(ix, st, &view, &path);
                     jobs.push(DocJob::new(
                         path,
@@ -491,7 +495,11 @@ fn emit_school(
                     ));
                 }
                 e.page(
-                    &format!("{base}/w/{}.html", view.week),
+                    &Page::Week {
+                        student: &st.key,
+                        week: &view.week,
+                    }
+                    .path(),
                     scope.clone(),
                     school,
                     "week.html",
@@ -499,7 +507,7 @@ fn emit_school(
                 )?;
             }
             e.page(
-                &format!("{base}/marks.html"),
+                &Page::Marks { student: &st.key }.path(),
                 scope,
                 school,
                 "marks.html",
@@ -519,18 +527,29 @@ fn emit_school(
                 periods.iter().map(|p| ix.statement(c, p)).collect();
             let mut jobs = Vec::new();
             for (st, p) in statements.iter().zip(&periods) {
+                let period = views::statement::period_slug(p);
                 let page = StatementPage {
                     frame: &st.frame,
                     st,
                 };
                 e.page(
-                    &format!("c/{}/{}.html", c.key, st.slug),
+                    &Page::Statement {
+                        class: &c.key,
+                        period: &period,
+                        pdf: false,
+                    }
+                    .path(),
                     scope.clone(),
                     school,
                     "statement.html",
                     &page,
                 )?;
-                let path = format!("c/{}/{}.pdf", c.key, st.slug);
+                let path = Page::Statement {
+                    class: &c.key,
+                    period: &period,
+                    pdf: true,
+                }
+                .path();
                 let doc = documents::statement(ix, c, p, st, &path);
                 jobs.push(DocJob::new(
                     path,
@@ -542,7 +561,7 @@ fn emit_school(
             }
             let page = ix.class_page(c, &statements);
             e.page(
-                &format!("c/{}/index.html", c.key),
+                &Page::ClassIndex { class: &c.key }.path(),
                 scope,
                 school,
                 "class.html",
@@ -580,14 +599,15 @@ fn emit_school(
     let scope = Scope::School(school.to_owned());
     if single {
         e.page(
-            "school/index.html",
+            &Page::School { slug: None }.path(),
             scope,
             school,
             "school.html",
             &ix.school_page(&latest, "../"),
         )
     } else {
-        let path = format!("school/{}/index.html", school_slug(&s.school));
+        let slug = paths::school_slug(&s.school.external_id, s.school.id);
+        let path = Page::School { slug: Some(&slug) }.path();
         e.page(
             &path,
             scope,
@@ -730,7 +750,7 @@ async fn build_into(
     };
     // The stylesheet takes the slow, small compression: it is cached for long.
     let css_hash = &sha256_hex(STYLESHEET.as_bytes())[..12];
-    let css = format!("assets/tabel.{css_hash}.css");
+    let css = Page::Stylesheet { hash: css_hash }.path();
     emitter.file(
         &css,
         Scope::Public,
@@ -740,7 +760,7 @@ async fn build_into(
         ASSET_LEVELS,
     )?;
     emitter.file(
-        "robots.txt",
+        &Page::Robots.path(),
         Scope::Public,
         "",
         "",
@@ -782,7 +802,7 @@ async fn build_into(
         parts.push(release::write_part(
             tmp,
             &school.external_id,
-            &school_slug(&snapshot.school),
+            &paths::school_slug(&snapshot.school.external_id, snapshot.school.id),
             emitter.take_entries()?,
         )?);
         tracing::info!(school = %snapshot.school.external_id, "school rendered");
@@ -821,7 +841,7 @@ async fn build_into(
         None => HashMap::new(),
     })?;
     let t = crate::i18n::labels(opts.language);
-    let frame = pages::Frame {
+    let frame = views::Frame {
         t,
         root: "",
         title: t.home_title.to_owned(),
@@ -830,14 +850,14 @@ async fn build_into(
         css: css.clone(),
     };
     emitter.page(
-        "index.html",
+        &Page::Home.path(),
         Scope::Public,
         "",
         "home.html",
         &serde_json::json!({ "frame": frame }),
     )?;
     emitter.page(
-        "404.html",
+        &Page::NotFound.path(),
         Scope::Public,
         "",
         "404.html",
@@ -895,38 +915,4 @@ async fn build_into(
         schools: parts,
     };
     Ok((summary, manifest))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::school_slug;
-    use crate::gradebook::School;
-
-    fn school(id: i64, external_id: &str) -> School {
-        School {
-            id,
-            external_id: external_id.to_owned(),
-            name: String::new(),
-            short_name: String::new(),
-            number: None,
-            address: String::new(),
-            director: String::new(),
-            deputy: None,
-            email: None,
-            phone: None,
-        }
-    }
-
-    #[test]
-    fn school_slugs_are_url_safe_and_never_shared() {
-        assert_eq!(school_slug(&school(3, "lyceum-7_b")), "lyceum-7_b");
-        assert_eq!(school_slug(&school(5, "школа 5")), "id5");
-        assert_eq!(school_slug(&school(6, "")), "id6");
-        assert_eq!(school_slug(&school(8, &"x".repeat(65))), "id8");
-        // A school whose external id reads like another's row-id slug.
-        assert_eq!(school_slug(&school(7, "id5")), "id7");
-        assert_eq!(school_slug(&school(5, "id5")), "id5");
-        assert_eq!(school_slug(&school(9, "idea")), "idea");
-        assert_eq!(school_slug(&school(10, "id")), "id");
-    }
 }

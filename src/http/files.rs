@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::access::Scope;
 use crate::build::release::{self, COMPLETE, Entry, Part};
+use crate::views::paths::{self, Page};
 
 /// Files by path. Their keys come from the release, never from a client,
 /// so a fast hash serves: a client can only look up.
@@ -276,7 +277,12 @@ impl Release {
         let css = manifest
             .files
             .iter()
-            .find(|e| e.path.starts_with("assets/tabel.") && e.path.ends_with(".css"))
+            .find(|e| {
+                matches!(
+                    paths::parse(&format!("/{}", e.path)),
+                    Some(Page::Stylesheet { .. })
+                )
+            })
             .map(|e| e.path.clone())
             .unwrap_or_default();
         let files = served(manifest.files.iter().map(Listed::of), 0)

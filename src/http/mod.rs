@@ -10,7 +10,6 @@ pub mod auth;
 pub mod files;
 pub mod mail;
 pub mod pages;
-pub mod paths;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -33,6 +32,7 @@ use crate::accounts::session::{self, Session, Timeouts};
 use crate::db::Database;
 use crate::i18n::Language;
 use crate::render::html::Templates;
+use crate::views::paths::{self, Page};
 
 /// Settings of the gate.
 #[derive(Debug, Clone)]
@@ -478,10 +478,12 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let (Some(path), Some(release)) = (paths::release_path(raw_path), gate.releases.live()) else {
+    let (Some(page), Some(release)) = (paths::parse(raw_path), gate.releases.live()) else {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
+    // Every parsed path starts with the `/` it was parsed after.
+    let path = &raw_path[1..];
     let Some(file) = release.file(path).await else {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
@@ -515,7 +517,10 @@ async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Response {
     }
     etag.push('"');
     let cache_control = match &*file.scope {
-        Scope::Public if path.starts_with("assets/") => "public, max-age=31536000, immutable",
+        // Named by its content: a new stylesheet gets a new name.
+        Scope::Public if matches!(page, Page::Stylesheet { .. }) => {
+            "public, max-age=31536000, immutable"
+        }
         Scope::Public => "no-cache",
         _ => "private, no-cache",
     };

@@ -15,8 +15,9 @@ use super::{Authed, Gate, address_text, peer, user_agent};
 use crate::accounts::audit::Event;
 use crate::accounts::{self, session};
 use crate::i18n::{self, Labels};
+use crate::views::paths::{self, Page};
 
-pub use crate::build::pages::Frame;
+pub use crate::views::Frame;
 
 /// The frame of a gate page (they all sit at the root, so links are relative to it).
 pub fn frame(gate: &Gate, title: &str) -> Frame {
@@ -110,20 +111,19 @@ async fn listing(gate: &Gate, a: &Authed) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
         }
     }
     if a.access.all || !a.access.schools.is_empty() {
-        let rows: Vec<(String, String)> =
-            sqlx::query_as("SELECT external_id, short_name FROM school ORDER BY id")
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, external_id, short_name FROM school ORDER BY id")
                 .fetch_all(db)
                 .await
                 .unwrap_or_default();
         let single = rows.len() == 1;
-        for (ext, name) in rows {
+        for (id, ext, name) in rows {
             if a.access.all || a.access.schools.contains(&ext) {
-                let slug = if single {
-                    String::new()
-                } else {
-                    format!("{ext}/")
+                let slug = (!single).then(|| paths::school_slug(&ext, id));
+                let page = Page::School {
+                    slug: slug.as_deref(),
                 };
-                schools.push((format!("/school/{slug}index.html"), name));
+                schools.push((page.href(), name));
             }
         }
     }
@@ -139,7 +139,7 @@ async fn listing(gate: &Gate, a: &Authed) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
         students
             .into_iter()
             .map(|(key, family, given, class, _)| Item {
-                href: format!("/s/{key}/index.html"),
+                href: Page::StudentIndex { student: &key }.href(),
                 title: format!("{family} {given}"),
                 note: class,
             })
@@ -147,7 +147,7 @@ async fn listing(gate: &Gate, a: &Authed) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
         classes
             .into_iter()
             .map(|(key, title, _)| Item {
-                href: format!("/c/{key}/index.html"),
+                href: Page::ClassIndex { class: &key }.href(),
                 title,
                 note: String::new(),
             })

@@ -7,13 +7,15 @@ use anyhow::{Context, Result, bail};
 use serde::Serialize;
 
 use super::{ELIGIBLE, Outcome, RunOptions, Sink, Summary, claim, log, message};
-use crate::build::documents;
-use crate::build::pages::{Index, LegendItem, WeekView};
 use crate::db::Database;
 use crate::gradebook::{self, Date, YearChoice};
 use crate::i18n::Language;
 use crate::render::html::Templates;
 use crate::render::pdf::Typesetter;
+use crate::views::documents;
+use crate::views::paths::Page;
+use crate::views::week::WeekView;
+use crate::views::{Index, LegendItem};
 
 /// The words of the messages.
 #[derive(Debug, Serialize)]
@@ -351,7 +353,13 @@ pub(super) async fn send_digests(
                 l,
                 &snapshot.school.short_name,
                 &view,
-                settings.link(&format!("/s/{}/w/{}.html", sub.key, opts.week)),
+                settings.link(
+                    &Page::Week {
+                        student: &sub.key,
+                        week: &opts.week,
+                    }
+                    .href(),
+                ),
                 settings.link(&format!("/mail/unsubscribe?t={}", sub.token)),
             );
             let text = templates.render("mail/digest.txt", &dv)?;

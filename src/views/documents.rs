@@ -1,5 +1,4 @@
-//! The typeset documents of a build: which weeks are printed, and the data
-//! of each PDF, built from the same views as its HTML sibling.
+//! The typeset documents: the data of each PDF, built from the same views as its HTML sibling.
 //!
 //! A document's data holds exactly what it prints. Its hash is the
 //! document's data snapshot id, printed on it, and (with the template
@@ -11,43 +10,19 @@
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::pages::{
-    Index, LegendItem, StatementColumn, StatementRow, StatementView, WeekLink, WeekView,
-};
+use super::statement::{StatementColumn, StatementRow, StatementView};
+use super::week::{WeekLink, WeekView};
+use super::{Index, LegendItem};
 use crate::gradebook::{Class, Date, ReportingPeriod, Student};
 use crate::i18n::{self, Labels};
 use crate::render::markdown::{self, Block};
 use crate::render::pdf::Doc;
 use crate::render::stats::Stats;
 
-/// Which weeks get a printout.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
-pub enum PrintWeeks {
-    /// The current and the previous week.
-    #[default]
-    Current,
-    /// Every week of the year so far.
-    All,
-    /// None: no weekly printouts (the pages and statements only).
-    None,
-}
-
 /// Mark columns per table of a statement: more go into a further table.
 const MAX_PARTS: usize = 44;
 /// Subjects above which their names are set vertically.
 const VERTICAL_AFTER: usize = 8;
-
-impl PrintWeeks {
-    /// Indices of the printed weeks among `ix.weeks`, newest first.
-    pub fn weeks(self, ix: &Index<'_>) -> Vec<usize> {
-        let current = ix.current_week();
-        match self {
-            PrintWeeks::Current => (current.saturating_sub(1)..=current).rev().collect(),
-            PrintWeeks::All => (0..ix.weeks.len()).rev().collect(),
-            PrintWeeks::None => Vec::new(),
-        }
-    }
-}
 
 /// A link to the printout of week `w`.
 pub fn printout_link(ix: &Index<'_>, w: usize) -> WeekLink {
@@ -131,7 +106,7 @@ pub fn statement(
         "{}/{}/{}",
         ix.s.year.title.replace('/', "-"),
         class.title,
-        super::pages::period_slug(p)
+        super::statement::period_slug(p)
     );
     let data = StatementDoc {
         t: ix.t,

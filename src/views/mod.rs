@@ -1,0 +1,319 @@
+//! What each page and document shows: view models built from one school's
+//! snapshot, shared by the nightly build, the e-mail digests, the archive
+//! and the gate. `paths` is the one URL scheme of a release.
+//!
+//! A view holds exactly the data its page shows, so the hash of its
+//! serialized form (plus the template version) is the page's input hash: the
+//! incremental build renders a page again only when that hash changes.
+
+pub mod class;
+pub mod documents;
+pub mod marks;
+pub mod paths;
+pub mod school;
+pub mod statement;
+pub mod week;
+
+use std::collections::{BTreeSet, HashMap};
+
+use chrono::{Datelike, Duration};
+use serde::Serialize;
+
+use crate::gradebook::{
+    Attendance, Class, Date, Lesson, Mark, Note, PeriodKind, ReportingPeriod, Snapshot, Student,
+};
+use crate::i18n::{self, Labels, Language};
+
+/// Who a lesson is given to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Unit {
+    Class(i64),
+    Group(i64),
+}
+
+/// Indexes over one snapshot, built once and shared by every page.
+#[derive(Debug)]
+pub struct Index<'a> {
+    /// The snapshot.
+    pub s: &'a Snapshot,
+    /// Interface language.
+    pub lang: Language,
+    /// Interface words.
+    pub t: &'static Labels,
+    /// The build's "today".
+    pub today: Date,
+    /// Path of the stylesheet from the release root.
+    pub css: String,
+    /// Weeks of the year up to the current one.
+    pub weeks: Vec<(String, Date)>,
+    lessons: HashMap<Unit, Vec<&'a Lesson>>,
+    marks: HashMap<(i64, i64), Vec<&'a Mark>>,
+    marks_by_student: HashMap<i64, Vec<&'a Mark>>,
+    absences: HashMap<(i64, i64), &'a Attendance>,
+    notes: HashMap<i64, Vec<&'a Note>>,
+    groups_of: HashMap<i64, Vec<i64>>,
+    /// Students of each class, in Russian order.
+    pub roster: HashMap<i64, Vec<&'a Student>>,
+    period_marks: HashMap<(i64, i64, i64), &'a str>,
+    subject_pos: HashMap<i64, usize>,
+    staff_pos: HashMap<i64, usize>,
+    kind_pos: HashMap<i64, usize>,
+    class_pos: HashMap<i64, usize>,
+}
+
+/// Weeks of the year, from the one holding its first day to the one holding
+/// `today` (or the year's last), as `(ISO id, Monday)`.
+fn week_list(s: &Snapshot, today: Date) -> Vec<(String, Date)> {
+    let last = today.min(s.year.ends_on).max(s.year.starts_on);
+    let first = s.year.starts_on.0;
+    let mut monday = first - Duration::days(first.weekday().num_days_from_monday().into());
+    let mut weeks = Vec::new();
+    while monday <= last.0 {
+        weeks.push((Date(monday).iso_week(), Date(monday)));
+        monday += Duration::days(7);
+    }
+    weeks
+}
+
+fn sort_key(st: &Student) -> (String, String, String, i64) {
+    (
+        crate::text::collation_key(&st.name.family_name),
+        crate::text::collation_key(&st.name.given_name),
+        crate::text::collation_key(st.name.patronymic.as_deref().unwrap_or("")),
+        st.id,
+    )
+}
+
+impl<'a> Index<'a> {
+    /// Indexes `s` for a build on `today`.
+    pub fn new(s: &'a Snapshot, lang: Language, today: Date, css: &str) -> Index<'a> {
+        let mut lessons: HashMap<Unit, Vec<&Lesson>> = HashMap::new();
+        for l in &s.lessons {
+            let unit = match (l.class_id, l.group_id) {
+                (Some(c), _) => Unit::Class(c),
+                (None, Some(g)) => Unit::Group(g),
+                (None, None) => continue,
+            };
+            lessons.entry(unit).or_default().push(l);
+        }
+        for v in lessons.values_mut() {
+            v.sort_by_key(|l| (l.date, l.slot, l.id));
+        }
+        let mut marks: HashMap<(i64, i64), Vec<&Mark>> = HashMap::new();
+        let mut marks_by_student: HashMap<i64, Vec<&Mark>> = HashMap::new();
+        for m in &s.marks {
+            if let Some(l) = m.lesson_id {
+                marks.entry((m.student_id, l)).or_default().push(m);
+            }
+            marks_by_student.entry(m.student_id).or_default().push(m);
+        }
+        for v in marks_by_student.values_mut() {
+            v.sort_by_key(|m| (m.date, m.id));
+        }
+        let absences = s
+            .attendance
+            .iter()
+            .map(|a| ((a.student_id, a.lesson_id), a))
+            .collect();
+        let mut notes: HashMap<i64, Vec<&Note>> = HashMap::new();
+        for n in &s.notes {
+            notes.entry(n.student_id).or_default().push(n);
+        }
+        let mut groups_of: HashMap<i64, Vec<i64>> = HashMap::new();
+        for g in &s.groups {
+            for &m in &g.members {
+                groups_of.entry(m).or_default().push(g.id);
+            }
+        }
+        let mut roster: HashMap<i64, Vec<&Student>> = HashMap::new();
+        for st in &s.students {
+            if let Some(c) = st.class_id {
+                roster.entry(c).or_default().push(st);
+            }
+        }
+        for v in roster.values_mut() {
+            v.sort_by_cached_key(|st| sort_key(st));
+        }
+        let period_marks = s
+            .period_marks
+            .iter()
+            .map(|p| ((p.student_id, p.subject_id, p.period_id), p.value.as_str()))
+            .collect();
+        let pos = |ids: Vec<i64>| ids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
+        Index {
+            s,
+            lang,
+            t: i18n::labels(lang),
+            today,
+            css: css.to_owned(),
+            weeks: week_list(s, today),
+            lessons,
+            marks,
+            marks_by_student,
+            absences,
+            notes,
+            groups_of,
+            roster,
+            period_marks,
+            subject_pos: pos(s.subjects.iter().map(|x| x.id).collect()),
+            staff_pos: pos(s.staff.iter().map(|x| x.id).collect()),
+            kind_pos: pos(s.work_kinds.iter().map(|x| x.id).collect()),
+            class_pos: pos(s.classes.iter().map(|x| x.id).collect()),
+        }
+    }
+
+    /// Number of week pages per student for a build on `today`.
+    pub fn weeks_of(s: &Snapshot, today: Date) -> usize {
+        week_list(s, today).len()
+    }
+
+    fn subject_name(&self, id: i64) -> &'a str {
+        self.subject_pos.get(&id).map_or("", |&i| {
+            let x = &self.s.subjects[i];
+            if self.lang == Language::En {
+                &x.name_en
+            } else {
+                &x.name
+            }
+        })
+    }
+
+    fn subject_short(&self, id: i64) -> &'a str {
+        self.subject_pos.get(&id).map_or("", |&i| {
+            let x = &self.s.subjects[i];
+            if self.lang == Language::En {
+                &x.name_en
+            } else {
+                &x.short_name
+            }
+        })
+    }
+
+    fn staff_short(&self, id: Option<i64>) -> Option<String> {
+        id.and_then(|id| self.staff_pos.get(&id))
+            .map(|&i| self.s.staff[i].name.short())
+    }
+
+    /// The class of a student, if any.
+    pub fn class_of(&self, st: &Student) -> Option<&'a Class> {
+        st.class_id
+            .and_then(|c| self.class_pos.get(&c))
+            .map(|&i| &self.s.classes[i])
+    }
+
+    fn legend_title(&self, code: &str) -> Option<LegendItem> {
+        self.s
+            .legend
+            .iter()
+            .find(|e| e.code == code)
+            .map(|e| LegendItem {
+                code: e.code.clone(),
+                title: if self.lang == Language::En {
+                    e.title_en.clone()
+                } else {
+                    e.title.clone()
+                },
+            })
+    }
+
+    /// Index of the week holding `today` (the last week once the year is over).
+    pub fn current_week(&self) -> usize {
+        self.weeks
+            .iter()
+            .rposition(|(_, m)| *m <= self.today)
+            .unwrap_or(0)
+    }
+
+    /// Terms of the class's kind, the year, and exam and final where they apply.
+    fn periods_of(&self, class: &Class) -> Vec<&'a ReportingPeriod> {
+        self.s
+            .periods
+            .iter()
+            .filter(|p| {
+                p.kind == class.term_kind
+                    || p.kind == PeriodKind::Year
+                    || (matches!(p.kind, PeriodKind::Exam | PeriodKind::Final)
+                        && matches!(class.grade, 9 | 11))
+            })
+            .collect()
+    }
+
+    /// Subjects taught to a class (to the class or one of its groups), in gradebook order.
+    pub fn subjects_of(&self, class: &Class) -> Vec<i64> {
+        let groups: BTreeSet<i64> = self
+            .s
+            .groups
+            .iter()
+            .filter(|g| g.class_id == Some(class.id))
+            .map(|g| g.id)
+            .collect();
+        let mut ids: Vec<i64> = self
+            .s
+            .assignments
+            .iter()
+            .filter(|a| {
+                a.class_id == Some(class.id) || a.group_id.is_some_and(|g| groups.contains(&g))
+            })
+            .map(|a| a.subject_id)
+            .collect();
+        ids.sort_by_key(|id| {
+            (
+                self.subject_pos
+                    .get(id)
+                    .map(|&i| self.s.subjects[i].position),
+                *id,
+            )
+        });
+        ids.dedup();
+        ids
+    }
+}
+
+/// One code of the legend, as shown under a page.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LegendItem {
+    pub code: String,
+    pub title: String,
+}
+
+/// Fields every page has.
+#[derive(Debug, Clone, Serialize)]
+pub struct Frame {
+    pub t: &'static Labels,
+    /// Relative path from the page to the release root ("../../").
+    pub root: &'static str,
+    /// Page title.
+    pub title: String,
+    /// School name for the header.
+    pub school: String,
+    /// «23 ноября 2026»: the day the data is shown as of.
+    pub as_of: String,
+    /// Path of the stylesheet from the release root.
+    pub css: String,
+}
+
+impl Index<'_> {
+    fn frame(&self, root: &'static str, title: String) -> Frame {
+        Frame {
+            t: self.t,
+            root,
+            title,
+            school: self.s.school.short_name.clone(),
+            as_of: format!(
+                "{} {}",
+                i18n::day_month(self.lang, self.today),
+                self.today.0.year()
+            ),
+            css: self.css.clone(),
+        }
+    }
+}
+
+fn fmt_weight(w: f64) -> String {
+    let s = format!("{w}");
+    s.replace('.', ",")
+}
+
+fn decimal(v: Option<f64>) -> String {
+    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}").replace('.', ","))
+}
