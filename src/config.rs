@@ -1,4 +1,5 @@
-//! The configuration file `tabel.toml`.
+//! The configuration file `tabel.toml`, and the settings every command
+//! resolves from it, the command line and the environment.
 //!
 //! Every key is optional; an unknown key is an error naming it, so a typo
 //! never silently falls back to a default. Command-line options and their
@@ -17,6 +18,41 @@ pub const DEFAULT_CONFIG: &str = "tabel.toml";
 pub const DEFAULT_DATABASE: &str = "sqlite://tabel.db";
 /// The output folder used when neither the command line nor the file names one.
 pub const DEFAULT_OUTPUT: &str = "output";
+
+/// Options resolved from the command line, the environment and the config file.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The configuration file's contents.
+    pub config: Config,
+    /// Database URL.
+    pub database: String,
+    /// Output folder.
+    pub output: PathBuf,
+}
+
+impl Settings {
+    /// Resolves the global options: what the command line (or the
+    /// environment) gave, else the file's, else the defaults. `config` is
+    /// the file to read; without it `tabel.toml` is read if present.
+    pub fn resolve(
+        database: Option<String>,
+        output: Option<PathBuf>,
+        config: Option<&Path>,
+    ) -> Result<Settings> {
+        let config = Config::load(config)?;
+        let database = database
+            .or_else(|| config.database.clone())
+            .unwrap_or_else(|| DEFAULT_DATABASE.to_owned());
+        let output = output
+            .or_else(|| config.output.clone())
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT));
+        Ok(Settings {
+            config,
+            database,
+            output,
+        })
+    }
+}
 
 /// The contents of `tabel.toml`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]

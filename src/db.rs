@@ -163,6 +163,13 @@ impl Database {
         })
     }
 
+    /// Connects to the database named by `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let db = Database::connect(url).await?;
+        db.migrate().await?;
+        Ok(db)
+    }
+
     /// Creates or upgrades the schema. Safe to run any number of times.
     pub async fn migrate(&self) -> Result<()> {
         let migrator = match self.backend {

@@ -14,7 +14,7 @@
 pub mod accounts;
 pub mod archive;
 pub mod build;
-pub mod cli;
+pub mod cmd;
 pub mod config;
 pub mod db;
 pub mod demo;

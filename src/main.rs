@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = tabel::cli::Cli::parse();
-    tabel::cli::init_logging();
+    let cli = tabel::cmd::Cli::parse();
+    tabel::cmd::init_logging();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .on_thread_unpark(tabel::http::worker_woke)
@@ -19,7 +19,7 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(tabel::cli::run(cli)) {
+    match runtime.block_on(tabel::cmd::run(cli)) {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");

@@ -32,7 +32,7 @@ fn tabel_in(args: &[&str], stdin: Option<&str>) -> Output {
     cmd.args(args)
         .env_remove("TABEL_DATABASE_URL")
         .env_remove("TABEL_OUTPUT")
-        .env_remove(archive::cli::PASSWORD_ENV)
+        .env_remove("TABEL_ARCHIVE_KEY_PASSWORD")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());

@@ -6,7 +6,6 @@
 
 pub mod access;
 pub mod audit;
-pub mod cli;
 pub mod password;
 pub mod session;
 

@@ -9,7 +9,6 @@
 //! comment. Any BagIt tool and the school's public key suffice to check it.
 
 pub mod bagit;
-pub mod cli;
 pub mod sign;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -91,7 +90,7 @@ pub fn parse_year(s: &str) -> Result<(i32, i32)> {
 }
 
 /// The folder name of a year: `2025-2026`.
-fn year_folder(y: &SchoolYear) -> String {
+pub fn year_folder(y: &SchoolYear) -> String {
     format!(
         "{}-{}",
         y.starts_on.0.format("%Y"),

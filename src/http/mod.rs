@@ -41,6 +41,8 @@ pub struct Settings {
     pub output: PathBuf,
     /// Interface language of the gate's own pages.
     pub language: Language,
+    /// Folder whose templates replace the embedded ones of the same name.
+    pub templates: Option<PathBuf>,
     /// Session lifetimes.
     pub timeouts: Timeouts,
     /// Failed logins allowed per account within `window`.
@@ -68,6 +70,7 @@ impl Settings {
         Settings {
             output: output.to_path_buf(),
             language: Language::Ru,
+            templates: None,
             timeouts: Timeouts::default(),
             per_account: 10,
             per_address: 30,
@@ -117,7 +120,7 @@ impl Gate {
         db: Database,
         settings: Settings,
     ) -> Result<(Arc<Gate>, tokio::task::JoinHandle<()>)> {
-        let templates = Templates::new(None)?;
+        let templates = Templates::new(settings.templates.as_deref())?;
         let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
         let (audit, writer) = AuditLog::start(&db)?;
         let gate = Gate {

@@ -11,7 +11,6 @@
 //! else. A guardian whose link to the child was removed, or whose account
 //! is disabled, gets nothing.
 
-pub mod cli;
 pub mod digest;
 
 use std::path::{Path, PathBuf};

@@ -1,26 +1,28 @@
-//! The command line of `tabel archive`, `tabel archive keygen` and `tabel verify`.
+//! `tabel archive` and `tabel archive keygen`: a finished school year
+//! frozen into a signed BagIt package; and, after each nightly build, the
+//! years that have ended.
 
 use std::io::{BufRead, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
-use super::{Options, Password, Signer};
-use crate::cli::{Settings, parse_date};
+use crate::archive::{self, Options, Password, Signer};
+use crate::config::Settings;
 use crate::db::Database;
-use crate::gradebook::model::Date;
+use crate::gradebook::Date;
 
 /// The environment variable a password-protected key's password may come from.
 pub const PASSWORD_ENV: &str = "TABEL_ARCHIVE_KEY_PASSWORD";
 
 /// `tabel archive`.
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct ArchiveArgs {
+pub struct Args {
     #[command(subcommand)]
-    pub command: Option<ArchiveCommand>,
+    pub command: Option<Command>,
     /// The school year to archive, e.g. 2025/2026.
     #[arg(long, value_name = "YYYY/YYYY")]
     pub year: Option<String>,
@@ -31,7 +33,7 @@ pub struct ArchiveArgs {
     #[arg(long, value_name = "ID")]
     pub school: Option<String>,
     /// Today: the year must have ended before it. [default: today]
-    #[arg(long, value_parser = parse_date, value_name = "YYYY-MM-DD")]
+    #[arg(long, value_parser = super::parse_date, value_name = "YYYY-MM-DD")]
     pub date: Option<Date>,
     /// Archive a year that has not ended or lacks year marks.
     #[arg(long)]
@@ -43,13 +45,13 @@ pub struct ArchiveArgs {
 
 /// Subcommands of `tabel archive`.
 #[derive(Debug, Subcommand)]
-pub enum ArchiveCommand {
+pub enum Command {
     /// Create a signing key pair (minisign format): DIR/tabel.key and DIR/tabel.pub.
     Keygen(KeygenArgs),
 }
 
 /// `tabel archive keygen`.
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 pub struct KeygenArgs {
     /// Folder for tabel.key and tabel.pub.
     #[arg(long, value_name = "DIR")]
@@ -60,17 +62,6 @@ pub struct KeygenArgs {
     /// No password: for an unattended server that archives by itself.
     #[arg(long)]
     pub unencrypted: bool,
-}
-
-/// `tabel verify`.
-#[derive(Debug, Args)]
-pub struct VerifyArgs {
-    /// The bag's folder.
-    pub dir: PathBuf,
-    /// The school's public key (minisign format); without it only the bag
-    /// is checked, not its signature.
-    #[arg(long, value_name = "FILE")]
-    pub pubkey: Option<PathBuf>,
 }
 
 fn stdin_line() -> Result<String> {
@@ -88,7 +79,7 @@ fn stdin_line() -> Result<String> {
 
 /// The password of the key at `path`, if it has one.
 pub fn key_password(path: &Path, from_stdin: bool) -> Result<Password> {
-    if !super::sign::needs_password(path)? {
+    if !archive::sign::needs_password(path)? {
         return Ok(Password::None);
     }
     if from_stdin {
@@ -109,8 +100,8 @@ pub fn key_password(path: &Path, from_stdin: bool) -> Result<Password> {
 }
 
 /// Runs `tabel archive`.
-pub async fn archive(settings: &Settings, args: ArchiveArgs) -> Result<ExitCode> {
-    if let Some(ArchiveCommand::Keygen(k)) = args.command {
+pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
+    if let Some(Command::Keygen(k)) = args.command {
         let password = if k.unencrypted {
             Password::None
         } else if k.password_stdin {
@@ -125,11 +116,11 @@ pub async fn archive(settings: &Settings, args: ArchiveArgs) -> Result<ExitCode>
         } else {
             bail!("give --password-stdin, or --unencrypted for a key without a password");
         };
-        let public = super::sign::keygen(&k.out, &password)?;
+        let public = archive::sign::keygen(&k.out, &password)?;
         println!(
             "wrote {} (secret, mode 0600) and {}",
-            k.out.join(super::sign::SECRET_FILE).display(),
-            k.out.join(super::sign::PUBLIC_FILE).display()
+            k.out.join(archive::sign::SECRET_FILE).display(),
+            k.out.join(archive::sign::PUBLIC_FILE).display()
         );
         println!("Publish the public key, so anyone can check the school's archives:\n");
         print!("{public}");
@@ -146,54 +137,21 @@ pub async fn archive(settings: &Settings, args: ArchiveArgs) -> Result<ExitCode>
     let opts = Options {
         year,
         school: args.school,
-        today: args
-            .date
-            .unwrap_or_else(|| Date(chrono::Local::now().date_naive())),
+        today: args.date.unwrap_or_else(super::today),
         force: args.force,
         language: settings.config.language,
         templates: settings.config.templates.clone(),
     };
-    let db = settings.open_database().await?;
-    let result = super::run(&db, &settings.output, &opts, &signer).await;
-    db.close().await;
-    for a in result.context("the archive was not written")? {
-        println!("{a}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `tabel verify`: exit 0 only when the bag (and its signature, with a key) holds.
-pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
-    let verdict = super::verify(&args.dir, args.pubkey.as_deref())?;
-    let r = &verdict.report;
-    for w in &r.warnings {
-        eprintln!("warning: {w}");
-    }
-    for e in &r.errors {
-        eprintln!("error: {e}");
-    }
-    let dir = args.dir.display();
-    if !verdict.is_valid() {
-        eprintln!("INVALID: {dir}: {} problem(s)", r.errors.len());
-        return Ok(ExitCode::FAILURE);
-    }
-    println!(
-        "valid: {dir}: BagIt {}, {} payload files, {} bytes, checksums {} all match",
-        r.version,
-        r.payload_files,
-        r.payload_bytes,
-        r.algorithms.join(", ")
-    );
-    match (&verdict.signed, &args.pubkey) {
-        (Some(comment), Some(pk)) => println!(
-            "signature: good, by the key {}; it vouches for: {comment}",
-            pk.display()
-        ),
-        _ => println!(
-            "signature: NOT checked (no --pubkey given): only the bag's own checksums were verified, which anyone could have rewritten"
-        ),
-    }
-    Ok(ExitCode::SUCCESS)
+    super::with_database(settings, async |db| {
+        let archived = archive::run(db, &settings.output, &opts, &signer)
+            .await
+            .context("the archive was not written")?;
+        for a in archived {
+            println!("{a}");
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+    .await
 }
 
 /// After a nightly build: archives every school year that has ended and has
@@ -201,12 +159,12 @@ pub fn verify(args: VerifyArgs) -> Result<ExitCode> {
 /// the lines for the build's summary, and true if the configured key could
 /// not be used (a year that is not ready is only reported, night after
 /// night, until it is).
-pub async fn nightly(
+pub(super) async fn nightly(
     db: &Database,
     settings: &Settings,
     today: Date,
 ) -> Result<(Vec<String>, bool)> {
-    let pending = super::pending(db, &settings.output, today).await?;
+    let pending = archive::pending(db, &settings.output, today).await?;
     let mut lines = Vec::new();
     if pending.is_empty() {
         return Ok((lines, false));
@@ -231,14 +189,14 @@ pub async fn nightly(
     };
     for (school, year, _) in pending {
         let opts = Options {
-            year: super::year_folder(&year),
+            year: archive::year_folder(&year),
             school: Some(school.external_id.clone()),
             today,
             force: false,
             language: settings.config.language,
             templates: settings.config.templates.clone(),
         };
-        match super::run(db, &settings.output, &opts, &signer).await {
+        match archive::run(db, &settings.output, &opts, &signer).await {
             Ok(done) => lines.extend(done.iter().map(|a| format!("archive: {a}"))),
             Err(e) => {
                 let line = format!(

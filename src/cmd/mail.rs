@@ -1,21 +1,20 @@
-//! The command line of `tabel mail` and `tabel mail list`.
+//! `tabel mail` and `tabel mail list`: the weekly e-mail digests.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 
-use super::RunOptions;
-use crate::cli::Settings;
-use crate::gradebook::Date;
+use crate::config::Settings;
+use crate::mail::{self, RunOptions};
 
 /// `tabel mail`.
-#[derive(Debug, Args)]
+#[derive(Debug, clap::Args)]
 #[command(args_conflicts_with_subcommands = true)]
-pub struct MailArgs {
+pub struct Args {
     #[command(subcommand)]
-    pub command: Option<MailCommand>,
+    pub command: Option<Command>,
     /// The week to send, e.g. 2026-W48. [default: this week]
     #[arg(long, value_name = "YYYY-Www")]
     pub week: Option<String>,
@@ -29,23 +28,20 @@ pub struct MailArgs {
 
 /// Subcommands of `tabel mail`.
 #[derive(Debug, Subcommand)]
-pub enum MailCommand {
+pub enum Command {
     /// Every subscription: who, which child, which address, its state, the
     /// last digest sent and the latest failure.
     List,
 }
 
-/// Runs `tabel mail`.
-pub async fn mail(settings: &Settings, args: MailArgs) -> Result<ExitCode> {
-    let db = settings.open_database().await?;
-    let result = run(settings, &db, args).await;
-    db.close().await;
-    result
+/// Runs `tabel mail`: exit 3 when a message could not be delivered.
+pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
+    super::with_database(settings, async |db| send(settings, db, args).await).await
 }
 
-async fn run(settings: &Settings, db: &crate::db::Database, args: MailArgs) -> Result<ExitCode> {
-    if let Some(MailCommand::List) = args.command {
-        let rows = super::list(db).await?;
+async fn send(settings: &Settings, db: &crate::db::Database, args: Args) -> Result<ExitCode> {
+    if let Some(Command::List) = args.command {
+        let rows = mail::list(db).await?;
         println!("login\tstudent\tclass\taddress\tstate\tsince\tlast digest\tlatest failure");
         for r in rows {
             let (state, since) = match (&r.unsubscribed_at, &r.confirmed_at) {
@@ -69,15 +65,15 @@ async fn run(settings: &Settings, db: &crate::db::Database, args: MailArgs) -> R
     }
     let week = match args.week {
         Some(w) => {
-            super::digest::monday_of(&w)?;
+            mail::digest::monday_of(&w)?;
             w
         }
-        None => Date(chrono::Local::now().date_naive()).iso_week(),
+        None => super::today().iso_week(),
     };
     let dry_run = args.dry_run.then(|| {
         args.out
             .clone()
-            .unwrap_or_else(|| super::preview_dir(&settings.output, &week))
+            .unwrap_or_else(|| mail::preview_dir(&settings.output, &week))
     });
     let opts = RunOptions {
         week,
@@ -85,7 +81,7 @@ async fn run(settings: &Settings, db: &crate::db::Database, args: MailArgs) -> R
         language: settings.config.language,
         templates: settings.config.templates.clone(),
     };
-    let summary = super::run(db, &settings.config.mail, &opts)
+    let summary = mail::run(db, &settings.config.mail, &opts)
         .await
         .context("the mail run failed")?;
     print!("{summary}");

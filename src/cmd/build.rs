@@ -1,0 +1,78 @@
+//! `tabel build`: the nightly build, then the archive of any school year
+//! that has ended.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+
+use crate::build::{self, PrintWeeks};
+use crate::config::Settings;
+use crate::gradebook::Date;
+
+/// Options of `tabel build`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Build only this school (external id or id); the others' files are
+    /// carried over from the live release.
+    #[arg(long, value_name = "ID")]
+    pub school: Option<String>,
+    /// The day the pages show as today. [default: today]
+    #[arg(long, value_parser = super::parse_date, value_name = "YYYY-MM-DD")]
+    pub date: Option<Date>,
+    /// Render every page, ignoring the previous release.
+    #[arg(long)]
+    pub full: bool,
+    /// Worker threads. [default: one per core]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub jobs: Option<u16>,
+    /// Weeks that get a typeset printout (PDF) per student: `current` (this
+    /// week and the previous one), `all` (every week of the year so far) or
+    /// `none`.
+    #[arg(long, value_enum, default_value_t = PrintWeeks::Current, value_name = "WEEKS")]
+    pub print_weeks: PrintWeeks,
+}
+
+/// The build's options from the settings: everything but what the command
+/// line chooses.
+pub(super) fn options(settings: &Settings, date: Date) -> build::Options {
+    build::Options {
+        school: None,
+        date,
+        full: false,
+        jobs: None,
+        keep: settings.config.keep_releases,
+        language: settings.config.language,
+        templates: settings.config.templates.clone(),
+        progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        print_weeks: PrintWeeks::default(),
+    }
+}
+
+/// Runs `tabel build`: exit 1 when the build fails, or when a year that
+/// has ended cannot be archived with the configured key.
+pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
+    let today = args.date.unwrap_or_else(super::today);
+    let options = build::Options {
+        school: args.school,
+        full: args.full,
+        jobs: args.jobs.map(usize::from),
+        print_weeks: args.print_weeks,
+        ..options(settings, today)
+    };
+    super::with_database(settings, async |db| {
+        let summary = build::run(db, &settings.output, &options)
+            .await
+            .context("the build failed")?;
+        print!("{summary}");
+        let (lines, failed) = super::archive::nightly(db, settings, today).await?;
+        for line in lines {
+            println!("  {line}");
+        }
+        Ok(if failed {
+            ExitCode::FAILURE
+        } else {
+            ExitCode::SUCCESS
+        })
+    })
+    .await
+}

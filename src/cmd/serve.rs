@@ -1,0 +1,59 @@
+//! `tabel serve`: the gate.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+use crate::config::Settings;
+use crate::http;
+
+/// Options of `tabel serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Address and port to listen on. [default: `listen` in [serve], or 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Option<SocketAddr>,
+}
+
+/// The gate's settings from the `[serve]` and `[mail]` tables.
+pub(super) fn gate(settings: &Settings) -> http::Settings {
+    let config = &settings.config;
+    let c = &config.serve;
+    let mut s = http::Settings::new(&settings.output);
+    s.language = config.language;
+    s.templates = config.templates.clone();
+    s.timeouts.idle = Duration::from_secs(c.idle_minutes * 60);
+    s.timeouts.absolute = Duration::from_secs(c.session_hours * 3600);
+    s.per_account = c.failures_per_account;
+    s.per_address = c.failures_per_address;
+    s.window = Duration::from_secs(c.window_minutes * 60);
+    s.trusted_proxies = c.trusted_proxies.clone();
+    s.tls = c.tls;
+    s.mail = config.mail.configured().then(|| config.mail.clone());
+    s
+}
+
+/// The address to listen on: the command line's, else the config's.
+pub(super) fn listen(settings: &Settings, given: Option<SocketAddr>) -> Result<SocketAddr> {
+    match given {
+        Some(a) => Ok(a),
+        None => {
+            let listen = &settings.config.serve.listen;
+            listen
+                .parse()
+                .with_context(|| format!("[serve] listen = {listen:?} is not an address:port"))
+        }
+    }
+}
+
+/// Runs `tabel serve` until SIGTERM or Ctrl-C.
+pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
+    let listen = listen(settings, args.listen)?;
+    super::with_database(settings, async |db| {
+        http::serve(db.clone(), gate(settings), listen).await?;
+        Ok(ExitCode::SUCCESS)
+    })
+    .await
+}
