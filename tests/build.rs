@@ -14,7 +14,7 @@ use common::TestDb;
 use common::build::{TODAY, day, fixture, options, tool, tree};
 use tabel::build::{self, release};
 use tabel::gradebook::{self, YearChoice};
-use tabel::http::files::Coding;
+use tabel::http::releases::Coding;
 
 fn html_files(dir: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
@@ -617,8 +617,11 @@ async fn a_district_lists_each_school_apart() {
         }
     }
     // The gate finds a file of every school, and nothing under an unknown key.
-    let releases =
-        tabel::http::files::Releases::new(out.path(), 1 << 20, std::time::Duration::from_secs(0));
+    let releases = tabel::http::releases::Releases::new(
+        out.path(),
+        1 << 20,
+        std::time::Duration::from_secs(0),
+    );
     let live = releases.live().unwrap();
     for part in &m.schools {
         let path = format!("{}/index.html", part.folders[0]);

@@ -677,8 +677,8 @@ async fn password_change_and_breach_end_other_sessions() {
 #[tokio::test]
 async fn rate_limits_per_account_and_per_address() {
     let f = fixture(20, |s| {
-        s.per_account = 3;
-        s.per_address = 5;
+        s.limits.per_account = 3;
+        s.limits.per_address = 5;
     })
     .await;
     add(&f, "office", "admin", None).await;

@@ -76,9 +76,15 @@ async fn session_for_office(f: &Fixture) -> String {
 }
 
 async fn accounts_add(f: &Fixture, login: &str, role: &str) {
-    tabel::accounts::add(&f.t.db, login, role, None, Some(PASSWORD.to_owned()))
-        .await
-        .unwrap();
+    tabel::accounts::add(
+        &f.t.db,
+        login,
+        role.parse().unwrap(),
+        None,
+        Some(PASSWORD.to_owned()),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread")]

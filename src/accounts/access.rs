@@ -16,7 +16,7 @@ use std::collections::HashSet;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
-use super::Account;
+use super::{Account, Role};
 use crate::db::Database;
 
 /// Who may read a file.
@@ -74,8 +74,8 @@ pub async fn load(db: &Database, account: &Account) -> Result<Access> {
     if account.disabled != 0 {
         return Ok(a);
     }
-    match account.role.as_str() {
-        "guardian" => {
+    match account.role {
+        Role::Guardian => {
             if let Some(g) = account.guardian_id {
                 a.students = keys(
                     db,
@@ -85,12 +85,12 @@ pub async fn load(db: &Database, account: &Account) -> Result<Access> {
                 .await?;
             }
         }
-        "student" => {
+        Role::Student => {
             if let Some(s) = account.student_id {
                 a.students = keys(db, "SELECT key FROM student WHERE id = $1", s).await?;
             }
         }
-        "teacher" => {
+        Role::Teacher => {
             if let Some(t) = account.staff_id {
                 // Classes they lead, classes they teach whole, classes one of whose groups they teach.
                 a.classes = keys(
@@ -114,7 +114,7 @@ pub async fn load(db: &Database, account: &Account) -> Result<Access> {
                 .await?;
             }
         }
-        "admin" => match account.staff_id {
+        Role::Admin => match account.staff_id {
             Some(staff) => {
                 a.schools =
                     keys(db, "SELECT sc.external_id FROM staff st JOIN school sc ON sc.id = st.school_id WHERE st.id = $1", staff)
@@ -122,7 +122,6 @@ pub async fn load(db: &Database, account: &Account) -> Result<Access> {
             }
             None => a.all = true,
         },
-        _ => {}
     }
     Ok(a)
 }

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod login;
 pub mod password;
 pub mod session;
 
@@ -60,15 +61,84 @@ pub fn parse_time(text: &str) -> Result<chrono::DateTime<chrono::Utc>> {
     )
 }
 
-/// The roles an account can have.
-pub const ROLES: &[&str] = &["guardian", "student", "teacher", "admin"];
+/// What an account is for: whose files it reads is decided by its role and
+/// its link to a person of the gradebook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// A parent or other guardian, linked to a guardian of the gradebook.
+    Guardian,
+    /// A student, linked to themselves.
+    Student,
+    /// A teacher, linked to a member of staff.
+    Teacher,
+    /// The office: a member of staff (their school), or nobody (every school).
+    Admin,
+}
+
+impl Role {
+    /// Every role, in the order they are listed.
+    pub const ALL: [Role; 4] = [Role::Guardian, Role::Student, Role::Teacher, Role::Admin];
+
+    /// The role as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Guardian => "guardian",
+            Role::Student => "student",
+            Role::Teacher => "teacher",
+            Role::Admin => "admin",
+        }
+    }
+
+    /// The table of the person an account of this role is linked to, and
+    /// the account's column naming them.
+    fn person(self) -> (&'static str, &'static str) {
+        match self {
+            Role::Guardian => ("guardian", "guardian_id"),
+            Role::Student => ("student", "student_id"),
+            Role::Teacher | Role::Admin => ("staff", "staff_id"),
+        }
+    }
+}
+
+impl std::fmt::Display for Role {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Role {
+    type Err = anyhow::Error;
+
+    fn from_str(text: &str) -> Result<Role> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == text)
+            .with_context(|| {
+                let all: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+                format!(
+                    "{text:?} is not a role (expected one of {})",
+                    all.join(", ")
+                )
+            })
+    }
+}
+
+impl TryFrom<String> for Role {
+    type Error = anyhow::Error;
+
+    fn try_from(text: String) -> Result<Role> {
+        text.parse()
+    }
+}
 
 /// An account as listed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, FromRow)]
 pub struct Account {
     pub id: i64,
     pub login: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub guardian_id: Option<i64>,
     pub student_id: Option<i64>,
     pub staff_id: Option<i64>,
@@ -107,19 +177,6 @@ pub async fn list(db: &Database) -> Result<Vec<Account>> {
     .context("cannot read accounts")
 }
 
-/// Which table a role's person lives in.
-fn person_table(role: &str) -> Result<(&'static str, &'static str)> {
-    Ok(match role {
-        "guardian" => ("guardian", "guardian_id"),
-        "student" => ("student", "student_id"),
-        "teacher" | "admin" => ("staff", "staff_id"),
-        other => bail!(
-            "{other:?} is not a role (expected one of {})",
-            ROLES.join(", ")
-        ),
-    })
-}
-
 /// Checks a login: 3–64 characters, letters, digits and `.-_@`.
 pub fn check_login(login: &str) -> Result<()> {
     let ok = (3..=64).contains(&login.chars().count())
@@ -139,12 +196,12 @@ pub fn check_login(login: &str) -> Result<()> {
 pub async fn add(
     db: &Database,
     login: &str,
-    role: &str,
+    role: Role,
     person: Option<&str>,
     password: Option<String>,
 ) -> Result<(Account, String)> {
     check_login(login)?;
-    let (table, column) = person_table(role)?;
+    let (table, column) = role.person();
     if find(db, login).await?.is_some() {
         bail!("an account {login:?} already exists");
     }
@@ -163,7 +220,7 @@ pub async fn add(
                 _ => bail!("several schools have a {table} with external id {ext:?}"),
             }
         }
-        None if role == "admin" => None,
+        None if role == Role::Admin => None,
         None => bail!("an account of role {role} needs --person (the external id of the {table})"),
     };
     let (password, must_change) = match password {
@@ -180,7 +237,7 @@ pub async fn add(
          VALUES ($1, $2, $3, $4, $5, 0, $6, $7)"
     ))
     .bind(login.to_owned())
-    .bind(role.to_owned())
+    .bind(role.as_str())
     .bind(person_id)
     .bind(hash)
     .bind(must_change)
@@ -291,13 +348,12 @@ pub struct Unprovisioned {
 
 /// Creates accounts for every guardian (or teacher) without one and returns
 /// rows `login, password, person_id, full_name, children` for the office.
-pub async fn provision(db: &Database, role: &str) -> Result<Vec<[String; 5]>> {
-    let (table, column) = match role {
-        "guardian" => ("guardian", "guardian_id"),
-        "teacher" => ("staff", "staff_id"),
-        other => bail!("provision makes accounts for guardians or teachers, not {other:?}"),
-    };
-    let extra = if role == "teacher" {
+pub async fn provision(db: &Database, role: Role) -> Result<Vec<[String; 5]>> {
+    if !matches!(role, Role::Guardian | Role::Teacher) {
+        bail!("provision makes accounts for guardians or teachers, not {role}");
+    }
+    let (table, column) = role.person();
+    let extra = if role == Role::Teacher {
         " AND p.id IN (SELECT staff_id FROM staff_role WHERE role = 'teacher')"
     } else {
         ""
@@ -311,7 +367,7 @@ pub async fn provision(db: &Database, role: &str) -> Result<Vec<[String; 5]>> {
     .context("cannot list people without accounts")?;
     let mut out = Vec::new();
     for (id, ext, family, given, patronymic) in people {
-        let children: Vec<(String, String)> = if role == "guardian" {
+        let children: Vec<(String, String)> = if role == Role::Guardian {
             sqlx::query_as(
                 "SELECT s.family_name, s.given_name FROM guardian_student l JOIN student s ON s.id = l.student_id \
                  WHERE l.guardian_id = $1 ORDER BY s.family_name, s.given_name",

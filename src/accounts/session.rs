@@ -150,6 +150,29 @@ pub async fn end_by_id(db: &Database, session_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Ends the session a cookie token names, if any.
+pub async fn end_by_token(db: &Database, token: &str) -> Result<()> {
+    sqlx::query("DELETE FROM session WHERE token_hash = $1")
+        .bind(token_hash(token))
+        .execute(db.pool())
+        .await
+        .context("cannot end a session")?;
+    Ok(())
+}
+
+/// Ends one of an account's own sessions (a session id of another account
+/// ends nothing); true if one ended.
+pub async fn end_own(db: &Database, account_id: i64, session_id: i64) -> Result<bool> {
+    let n = sqlx::query("DELETE FROM session WHERE id = $1 AND account_id = $2")
+        .bind(session_id)
+        .bind(account_id)
+        .execute(db.pool())
+        .await
+        .context("cannot end a session")?
+        .rows_affected();
+    Ok(n > 0)
+}
+
 /// Ends every session of an account (but `except`, if given); returns how many.
 pub async fn end_all(db: &Database, account_id: i64, except: Option<i64>) -> Result<u64> {
     Ok(

@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 
-use crate::accounts;
+use crate::accounts::{self, Role};
 use crate::config::Settings;
 use crate::db::Database;
 
@@ -20,8 +20,8 @@ pub enum Command {
         #[arg(long)]
         login: String,
         /// guardian, student, teacher or admin.
-        #[arg(long, value_parser = ["guardian", "student", "teacher", "admin"])]
-        role: String,
+        #[arg(long, value_enum)]
+        role: Role,
         /// External id of the guardian, student or staff member (an admin without one reads every school).
         #[arg(long, value_name = "EXTERNAL_ID")]
         person: Option<String>,
@@ -68,8 +68,8 @@ pub enum Command {
     /// `login,password,person_id,full_name,children` for the office to hand out.
     Provision {
         /// guardian or teacher.
-        #[arg(long, value_parser = ["guardian", "teacher"])]
-        role: String,
+        #[arg(long, value_enum)]
+        role: Role,
         /// The CSV file to write (created with mode 0600).
         #[arg(long, value_name = "FILE.csv")]
         out: PathBuf,
@@ -109,7 +109,7 @@ async fn manage(db: &Database, cmd: Command) -> Result<()> {
                 None
             };
             let (account, password) =
-                accounts::add(db, &login, &role, person.as_deref(), given).await?;
+                accounts::add(db, &login, role, person.as_deref(), given).await?;
             if password_stdin {
                 println!("account {} ({}) created", account.login, account.role);
             } else {
@@ -197,7 +197,7 @@ async fn manage(db: &Database, cmd: Command) -> Result<()> {
                     out.display()
                 );
             }
-            let rows = accounts::provision(db, &role).await?;
+            let rows = accounts::provision(db, role).await?;
             let mut file = std::fs::OpenOptions::new();
             file.write(true).create_new(true);
             std::os::unix::fs::OpenOptionsExt::mode(&mut file, 0o600);

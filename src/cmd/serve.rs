@@ -26,9 +26,9 @@ pub(super) fn gate(settings: &Settings) -> http::Settings {
     s.templates = config.templates.clone();
     s.timeouts.idle = Duration::from_secs(c.idle_minutes * 60);
     s.timeouts.absolute = Duration::from_secs(c.session_hours * 3600);
-    s.per_account = c.failures_per_account;
-    s.per_address = c.failures_per_address;
-    s.window = Duration::from_secs(c.window_minutes * 60);
+    s.limits.per_account = c.failures_per_account;
+    s.limits.per_address = c.failures_per_address;
+    s.limits.window = Duration::from_secs(c.window_minutes * 60);
     s.trusted_proxies = c.trusted_proxies.clone();
     s.tls = c.tls;
     s.mail = config.mail.configured().then(|| config.mail.clone());

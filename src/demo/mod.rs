@@ -17,6 +17,7 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use sqlx::Executor;
 
+use crate::accounts::Role;
 use crate::db::{Backend, Database};
 use crate::gradebook::Date;
 
@@ -184,34 +185,34 @@ pub async fn accounts(db: &Database) -> Result<Vec<DemoAccount>> {
         "SELECT st.external_id, st.position FROM staff st JOIN staff_role r ON r.staff_id = st.id AND r.role = 'admin'          ORDER BY st.id LIMIT 1",
     )
     .await?;
-    let mut plan: Vec<(&str, &str, String, String)> = Vec::new();
+    let mut plan: Vec<(&str, Role, String, String)> = Vec::new();
     if let Some((guardian, child)) = family {
         plan.push((
             "demo-parent",
-            "guardian",
+            Role::Guardian,
             guardian,
             "родитель двоих детей в разных классах".to_owned(),
         ));
         plan.push((
             "demo-student",
-            "student",
+            Role::Student,
             child,
             "учащийся (один из этих детей)".to_owned(),
         ));
     }
     if let Some((staff, position)) = subject_teacher {
-        plan.push(("demo-teacher", "teacher", staff, position));
+        plan.push(("demo-teacher", Role::Teacher, staff, position));
     }
     if let Some((staff, class)) = class_teacher {
         plan.push((
             "demo-classteacher",
-            "teacher",
+            Role::Teacher,
             staff,
             format!("классный руководитель {class}"),
         ));
     }
     if let Some((staff, position)) = office {
-        plan.push(("demo-admin", "admin", staff, position));
+        plan.push(("demo-admin", Role::Admin, staff, position));
     }
     let mut out = Vec::new();
     for (login, role, person, who) in plan {

@@ -1,7 +1,9 @@
-//! The gradebook: model types, the snapshot loader and bulk writes.
+//! The gradebook: model types, the snapshot loader, small lookups by key
+//! and bulk writes.
 
 pub mod bulk;
 pub mod legend;
+pub mod lookup;
 pub mod model;
 pub mod snapshot;
 

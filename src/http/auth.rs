@@ -8,9 +8,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
+use super::error::{Error, Result};
 use super::{Gate, address_text, peer, user_agent};
 use crate::accounts::audit::Event;
-use crate::accounts::{self, password, session};
+use crate::accounts::login::Outcome;
+use crate::accounts::{self, session};
 
 /// The session cookie (`__Host-`: Secure, Path=/, no Domain).
 pub const SESSION_COOKIE: &str = "__Host-tabel";
@@ -98,7 +100,7 @@ fn login_page(
     error: Option<&str>,
     login: &str,
     status: StatusCode,
-) -> Response {
+) -> Result {
     let t = crate::i18n::labels(gate.settings.language);
     let view = LoginView {
         frame: super::pages::frame(gate, t.login),
@@ -106,16 +108,16 @@ fn login_page(
         error,
         login,
     };
-    let mut res = super::pages::render(gate, "login.html", &view, status);
+    let mut res = super::pages::render(gate, "login.html", &view, status)?;
     res.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, csrf, None),
     );
-    res
+    Ok(res)
 }
 
 /// `GET /login`: the form, with a fresh CSRF token in a cookie and a hidden field.
-pub async fn login_form(State(gate): State<Arc<Gate>>) -> Response {
+pub async fn login_form(State(gate): State<Arc<Gate>>) -> Result {
     let csrf = session::random_token(24);
     login_page(&gate, &csrf, None, "", StatusCode::OK)
 }
@@ -128,34 +130,17 @@ pub struct LoginForm {
     csrf: String,
 }
 
-async fn failures(gate: &Gate, column: &str, value: &str) -> i64 {
-    let since = accounts::stamp(
-        chrono::Utc::now() - chrono::Duration::from_std(gate.settings.window).unwrap_or_default(),
-    );
-    sqlx::query_as::<_, (i64,)>(&format!(
-        "SELECT COUNT(*) FROM login_failure WHERE {column} = $1 AND at >= $2"
-    ))
-    .bind(value.to_owned())
-    .bind(since)
-    .fetch_one(gate.db.pool())
-    .await
-    .map(|(n,)| n)
-    .unwrap_or(0)
-}
-
 /// `POST /login`.
-pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
+pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     let headers = req.headers().clone();
     let client = gate.client(&headers, peer(&req));
     let address = address_text(client);
     let t = crate::i18n::labels(gate.settings.language);
-    let body = match axum::body::to_bytes(req.into_body(), 16 * 1024).await {
-        Ok(b) => b,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
-    };
-    let Ok(form) = serde_urlencoded::from_bytes::<LoginForm>(&body) else {
-        return (StatusCode::BAD_REQUEST, "bad form").into_response();
-    };
+    let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
+        .await
+        .map_err(|_| Error::TooLarge)?;
+    let form = serde_urlencoded::from_bytes::<LoginForm>(&body)
+        .map_err(|_| Error::BadRequest("bad form"))?;
     let fresh = session::random_token(24);
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
     if !same_origin(&headers) || !expected.is_some_and(|e| tokens_equal(e, &form.csrf)) {
@@ -186,79 +171,54 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         user_agent: user_agent(&headers),
         ..Event::default()
     };
-    // Rate limits: an honest message, and the window slides, so nobody can
-    // lock an account for longer than one window after the last failure.
-    if failures(&gate, "login", &login).await >= i64::from(gate.settings.per_account)
-        || failures(&gate, "address", &address).await >= i64::from(gate.settings.per_address)
-    {
-        gate.audit.log(event("limited")).await;
-        let minutes = gate.settings.window.as_secs().div_ceil(60);
-        let msg = t
-            .too_many_attempts
-            .replace("{minutes}", &minutes.to_string());
-        return login_page(
-            &gate,
-            &fresh,
-            Some(&msg),
-            &login,
-            StatusCode::TOO_MANY_REQUESTS,
-        );
-    }
-    let account = accounts::find(&gate.db, &login).await.ok().flatten();
-    let hash: Option<String> = match &account {
-        Some(a) => {
-            sqlx::query_as::<_, (String,)>("SELECT password_hash FROM account WHERE id = $1")
-                .bind(a.id)
-                .fetch_one(gate.db.pool())
-                .await
-                .ok()
-                .map(|(h,)| h)
-        }
-        None => None,
-    };
-    // Exactly one verification either way.
-    let ok = password::verify_async(
-        hash.unwrap_or_else(|| gate.dummy_hash.clone()),
-        form.password.clone(),
+    let outcome = accounts::login::attempt(
+        &gate.db,
+        &gate.settings.limits,
+        &login,
+        &form.password,
+        &address,
+        &gate.dummy_hash,
     )
-    .await;
-    let account = account.filter(|a| ok && a.disabled == 0);
-    let Some(account) = account else {
-        let _ = sqlx::query("INSERT INTO login_failure (login, address, at) VALUES ($1, $2, $3)")
-            .bind(login.clone())
-            .bind(address.clone())
-            .bind(accounts::now())
-            .execute(gate.db.pool())
-            .await;
-        gate.audit.log(event("failed")).await;
-        return login_page(
-            &gate,
-            &fresh,
-            Some(t.login_failed),
-            &login,
-            StatusCode::UNAUTHORIZED,
-        );
+    .await?;
+    let account = match outcome {
+        Outcome::Limited => {
+            // An honest message: the window slides, so the wait is known.
+            gate.audit.log(event("limited")).await;
+            let minutes = gate.settings.limits.window.as_secs().div_ceil(60);
+            let msg = t
+                .too_many_attempts
+                .replace("{minutes}", &minutes.to_string());
+            return login_page(
+                &gate,
+                &fresh,
+                Some(&msg),
+                &login,
+                StatusCode::TOO_MANY_REQUESTS,
+            );
+        }
+        Outcome::Failed => {
+            gate.audit.log(event("failed")).await;
+            return login_page(
+                &gate,
+                &fresh,
+                Some(t.login_failed),
+                &login,
+                StatusCode::UNAUTHORIZED,
+            );
+        }
+        Outcome::Accepted(account) => account,
     };
     // A new session id at every login; the old one, if any, ends.
     if let Some(old) = session_cookie(&headers) {
-        let _ = sqlx::query("DELETE FROM session WHERE token_hash = $1")
-            .bind(session::token_hash(old))
-            .execute(gate.db.pool())
-            .await;
+        session::end_by_token(&gate.db, old).await?;
     }
     let ua = user_agent(&headers).unwrap_or_default();
-    let (token, _csrf) = match session::create(&gate.db, account.id, &address, ua).await {
-        Ok(t) => t,
-        Err(err) => {
-            tracing::error!("{err:#}");
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-        }
-    };
+    let (token, _csrf) = session::create(&gate.db, account.id, &address, ua).await?;
     gate.forget_sessions();
     gate.audit
         .log(Event {
             account_id: Some(account.id),
-            role: Some(&account.role),
+            role: Some(account.role.as_str()),
             ..event("ok")
         })
         .await;
@@ -273,43 +233,23 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Response {
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, "", Some(0)),
     );
-    res
+    Ok(res)
 }
 
-/// The CSRF field of every logged-in form.
+/// A logged-in form with nothing but its CSRF token (which [`super::pages::posted`] checks).
 #[derive(Debug, Deserialize)]
-pub struct CsrfForm {
-    csrf: String,
-}
+pub struct CsrfForm {}
 
 /// `POST /logout`: ends the session (the cookie stops working at once).
-pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let headers = req.headers().clone();
-    let address = gate.client(&headers, peer(&req));
-    let Some(authed) = gate.authed(&headers).await else {
-        return redirect("/login");
-    };
-    let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
-        .await
-        .unwrap_or_default();
-    let form: Option<CsrfForm> = serde_urlencoded::from_bytes(&body).ok();
-    if !same_origin(&headers) || !form.is_some_and(|f| tokens_equal(&f.csrf, &authed.session.csrf))
-    {
-        return (StatusCode::FORBIDDEN, "CSRF check failed").into_response();
-    }
-    let _ = session::end_by_id(&gate.db, authed.session.id).await;
+pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let p = super::pages::posted::<CsrfForm>(&gate, req).await?;
+    session::end_by_id(&gate.db, p.a.session.id).await?;
     gate.forget_sessions();
-    gate.audit
-        .log(Event {
-            address,
-            user_agent: user_agent(&headers),
-            ..Event::by(&authed.session.account, "logout", "ok")
-        })
-        .await;
+    gate.audit.log(p.event("logout", "ok")).await;
     let mut res = redirect("/login");
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
-    res
+    Ok(res)
 }
 
 /// Checks a logged-in form's CSRF token and origin; returns the form body.

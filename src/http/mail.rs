@@ -9,12 +9,14 @@ use std::sync::Arc;
 
 use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::redirect;
+use super::error::{Error, Result};
 use super::pages::{Frame, account_page, frame, posted, render};
 use super::{Authed, Gate};
+use crate::accounts::Role;
+use crate::gradebook::lookup;
 use crate::mail::{self, Sink, Summary, digest::MailLabels};
 
 /// The mail part of the account page: the guardian's children and their subscriptions.
@@ -35,46 +37,34 @@ pub struct Child {
 }
 
 /// The section for `a`, if it is a guardian's and mail is set up.
-pub async fn section(gate: &Gate, a: &Authed) -> Option<MailSection> {
-    gate.settings.mail.as_ref()?;
-    if a.session.account.role != "guardian" {
-        return None;
+pub async fn section(gate: &Gate, a: &Authed) -> Result<Option<MailSection>> {
+    if gate.settings.mail.is_none() || a.session.account.role != Role::Guardian {
+        return Ok(None);
     }
-    let subs = mail::of_account(&gate.db, a.session.account.id)
-        .await
-        .unwrap_or_default();
+    let subs = mail::of_account(&gate.db, a.session.account.id).await?;
     let mut children = Vec::new();
     let mut keys: Vec<&String> = a.access.students.iter().collect();
     keys.sort();
     for key in keys {
-        let row: Option<(i64, String, String, String)> = sqlx::query_as(
-            "SELECT s.id, s.family_name, s.given_name, COALESCE(c.title, '') FROM student s \
-             LEFT JOIN class c ON c.id = s.class_id WHERE s.key = $1",
-        )
-        .bind(key)
-        .fetch_optional(gate.db.pool())
-        .await
-        .ok()
-        .flatten();
-        let Some((id, family, given, class)) = row else {
+        let Some(st) = lookup::student(&gate.db, key).await? else {
             continue;
         };
         let state = subs
             .iter()
-            .find(|s| s.student_id == id && s.unsubscribed_at.is_none())
+            .find(|s| s.student_id == st.id && s.unsubscribed_at.is_none())
             .map(|s| (s.state().to_owned(), s.address.clone(), s.id));
         children.push(Child {
-            key: key.clone(),
-            name: format!("{given} {family}"),
-            class,
+            key: st.key,
+            name: format!("{} {}", st.given_name, st.family_name),
+            class: st.class,
             state,
         });
     }
     children.sort_by(|x, y| x.name.cmp(&y.name));
-    Some(MailSection {
+    Ok(Some(MailSection {
         l: mail::digest::labels(gate.settings.language),
         children,
-    })
+    }))
 }
 
 #[derive(Deserialize)]
@@ -113,19 +103,16 @@ fn send_confirmations_soon(gate: &Arc<Gate>) {
 }
 
 /// `POST /account/mail`: subscribes an address to a child's digest.
-pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let p = match posted::<SubscribeForm>(&gate, req).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
+pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let p = posted::<SubscribeForm>(&gate, req).await?;
     let (a, form) = (&p.a, &p.form);
     let l = mail::digest::labels(gate.settings.language);
     // Only a guardian, only for their own child, only with mail set up.
     if gate.settings.mail.is_none()
-        || a.session.account.role != "guardian"
+        || a.session.account.role != Role::Guardian
         || !a.access.students.contains(&form.student)
     {
-        return StatusCode::NOT_FOUND.into_response();
+        return Err(Error::NotFound);
     }
     let Some(address) = mail::check_address(&form.address) else {
         return account_page(
@@ -137,19 +124,10 @@ pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Response 
         )
         .await;
     };
-    let student: Option<(i64,)> = sqlx::query_as("SELECT id FROM student WHERE key = $1")
-        .bind(&form.student)
-        .fetch_optional(gate.db.pool())
-        .await
-        .ok()
-        .flatten();
-    let Some((student_id,)) = student else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
-    if let Err(err) = mail::subscribe(&gate.db, a.session.account.id, student_id, &address).await {
-        tracing::error!("{err:#}");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
+    let student = lookup::student(&gate.db, &form.student)
+        .await?
+        .ok_or(Error::NotFound)?;
+    mail::subscribe(&gate.db, a.session.account.id, student.id, &address).await?;
     gate.audit.log(p.event("mail-subscribe", "ok")).await;
     send_confirmations_soon(&gate);
     account_page(
@@ -168,21 +146,11 @@ struct EndForm {
 }
 
 /// `POST /account/mail/end`: ends one of the account's subscriptions.
-pub async fn end(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let p = match posted::<EndForm>(&gate, req).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    match mail::unsubscribe_own(&gate.db, p.a.session.account.id, p.form.subscription).await {
-        Ok(_) => {
-            gate.audit.log(p.event("mail-unsubscribe", "ok")).await;
-            redirect("/account")
-        }
-        Err(err) => {
-            tracing::error!("{err:#}");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+pub async fn end(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let p = posted::<EndForm>(&gate, req).await?;
+    mail::unsubscribe_own(&gate.db, p.a.session.account.id, p.form.subscription).await?;
+    gate.audit.log(p.event("mail-unsubscribe", "ok")).await;
+    Ok(redirect("/account"))
 }
 
 #[derive(Debug, Deserialize)]
@@ -211,7 +179,7 @@ fn link_page(
     message: Option<&'static str>,
     address: Option<String>,
     status: StatusCode,
-) -> Response {
+) -> Result {
     let l = mail::digest::labels(gate.settings.language);
     // These pages sit one folder down, at /mail/….
     let mut frame = frame(gate, title);
@@ -229,7 +197,7 @@ fn link_page(
 }
 
 /// A page that says `message`.
-fn notice(gate: &Gate, title: &'static str, message: &'static str, status: StatusCode) -> Response {
+fn notice(gate: &Gate, title: &'static str, message: &'static str, status: StatusCode) -> Result {
     link_page(gate, title, None, "", Some(message), None, status)
 }
 
@@ -240,7 +208,7 @@ fn button(
     action: String,
     label: &'static str,
     address: String,
-) -> Response {
+) -> Result {
     link_page(
         gate,
         title,
@@ -253,22 +221,22 @@ fn button(
 }
 
 /// The subscription of a link's token, if the token is one.
-async fn by_link(gate: &Gate, token: &str) -> Option<mail::Subscription> {
+async fn by_link(gate: &Gate, token: &str) -> Result<Option<mail::Subscription>> {
     // A token is base64url of 32 bytes; anything else is not looked up.
     let plausible = token.len() == 43
         && token
             .bytes()
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
     if !plausible {
-        return None;
+        return Ok(None);
     }
-    mail::by_token(&gate.db, token).await.ok().flatten()
+    Ok(mail::by_token(&gate.db, token).await?)
 }
 
 /// `GET /mail/confirm?t=…`: a page with the button that confirms.
-pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
+pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Result {
     let l = mail::digest::labels(gate.settings.language);
-    match by_link(&gate, &q.t).await {
+    match by_link(&gate, &q.t).await? {
         Some(s) if s.state() == "unconfirmed" => button(
             &gate,
             l.confirm_title,
@@ -281,10 +249,9 @@ pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQu
 }
 
 /// `POST /mail/confirm?t=…`: confirms the address.
-pub async fn confirm(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
+pub async fn confirm(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Result {
     let l = mail::digest::labels(gate.settings.language);
-    let ok = by_link(&gate, &q.t).await.is_some()
-        && mail::confirm(&gate.db, &q.t).await.unwrap_or(false);
+    let ok = by_link(&gate, &q.t).await?.is_some() && mail::confirm(&gate.db, &q.t).await?;
     if ok {
         notice(&gate, l.confirm_title, l.confirmed, StatusCode::OK)
     } else {
@@ -296,9 +263,9 @@ pub async fn confirm(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>)
 pub async fn unsubscribe_page(
     State(gate): State<Arc<Gate>>,
     Query(q): Query<TokenQuery>,
-) -> Response {
+) -> Result {
     let l = mail::digest::labels(gate.settings.language);
-    match by_link(&gate, &q.t).await {
+    match by_link(&gate, &q.t).await? {
         Some(s) if s.state() != "ended" => button(
             &gate,
             l.unsubscribe_title,
@@ -318,9 +285,9 @@ pub async fn unsubscribe_page(
 
 /// `POST /mail/unsubscribe?t=…`: from our page, or a mail program's
 /// one-click unsubscribe (RFC 8058). Repeating it is harmless.
-pub async fn unsubscribe(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Response {
+pub async fn unsubscribe(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Result {
     let l = mail::digest::labels(gate.settings.language);
-    if by_link(&gate, &q.t).await.is_none() {
+    if by_link(&gate, &q.t).await?.is_none() {
         return notice(
             &gate,
             l.unsubscribe_title,
@@ -328,9 +295,6 @@ pub async fn unsubscribe(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQue
             StatusCode::NOT_FOUND,
         );
     }
-    if let Err(err) = mail::unsubscribe(&gate.db, &q.t).await {
-        tracing::error!("{err:#}");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
+    mail::unsubscribe(&gate.db, &q.t).await?;
     notice(&gate, l.unsubscribe_title, l.unsubscribed, StatusCode::OK)
 }

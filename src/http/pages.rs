@@ -7,14 +7,17 @@ use std::sync::Arc;
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 
 use super::auth::{SESSION_COOKIE, checked_form, redirect, set_cookie};
+use super::error::{Error, Result};
 use super::{Authed, Gate, address_text, peer, user_agent};
 use crate::accounts::audit::Event;
 use crate::accounts::{self, session};
+use crate::gradebook::lookup;
 use crate::i18n::{self, Labels};
+use crate::text;
 use crate::views::paths::{self, Page};
 
 pub use crate::views::Frame;
@@ -37,23 +40,16 @@ pub fn frame(gate: &Gate, title: &str) -> Frame {
 }
 
 /// Renders a gate page; personal, so never stored by caches.
-pub fn render<S: Serialize>(gate: &Gate, template: &str, view: &S, status: StatusCode) -> Response {
-    match gate.templates.render(template, view) {
-        Ok(html) => {
-            let mut res = (status, html).into_response();
-            let h = res.headers_mut();
-            h.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("text/html; charset=utf-8"),
-            );
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            res
-        }
-        Err(err) => {
-            tracing::error!("{err:#}");
-            StatusCode::INTERNAL_SERVER_ERROR.into_response()
-        }
-    }
+pub fn render<S: Serialize>(gate: &Gate, template: &str, view: &S, status: StatusCode) -> Result {
+    let html = gate.templates.render(template, view)?;
+    let mut res = (status, html).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 /// A link on the home page.
@@ -74,105 +70,74 @@ struct HomeView {
     schools: Vec<Item>,
 }
 
-/// Names of the students and classes an account may read, in Russian order.
-async fn listing(gate: &Gate, a: &Authed) -> (Vec<Item>, Vec<Item>, Vec<Item>) {
-    let db = gate.db.pool();
-    let mut students: Vec<(String, String, String, String, Option<String>)> = Vec::new();
-    let mut classes: Vec<(String, String, i64)> = Vec::new();
-    let mut schools: Vec<(String, String)> = Vec::new();
-    let all: Vec<(String, String, String, String, Option<String>)> = if a.access.students.len()
-        <= 200
-    {
-        let mut out = Vec::new();
+/// Names of the students, classes and schools an account may read, in
+/// Russian order, as links.
+async fn listing(gate: &Gate, a: &Authed) -> Result<(Vec<Item>, Vec<Item>, Vec<Item>)> {
+    let db = &gate.db;
+    let mut students = Vec::new();
+    // A teacher of many classes finds their students through the classes.
+    if a.access.students.len() <= 200 {
         for key in &a.access.students {
-            if let Ok(Some(row)) = sqlx::query_as(
-                "SELECT s.key, s.family_name, s.given_name, COALESCE(c.title, ''), s.patronymic FROM student s \
-                 LEFT JOIN class c ON c.id = s.class_id WHERE s.key = $1",
-            )
-            .bind(key.clone())
-            .fetch_optional(db)
-            .await
-            {
-                out.push(row);
-            }
-        }
-        out
-    } else {
-        Vec::new()
-    };
-    students.extend(all);
-    for key in &a.access.classes {
-        if let Ok(Some(row)) = sqlx::query_as("SELECT key, title, grade FROM class WHERE key = $1")
-            .bind(key.clone())
-            .fetch_optional(db)
-            .await
-        {
-            classes.push(row);
+            students.extend(lookup::student(db, key).await?);
         }
     }
+    let mut classes = Vec::new();
+    for key in &a.access.classes {
+        classes.extend(lookup::class(db, key).await?);
+    }
+    let mut schools = Vec::new();
     if a.access.all || !a.access.schools.is_empty() {
-        let rows: Vec<(i64, String, String)> =
-            sqlx::query_as("SELECT id, external_id, short_name FROM school ORDER BY id")
-                .fetch_all(db)
-                .await
-                .unwrap_or_default();
-        let single = rows.len() == 1;
-        for (id, ext, name) in rows {
-            if a.access.all || a.access.schools.contains(&ext) {
-                let slug = (!single).then(|| paths::school_slug(&ext, id));
+        let all = lookup::schools(db).await?;
+        let single = all.len() == 1;
+        for s in all {
+            if a.access.all || a.access.schools.contains(&s.external_id) {
+                let slug = (!single).then(|| paths::school_slug(&s.external_id, s.id));
                 let page = Page::School {
                     slug: slug.as_deref(),
                 };
-                schools.push((page.href(), name));
+                schools.push(Item {
+                    href: page.href(),
+                    title: s.short_name,
+                    note: String::new(),
+                });
             }
         }
     }
     students.sort_by_key(|s| {
         (
-            crate::text::collation_key(&s.1),
-            crate::text::collation_key(&s.2),
-            s.0.clone(),
+            text::collation_key(&s.family_name),
+            text::collation_key(&s.given_name),
+            s.key.clone(),
         )
     });
-    classes.sort_by_key(|c| (c.2, crate::text::collation_key(&c.1)));
-    (
-        students
-            .into_iter()
-            .map(|(key, family, given, class, _)| Item {
-                href: Page::StudentIndex { student: &key }.href(),
-                title: format!("{family} {given}"),
-                note: class,
-            })
-            .collect(),
-        classes
-            .into_iter()
-            .map(|(key, title, _)| Item {
-                href: Page::ClassIndex { class: &key }.href(),
-                title,
-                note: String::new(),
-            })
-            .collect(),
-        schools
-            .into_iter()
-            .map(|(href, title)| Item {
-                href,
-                title,
-                note: String::new(),
-            })
-            .collect(),
-    )
+    classes.sort_by_key(|c| (c.grade, text::collation_key(&c.title)));
+    let students = students
+        .into_iter()
+        .map(|s| Item {
+            href: Page::StudentIndex { student: &s.key }.href(),
+            title: format!("{} {}", s.family_name, s.given_name),
+            note: s.class,
+        })
+        .collect();
+    let classes = classes
+        .into_iter()
+        .map(|c| Item {
+            href: Page::ClassIndex { class: &c.key }.href(),
+            title: c.title,
+            note: String::new(),
+        })
+        .collect();
+    Ok((students, classes, schools))
 }
 
 /// `GET /`: the public home page, or what the logged-in account may read.
-pub async fn home(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let Some(a) = gate.authed(req.headers()).await else {
-        return redirect("/login");
-    };
+pub async fn home(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let a = gate.authed(req.headers()).await.ok_or(Error::LoggedOut)?;
     if a.session.account.must_change_password != 0 {
-        return redirect("/account");
+        return Ok(redirect("/account"));
     }
     let t: &Labels = i18n::labels(gate.settings.language);
-    let (students, classes, schools) = listing(&gate, &a).await;
+    let (students, classes, schools) = listing(&gate, &a).await?;
     let view = HomeView {
         frame: frame(&gate, t.home_title),
         login: a.session.account.login.clone(),
@@ -212,12 +177,10 @@ pub async fn account_page(
     message: Option<String>,
     error: Option<String>,
     status: StatusCode,
-) -> Response {
+) -> Result {
     let t = i18n::labels(gate.settings.language);
-    let sessions = session::list(&gate.db, a.session.account.id)
-        .await
-        .unwrap_or_default();
-    let mail = super::mail::section(gate, a).await;
+    let sessions = session::list(&gate.db, a.session.account.id).await?;
+    let mail = super::mail::section(gate, a).await?;
     let view = AccountView {
         mail,
         frame: frame(gate, t.account),
@@ -252,10 +215,8 @@ pub async fn account_page(
 }
 
 /// `GET /account`.
-pub async fn account(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let Some(a) = gate.authed(req.headers()).await else {
-        return redirect("/login");
-    };
+pub async fn account(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let a = gate.authed(req.headers()).await.ok_or(Error::LoggedOut)?;
     account_page(&gate, &a, None, None, StatusCode::OK).await
 }
 
@@ -288,20 +249,18 @@ impl<T> Posted<T> {
     }
 }
 
-/// Reads a logged-in form POST; the response to send instead when there is
-/// no session (to the login page) or the form fails its checks (403).
+/// Reads a logged-in form POST: without a session it is
+/// [`Error::LoggedOut`], and a form that fails its checks is [`Error::Forged`].
 pub async fn posted<T: serde::de::DeserializeOwned>(
     gate: &Gate,
     req: Request,
-) -> Result<Posted<T>, Response> {
+) -> Result<Posted<T>> {
     let peer_addr = peer(&req);
     let (parts, body) = req.into_parts();
-    let Some(a) = gate.authed(&parts.headers).await else {
-        return Err(redirect("/login"));
-    };
-    let Some(form) = checked_form::<T>(&parts.headers, body, &a.session.csrf).await else {
-        return Err((StatusCode::FORBIDDEN, "CSRF check failed").into_response());
-    };
+    let a = gate.authed(&parts.headers).await.ok_or(Error::LoggedOut)?;
+    let form = checked_form::<T>(&parts.headers, body, &a.session.csrf)
+        .await
+        .ok_or(Error::Forged)?;
     Ok(Posted {
         address: gate.client(&parts.headers, peer_addr),
         ua: user_agent(&parts.headers).map(str::to_owned),
@@ -319,23 +278,12 @@ struct PasswordForm {
 
 /// `POST /account/password`: checks the current password, sets the new one,
 /// ends every other session.
-pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let p = match posted::<PasswordForm>(&gate, req).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
+pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let p = posted::<PasswordForm>(&gate, req).await?;
     let (a, form) = (&p.a, &p.form);
     let t = i18n::labels(gate.settings.language);
-    let hash: Option<(String,)> = sqlx::query_as("SELECT password_hash FROM account WHERE id = $1")
-        .bind(a.session.account.id)
-        .fetch_optional(gate.db.pool())
-        .await
-        .ok()
-        .flatten();
-    let current_ok = match hash {
-        Some((h,)) => accounts::password::verify_async(h, form.current.clone()).await,
-        None => false,
-    };
+    let current_ok =
+        accounts::login::check_password(&gate.db, a.session.account.id, &form.current).await?;
     let error = if !current_ok {
         Some(t.wrong_password.to_owned())
     } else if form.new != form.repeat {
@@ -353,29 +301,22 @@ pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Res
         gate.audit.log(p.event("password", "failed")).await;
         return account_page(&gate, a, None, Some(error), StatusCode::BAD_REQUEST).await;
     }
-    if let Err(err) = accounts::set_password(&gate.db, a.session.account.id, &form.new, true).await
-    {
-        tracing::error!("{err:#}");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
+    accounts::set_password(&gate.db, a.session.account.id, &form.new, true).await?;
     // set_password ended every session; this one continues under a new token.
     gate.forget_sessions();
     gate.audit.log(p.event("password", "ok")).await;
     let ua = p.ua.clone().unwrap_or_default();
-    let Ok((token, _)) = session::create(
+    let (token, _) = session::create(
         &gate.db,
         a.session.account.id,
         &address_text(p.address),
         &ua,
     )
-    .await
-    else {
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    };
+    .await?;
     let mut res = redirect("/");
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, &token, None));
-    res
+    Ok(res)
 }
 
 #[derive(Deserialize)]
@@ -384,40 +325,27 @@ struct EndForm {
 }
 
 /// `POST /account/sessions/end`: ends one of the account's sessions.
-pub async fn end_session(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let p = match posted::<EndForm>(&gate, req).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
-    let _ = sqlx::query("DELETE FROM session WHERE id = $1 AND account_id = $2")
-        .bind(p.form.session)
-        .bind(p.a.session.account.id)
-        .execute(gate.db.pool())
-        .await;
+pub async fn end_session(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let p = posted::<EndForm>(&gate, req).await?;
+    session::end_own(&gate.db, p.a.session.account.id, p.form.session).await?;
     gate.forget_sessions();
     gate.audit.log(p.event("session-end", "ok")).await;
-    redirect("/account")
+    Ok(redirect("/account"))
 }
 
 /// `POST /account/breach`: the user reports that their credentials leaked
 /// (regulation 4.3). Every session ends, a new password is required, the
 /// office sees the report in the access log, and every entry of the account
 /// since the report is marked invalid.
-pub async fn report_breach(State(gate): State<Arc<Gate>>, req: Request) -> Response {
-    let p = match posted::<super::auth::CsrfForm>(&gate, req).await {
-        Ok(p) => p,
-        Err(res) => return res,
-    };
+pub async fn report_breach(State(gate): State<Arc<Gate>>, req: Request) -> Result {
+    let p = posted::<super::auth::CsrfForm>(&gate, req).await?;
     let a = &p.a;
     let noticed = accounts::now();
-    if let Err(err) = accounts::breach(&gate.db, a.session.account.id, &noticed, "self").await {
-        tracing::error!("{err:#}");
-        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
-    }
+    accounts::breach(&gate.db, a.session.account.id, &noticed, "self").await?;
     gate.forget_sessions();
     gate.audit.log(p.event("breach", "reported")).await;
     let mut res = redirect("/login");
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
-    res
+    Ok(res)
 }

@@ -175,7 +175,13 @@ pub fn urlencode(s: &str) -> String {
 }
 
 pub async fn add(f: &Fixture, login: &str, role: &str, person: Option<&str>) {
-    accounts::add(&f.t.db, login, role, person, Some(PASSWORD.to_owned()))
-        .await
-        .unwrap();
+    accounts::add(
+        &f.t.db,
+        login,
+        role.parse().unwrap(),
+        person,
+        Some(PASSWORD.to_owned()),
+    )
+    .await
+    .unwrap();
 }

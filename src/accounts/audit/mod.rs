@@ -44,7 +44,7 @@ impl<'a> Event<'a> {
         Event {
             account_id: Some(account.id),
             login: Some(&account.login),
-            role: Some(&account.role),
+            role: Some(account.role.as_str()),
             action,
             result,
             ..Event::default()

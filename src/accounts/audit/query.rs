@@ -105,9 +105,15 @@ mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let db = Database::connect(&url).await.unwrap();
         db.migrate().await.unwrap();
-        crate::accounts::add(&db, "office", "admin", None, Some("office pass 1".into()))
-            .await
-            .unwrap();
+        crate::accounts::add(
+            &db,
+            "office",
+            crate::accounts::Role::Admin,
+            None,
+            Some("office pass 1".into()),
+        )
+        .await
+        .unwrap();
         let plan = |login: &str| {
             let filter = Filter {
                 login: Some(login.into()),
