@@ -1,94 +1,26 @@
-//! Logging in and out: the session cookie, CSRF checks, rate limits, and
-//! a login that does the same work whether or not the account exists.
+//! Logging in and out: rate limits, and a login that does the same work
+//! whether or not the account exists (see `accounts::login`).
 
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
+use super::forms::{CsrfForm, posted, same_origin, tokens_equal};
+use super::respond::{
+    Frame, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, frame, redirect, render, session_cookie,
+    set_cookie,
+};
 use super::{Gate, address_text, peer, user_agent};
 use crate::accounts::audit::Event;
 use crate::accounts::login::Outcome;
 use crate::accounts::{self, session};
 
-/// The session cookie (`__Host-`: Secure, Path=/, no Domain).
-pub const SESSION_COOKIE: &str = "__Host-tabel";
-/// The cookie carrying the login form's CSRF token before a session exists.
-pub const LOGIN_CSRF_COOKIE: &str = "__Host-tabel-csrf";
-
-/// A cookie's value from the request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty() && v.len() <= 128)
-}
-
-/// The session token from the request, if any.
-pub fn session_cookie(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, SESSION_COOKIE)
-}
-
-/// A `Set-Cookie` value with the attributes every tabel cookie has.
-pub(super) fn set_cookie(name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let age = max_age.map_or(String::new(), |a| format!("; Max-Age={a}"));
-    HeaderValue::from_str(&format!(
-        "{name}={value}; Path=/; Secure; HttpOnly; SameSite=Lax{age}"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
-/// A 303 redirect.
-pub fn redirect(to: &'static str) -> Response {
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    res.headers_mut()
-        .insert(header::LOCATION, HeaderValue::from_static(to));
-    res
-}
-
-/// True if a POST comes from this site. A real `Origin` must name the same
-/// host as `Host`. Browsers send `Origin: null` when the page's referrer
-/// policy is `no-referrer` (ours is), so then — and when `Origin` is
-/// missing — `Sec-Fetch-Site` must not say the request crossed sites. The
-/// CSRF token is checked as well in every case.
-pub fn same_origin(headers: &HeaderMap) -> bool {
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if matches!(fetch_site, Some(site) if site != "same-origin" && site != "none") {
-        return false;
-    }
-    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
-        return true;
-    };
-    if origin == "null" {
-        return true;
-    }
-    let Some(host) = headers.get(header::HOST).and_then(|v| v.to_str().ok()) else {
-        return false;
-    };
-    let origin_host = origin.split_once("://").map(|(_, h)| h).unwrap_or("");
-    origin_host.eq_ignore_ascii_case(host)
-}
-
-/// Compares two tokens in time independent of where they differ.
-pub fn tokens_equal(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
 #[derive(Serialize)]
 struct LoginView<'a> {
-    frame: super::pages::Frame,
+    frame: Frame,
     csrf: &'a str,
     error: Option<&'a str>,
     login: &'a str,
@@ -103,12 +35,12 @@ fn login_page(
 ) -> Result {
     let t = crate::i18n::labels(gate.settings.language);
     let view = LoginView {
-        frame: super::pages::frame(gate, t.login),
+        frame: frame(gate, t.login),
         csrf,
         error,
         login,
     };
-    let mut res = super::pages::render(gate, "login.html", &view, status)?;
+    let mut res = render(gate, "login.html", &view, status)?;
     res.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, csrf, None),
@@ -236,13 +168,9 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     Ok(res)
 }
 
-/// A logged-in form with nothing but its CSRF token (which [`super::pages::posted`] checks).
-#[derive(Debug, Deserialize)]
-pub struct CsrfForm {}
-
 /// `POST /logout`: ends the session (the cookie stops working at once).
 pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Result {
-    let p = super::pages::posted::<CsrfForm>(&gate, req).await?;
+    let p = posted::<CsrfForm>(&gate, req).await?;
     session::end_by_id(&gate.db, p.a.session.id).await?;
     gate.forget_sessions();
     gate.audit.log(p.event("logout", "ok")).await;
@@ -250,68 +178,4 @@ pub async fn logout(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
     Ok(res)
-}
-
-/// Checks a logged-in form's CSRF token and origin; returns the form body.
-pub async fn checked_form<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
-    body: axum::body::Body,
-    csrf: &str,
-) -> Option<T> {
-    #[derive(Deserialize)]
-    struct WithCsrf {
-        csrf: String,
-    }
-    let bytes = axum::body::to_bytes(body, 16 * 1024).await.ok()?;
-    let token: WithCsrf = serde_urlencoded::from_bytes(&bytes).ok()?;
-    if !same_origin(headers) || !tokens_equal(&token.csrf, csrf) {
-        return None;
-    }
-    serde_urlencoded::from_bytes(&bytes).ok()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::HOST,
-            HeaderValue::from_static("school.example:8080"),
-        );
-        assert!(same_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://school.example:8080"),
-        );
-        assert!(same_origin(&h));
-        h.insert(
-            header::ORIGIN,
-            HeaderValue::from_static("https://evil.example"),
-        );
-        assert!(!same_origin(&h));
-        // Sent under `Referrer-Policy: no-referrer`; the token decides.
-        h.insert(header::ORIGIN, HeaderValue::from_static("null"));
-        assert!(same_origin(&h));
-        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
-        assert!(!same_origin(&h));
-        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
-        assert!(same_origin(&h));
-    }
-
-    #[test]
-    fn cookies_parse() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::COOKIE,
-            HeaderValue::from_static("a=1; __Host-tabel=tok; __Host-tabel-csrf=c"),
-        );
-        assert_eq!(session_cookie(&h), Some("tok"));
-        assert_eq!(cookie(&h, LOGIN_CSRF_COOKIE), Some("c"));
-        assert!(
-            tokens_equal("abc", "abc") && !tokens_equal("abc", "abd") && !tokens_equal("abc", "ab")
-        );
-    }
 }

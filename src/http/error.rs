@@ -31,7 +31,7 @@ pub enum Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         match self {
-            Error::LoggedOut => super::auth::redirect("/login"),
+            Error::LoggedOut => super::respond::redirect("/login"),
             Error::Forged => (StatusCode::FORBIDDEN, "CSRF check failed").into_response(),
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
             Error::BadRequest(what) => (StatusCode::BAD_REQUEST, what).into_response(),

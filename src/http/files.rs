@@ -10,7 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::releases::Coding;
-use super::{Gate, auth, peer, user_agent};
+use super::{Gate, peer, respond, user_agent};
 use crate::accounts::access::{self, Access, Scope};
 use crate::accounts::audit::Event;
 use crate::views::paths::{self, Page};
@@ -125,7 +125,7 @@ pub(super) async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Respons
         && let Some(a) = &authed
         && a.session.account.must_change_password != 0
     {
-        return auth::redirect("/account");
+        return respond::redirect("/account");
     }
     let no_access = Access::default();
     let access = authed.as_ref().map_or(&no_access, |a| &a.access);

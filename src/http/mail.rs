@@ -11,61 +11,14 @@ use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::auth::redirect;
+use super::Gate;
+use super::account::account_page;
 use super::error::{Error, Result};
-use super::pages::{Frame, account_page, frame, posted, render};
-use super::{Authed, Gate};
+use super::forms::posted;
+use super::respond::{Frame, frame, redirect, render};
 use crate::accounts::Role;
 use crate::gradebook::lookup;
 use crate::mail::{self, Sink, Summary, digest::MailLabels};
-
-/// The mail part of the account page: the guardian's children and their subscriptions.
-#[derive(Debug, Serialize)]
-pub struct MailSection {
-    pub l: &'static MailLabels,
-    pub children: Vec<Child>,
-}
-
-/// A child on the account page.
-#[derive(Debug, Serialize)]
-pub struct Child {
-    pub key: String,
-    pub name: String,
-    pub class: String,
-    /// "active" or "unconfirmed", with the address and the subscription id.
-    pub state: Option<(String, String, i64)>,
-}
-
-/// The section for `a`, if it is a guardian's and mail is set up.
-pub async fn section(gate: &Gate, a: &Authed) -> Result<Option<MailSection>> {
-    if gate.settings.mail.is_none() || a.session.account.role != Role::Guardian {
-        return Ok(None);
-    }
-    let subs = mail::of_account(&gate.db, a.session.account.id).await?;
-    let mut children = Vec::new();
-    let mut keys: Vec<&String> = a.access.students.iter().collect();
-    keys.sort();
-    for key in keys {
-        let Some(st) = lookup::student(&gate.db, key).await? else {
-            continue;
-        };
-        let state = subs
-            .iter()
-            .find(|s| s.student_id == st.id && s.unsubscribed_at.is_none())
-            .map(|s| (s.state().to_owned(), s.address.clone(), s.id));
-        children.push(Child {
-            key: st.key,
-            name: format!("{} {}", st.given_name, st.family_name),
-            class: st.class,
-            state,
-        });
-    }
-    children.sort_by(|x, y| x.name.cmp(&y.name));
-    Ok(Some(MailSection {
-        l: mail::digest::labels(gate.settings.language),
-        children,
-    }))
-}
 
 #[derive(Deserialize)]
 struct SubscribeForm {
@@ -193,7 +146,7 @@ fn link_page(
         message,
         address,
     };
-    render(gate, "mail.html", &view, status)
+    Ok(render(gate, "mail.html", &view, status)?)
 }
 
 /// A page that says `message`.

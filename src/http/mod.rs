@@ -6,13 +6,16 @@
 //! a socket with `TCP_NODELAY` and shuts down gracefully on SIGTERM, after
 //! the access log is written.
 
-pub mod auth;
+mod account;
+mod auth;
 pub mod error;
 mod files;
+mod forms;
 mod headers;
-pub mod mail;
-pub mod pages;
+mod home;
+mod mail;
 pub mod releases;
+mod respond;
 mod serve;
 
 pub use serve::{serve, worker_woke};
@@ -160,7 +163,7 @@ impl Gate {
 
     /// The account behind a request's session cookie, if any.
     async fn authed(&self, headers: &HeaderMap) -> Option<Arc<Authed>> {
-        let token = auth::session_cookie(headers)?;
+        let token = respond::session_cookie(headers)?;
         let ttl = self.settings.cache_ttl;
         let check = {
             let cache = self
@@ -272,13 +275,13 @@ fn peer(req: &Request) -> Option<SocketAddr> {
 /// The router. Every response passes through [`SecurityHeaders`].
 pub fn app(gate: Arc<Gate>) -> Router {
     Router::new()
-        .route("/", get(pages::home))
+        .route("/", get(home::home))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
-        .route("/account", get(pages::account))
-        .route("/account/password", post(pages::change_password))
-        .route("/account/sessions/end", post(pages::end_session))
-        .route("/account/breach", post(pages::report_breach))
+        .route("/account", get(account::account))
+        .route("/account/password", post(account::change_password))
+        .route("/account/sessions/end", post(account::end_session))
+        .route("/account/breach", post(account::report_breach))
         .route("/account/mail", post(mail::subscribe))
         .route("/account/mail/end", post(mail::end))
         .route("/mail/confirm", get(mail::confirm_page).post(mail::confirm))
