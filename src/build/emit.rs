@@ -1,0 +1,389 @@
+//! Writing a release's files: each page rendered, compressed and written,
+//! or carried over from the previous release when its inputs did not
+//! change; documents typeset a batch at a time.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::Summary;
+use super::release::{self, Entry};
+use crate::accounts::access::Scope;
+use crate::render::html::Templates;
+use crate::render::pdf::Doc;
+
+/// Compression of pages: brotli 5 is ~60 times faster than 11 and only
+/// ~9 % larger on pages this size; gzip 6 is the usual balance.
+pub(super) const PAGE_LEVELS: (u32, u32) = (5, 6);
+/// The few long-cached assets take the slow, small settings.
+pub(super) const ASSET_LEVELS: (u32, u32) = (11, 9);
+
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
+fn brotli(bytes: &[u8], quality: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    {
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
+        // Writing into a Vec cannot fail.
+        let _ = w.write_all(bytes);
+    }
+    out
+}
+
+fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
+    let mut w = flate2::write::GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 3),
+        flate2::Compression::new(level),
+    );
+    let _ = w.write_all(bytes);
+    w.finish().unwrap_or_default()
+}
+
+/// True for files also written as `.br` and `.gz`.
+fn compressible(path: &str) -> bool {
+    [".html", ".css", ".svg", ".json", ".txt"]
+        .iter()
+        .any(|ext| path.ends_with(ext))
+}
+
+/// Writes pages into the new release, or carries unchanged ones over.
+pub(super) struct Emitter<'a> {
+    tmp: &'a Path,
+    /// The previous release's folder, and its files of the school being built.
+    prev: Option<&'a Path>,
+    prev_files: std::sync::RwLock<HashMap<String, Entry>>,
+    full: bool,
+    templates: &'a Templates,
+    entries: Mutex<Vec<Entry>>,
+    rendered: Mutex<Vec<String>>,
+    carried: AtomicUsize,
+    bytes: AtomicU64,
+    nanos_render: AtomicU64,
+    nanos_compress: AtomicU64,
+    nanos_write: AtomicU64,
+    nanos_typeset: AtomicU64,
+    typeset: AtomicUsize,
+    kinds: Mutex<Vec<(&'static str, usize, Duration)>>,
+    pub(super) progress: Option<indicatif::ProgressBar>,
+}
+
+/// Documents (PDFs) of one class typeset per compile at most: a compile's
+/// fixed cost is shared, and its memory stays small.
+const DOCS_PER_COMPILE: usize = 32;
+
+/// A document to emit: where it goes, who may read it, what it shows.
+pub(super) struct DocJob {
+    path: String,
+    scope: Scope,
+    input: String,
+    doc: Doc,
+}
+
+impl DocJob {
+    /// A job for `doc` at `path`; its input hash covers the templates and the data.
+    pub(super) fn new(
+        path: String,
+        scope: Scope,
+        version: &str,
+        template: &str,
+        doc: Doc,
+    ) -> DocJob {
+        let mut h = Sha256::new();
+        h.update(version.as_bytes());
+        h.update(template.as_bytes());
+        h.update(doc.ident.as_bytes());
+        h.update(doc.title.as_bytes());
+        h.update(doc.author.as_bytes());
+        h.update(doc.date.to_string().as_bytes());
+        h.update([u8::from(doc.tagged)]);
+        h.update(&doc.data);
+        let input = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
+        DocJob {
+            path,
+            scope,
+            input,
+            doc,
+        }
+    }
+}
+
+impl<'a> Emitter<'a> {
+    /// An emitter writing into `tmp`, carrying unchanged files from `prev`
+    /// (the previous release's folder) unless `full`.
+    pub(super) fn new(
+        tmp: &'a Path,
+        prev: Option<&'a Path>,
+        full: bool,
+        templates: &'a Templates,
+        progress: Option<indicatif::ProgressBar>,
+    ) -> Emitter<'a> {
+        Emitter {
+            tmp,
+            prev,
+            prev_files: Default::default(),
+            full,
+            templates,
+            entries: Mutex::new(Vec::new()),
+            rendered: Mutex::new(Vec::new()),
+            carried: AtomicUsize::new(0),
+            bytes: AtomicU64::new(0),
+            nanos_render: AtomicU64::new(0),
+            nanos_compress: AtomicU64::new(0),
+            nanos_write: AtomicU64::new(0),
+            nanos_typeset: AtomicU64::new(0),
+            typeset: AtomicUsize::new(0),
+            kinds: Mutex::new(Vec::new()),
+            progress,
+        }
+    }
+
+    /// What was rendered, carried, typeset and written so far, with the
+    /// thread time of each kind of work.
+    pub(super) fn summary(&self) -> Result<Summary> {
+        let mut rendered_paths = self
+            .rendered
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .clone();
+        rendered_paths.sort();
+        let nanos = |n: &AtomicU64| Duration::from_nanos(n.load(Ordering::Relaxed));
+        Ok(Summary {
+            rendered: rendered_paths.len(),
+            rendered_paths,
+            carried: self.carried.load(Ordering::Relaxed),
+            typeset: self.typeset.load(Ordering::Relaxed),
+            documents: self
+                .kinds
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .clone(),
+            bytes: self.bytes.load(Ordering::Relaxed),
+            steps: vec![
+                ("render (thread time)", nanos(&self.nanos_render)),
+                ("compress (thread time)", nanos(&self.nanos_compress)),
+                ("write (thread time)", nanos(&self.nanos_write)),
+                ("typeset (thread time)", nanos(&self.nanos_typeset)),
+            ],
+            ..Summary::default()
+        })
+    }
+
+    /// The files emitted since the last call.
+    pub(super) fn take_entries(&self) -> Result<Vec<Entry>> {
+        let mut entries = self
+            .entries
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        Ok(std::mem::take(&mut *entries))
+    }
+
+    /// Compares what follows with these files of the previous release.
+    pub(super) fn set_prev(&self, files: HashMap<String, Entry>) -> Result<()> {
+        *self
+            .prev_files
+            .write()
+            .map_err(|_| anyhow::anyhow!("poisoned"))? = files;
+        Ok(())
+    }
+
+    fn lap(counter: &AtomicU64, since: Instant) -> Instant {
+        counter.fetch_add(since.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        Instant::now()
+    }
+
+    /// Carries `path` (and its compressed variants) over from the previous
+    /// release if it was made from the same input for the same readers;
+    /// true if it did.
+    fn carry(&self, path: &str, scope: &Scope, input: &str) -> Result<bool> {
+        if let Some(p) = &self.progress {
+            p.inc(1);
+        }
+        let map = self
+            .prev_files
+            .read()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        if !self.full
+            && let Some(dir) = self.prev
+            && let Some(old) = map.get(path)
+            && old.input == input
+            && old.scope == *scope
+        {
+            let mut carried = Vec::with_capacity(3);
+            for variant in [path.to_owned(), format!("{path}.br"), format!("{path}.gz")] {
+                if let Some(e) = map.get(variant.as_str()) {
+                    release::carry(dir, self.tmp, &variant)?;
+                    carried.push(e.clone());
+                }
+            }
+            self.entries
+                .lock()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?
+                .extend(carried);
+            self.carried.fetch_add(1, Ordering::Relaxed);
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Emits one page rendered from `view` with `template`.
+    pub(super) fn page<V: Serialize>(
+        &self,
+        path: &str,
+        scope: Scope,
+        school: &str,
+        template: &str,
+        view: &V,
+    ) -> Result<()> {
+        let started = Instant::now();
+        let json = serde_json::to_vec(view).context("cannot serialize a page's data")?;
+        let mut h = Sha256::new();
+        h.update(self.templates.version.as_bytes());
+        h.update(template.as_bytes());
+        h.update(&json);
+        let input = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
+        if self.carry(path, &scope, &input)? {
+            return Ok(());
+        }
+        let html = self.templates.render(template, view)?;
+        Self::lap(&self.nanos_render, started);
+        self.file(path, scope, school, &input, html.as_bytes(), PAGE_LEVELS)?;
+        self.rendered
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .push(path.to_owned());
+        Ok(())
+    }
+
+    /// Emits documents rendered by `render`, which typesets several at a
+    /// time: each group of jobs (one class's, say) is split into calls of
+    /// at most `DOCS_PER_COMPILE` documents, after the unchanged ones are
+    /// carried over. Groups run in parallel; documents are written as they
+    /// are (PDFs are compressed inside already).
+    pub(super) fn documents<F>(
+        &self,
+        kind: &'static str,
+        groups: Vec<Vec<DocJob>>,
+        school: &str,
+        render: F,
+    ) -> Result<()>
+    where
+        F: Fn(&[&Doc]) -> Result<Vec<Vec<u8>>> + Sync,
+    {
+        if let Some(p) = &self.progress {
+            p.inc_length(groups.iter().map(Vec::len).sum::<usize>() as u64);
+        }
+        let (started, before) = (Instant::now(), self.typeset.load(Ordering::Relaxed));
+        // One plain thread per worker, each typesetting one batch at a time.
+        // Not rayon tasks: typst parallelizes inside a compile with rayon,
+        // and a rayon worker waiting on that would steal and start another
+        // whole batch, piling up compiles (and memory) on one thread.
+        let queue = Mutex::new(groups.into_iter());
+        let next = || {
+            queue
+                .lock()
+                .map(|mut q| q.next())
+                .map_err(|_| anyhow::anyhow!("poisoned"))
+        };
+        let work = || -> Result<()> {
+            while let Some(group) = next()? {
+                let mut todo = Vec::new();
+                for job in &group {
+                    if !self.carry(&job.path, &job.scope, &job.input)? {
+                        todo.push(job);
+                    }
+                }
+                for chunk in todo.chunks(DOCS_PER_COMPILE) {
+                    let started = Instant::now();
+                    let docs: Vec<&Doc> = chunk.iter().map(|j| &j.doc).collect();
+                    let pdfs = render(&docs)?;
+                    Self::lap(&self.nanos_typeset, started);
+                    for (job, pdf) in chunk.iter().zip(pdfs) {
+                        self.file(
+                            &job.path,
+                            job.scope.clone(),
+                            school,
+                            &job.input,
+                            &pdf,
+                            PAGE_LEVELS,
+                        )?;
+                        self.rendered
+                            .lock()
+                            .map_err(|_| anyhow::anyhow!("poisoned"))?
+                            .push(job.path.clone());
+                        self.typeset.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            Ok(())
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            let workers: Vec<_> = (0..rayon::current_num_threads().max(1))
+                .map(|_| scope.spawn(work))
+                .collect();
+            for w in workers {
+                w.join()
+                    .map_err(|_| anyhow::anyhow!("a typesetting thread panicked"))??;
+            }
+            Ok(())
+        })?;
+        let n = self.typeset.load(Ordering::Relaxed) - before;
+        let mut kinds = self.kinds.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+        match kinds.iter_mut().find(|(k, _, _)| *k == kind) {
+            Some(entry) => {
+                entry.1 += n;
+                entry.2 += started.elapsed();
+            }
+            None => kinds.push((kind, n, started.elapsed())),
+        }
+        Ok(())
+    }
+
+    /// Writes a file and, if it is text, its `.br` and `.gz` variants.
+    /// `levels` are the brotli quality and the gzip level.
+    pub(super) fn file(
+        &self,
+        path: &str,
+        scope: Scope,
+        school: &str,
+        input: &str,
+        bytes: &[u8],
+        levels: (u32, u32),
+    ) -> Result<()> {
+        let (br, gz) = levels;
+        let mut t = Instant::now();
+        let mut out = vec![(path.to_owned(), bytes.to_vec())];
+        if compressible(path) {
+            out.push((format!("{path}.br"), brotli(bytes, br)));
+            out.push((format!("{path}.gz"), gzip(bytes, gz)));
+            t = Self::lap(&self.nanos_compress, t);
+        }
+        let mut entries = Vec::with_capacity(3);
+        for (p, b) in out {
+            let size = release::write_file(self.tmp, &p, &b)?;
+            self.bytes.fetch_add(size, Ordering::Relaxed);
+            entries.push(Entry {
+                path: p,
+                size,
+                sha256: sha256_hex(&b),
+                scope: scope.clone(),
+                school: school.to_owned(),
+                input: input.to_owned(),
+            });
+        }
+        Self::lap(&self.nanos_write, t);
+        self.entries
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .extend(entries);
+        Ok(())
+    }
+}
