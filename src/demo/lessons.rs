@@ -35,7 +35,7 @@ pub(super) fn generate(
         deputy_id,
     } = facts;
     let (today, school_id, deputy_id) = (*today, *school_id, *deputy_id);
-    let subjects = content::SUBJECTS;
+    let subjects: &[content::SubjectDef] = &content::SUBJECTS;
     // Timetable: spread each subject's hours over the week, then shuffle each day.
     for c in classes.iter_mut() {
         let mut week: [Vec<usize>; 5] = Default::default();
@@ -90,14 +90,7 @@ pub(super) fn generate(
     // Lessons, marks and attendance, day by day.
     let mut lesson_no: HashMap<(i64, usize, Option<i64>), u32> = HashMap::new();
     let weekday = |d: Date| chrono::Datelike::weekday(&d.0).num_days_from_monday() as usize;
-    let comments = [
-        "Отличный ответ!",
-        "Не выполнено домашнее задание",
-        "Ошибки в вычислениях, повторить правило",
-        "Работа выполнена небрежно",
-        "Молодец, активно работал(а) на уроке",
-        "Неполный ответ",
-    ];
+    let comments: &[&str] = &content::MARK_COMMENTS;
     // marks per (student, subject): (date, value, weight), for period marks.
     let mut mark_log: MarkLog = HashMap::new();
     for class in classes.iter() {

@@ -411,7 +411,7 @@ pub fn generate(seed: u64, index: u32, n_students: u32, today: Date, ids: &mut I
         ]);
     }
     let mut kind_ids = HashMap::new();
-    for kind in content::WORK_KINDS {
+    for kind in content::WORK_KINDS.iter() {
         let id = ids.next("work_kind");
         kind_ids.insert(kind.code, (id, kind.weight, kind.title));
         out.t("work_kind").push([
@@ -468,7 +468,7 @@ pub fn generate(seed: u64, index: u32, n_students: u32, today: Date, ids: &mut I
     }
 
     // Subjects.
-    let subjects: &[SubjectDef] = content::SUBJECTS;
+    let subjects: &[SubjectDef] = &content::SUBJECTS;
     let mut subject_ids = Vec::new();
     for (i, s) in subjects.iter().enumerate() {
         let id = ids.next("subject");
