@@ -9,8 +9,6 @@
 mod homework;
 mod list;
 #[cfg(test)]
-mod old;
-#[cfg(test)]
 mod tests;
 
 use std::sync::LazyLock;
