@@ -33,6 +33,7 @@ pub(super) fn generate(
         kind_ids,
         period_ids,
         deputy_id,
+        ..
     } = facts;
     let (today, school_id, deputy_id) = (*today, *school_id, *deputy_id);
     let subjects: &[content::SubjectDef] = &content::SUBJECTS;
