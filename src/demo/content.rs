@@ -160,7 +160,8 @@ struct TopicSet {
     topics: Vec<&'static str>,
 }
 
-/// `(subject code, text)` of each file in `data/topics`, named by its code.
+/// `(subject code, text)` of each file in `data/topics`, named by its code;
+/// a macro, because `include_str!` needs every path spelled out.
 macro_rules! topic_files {
     ($($code:ident),* $(,)?) => {
         [$((
@@ -170,7 +171,7 @@ macro_rules! topic_files {
     };
 }
 
-/// Lesson topics per subject and grade range; the first matching entry wins.
+/// Lesson topics per subject and grade range; a subject's ranges never overlap.
 static TOPIC_SETS: LazyLock<Vec<TopicSet>> = LazyLock::new(|| {
     let files = topic_files!(
         russian,
