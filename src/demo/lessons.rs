@@ -1,5 +1,8 @@
 //! Lessons day by day with their marks and absences, notes to parents, and
 //! the period marks that follow from the marks.
+//!
+//! The steps draw from the school's generator in the order [`generate`]
+//! runs them: timetable, absences, lessons, period marks.
 
 use std::collections::HashMap;
 
@@ -7,7 +10,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
 
-use super::content;
+use super::content::{self, SubjectDef};
 use super::school::{ClassInfo, Facts, Ids, SchoolRows, StudentInfo, normal, round_mark};
 use crate::gradebook::bulk::Val;
 use crate::gradebook::{Date, PeriodKind};
@@ -24,22 +27,23 @@ pub(super) fn generate(
     classes: &mut [ClassInfo],
     students: &mut [StudentInfo],
 ) {
-    let Facts {
-        cal,
-        today,
-        prefix,
-        school_id,
-        subject_ids,
-        kind_ids,
-        period_ids,
-        deputy_id,
-    } = facts;
-    let (today, school_id, deputy_id) = (*today, *school_id, *deputy_id);
-    let subjects = content::SUBJECTS;
-    // Timetable: spread each subject's hours over the week, then shuffle each day.
+    timetable(&mut rng, classes);
+    absences(&mut rng, facts, students);
+    let mut w = Writer {
+        rng: &mut rng,
+        out,
+        ids,
+        facts,
+    };
+    let mark_log = w.lessons(classes, students);
+    w.period_marks(classes, students, &mark_log);
+}
+
+/// Spreads each subject's hours over the week, then shuffles each day.
+fn timetable(rng: &mut ChaCha8Rng, classes: &mut [ClassInfo]) {
     for c in classes.iter_mut() {
         let mut week: [Vec<usize>; 5] = Default::default();
-        let mut taught: Vec<(usize, u8)> = subjects
+        let mut taught: Vec<(usize, u8)> = content::SUBJECTS
             .iter()
             .enumerate()
             .map(|(si, s)| (si, s.hours[c.grade as usize - 1]))
@@ -61,13 +65,15 @@ pub(super) fn generate(
             }
         }
         for day in week.iter_mut() {
-            day.shuffle(&mut rng);
+            day.shuffle(rng);
         }
         c.timetable = week;
     }
+}
 
-    // Absences: illnesses of several days, clustered, and single days off.
-    let school_days_all = cal.school_days(5, today);
+/// Whole days missed: illnesses of several days, clustered, and single days off.
+fn absences(rng: &mut ChaCha8Rng, facts: &Facts, students: &mut [StudentInfo]) {
+    let school_days_all = facts.cal.school_days(5, facts.today);
     for s in students.iter_mut() {
         let mut i = 0;
         while i < school_days_all.len() {
@@ -86,283 +92,389 @@ pub(super) fn generate(
             }
         }
     }
+}
 
-    // Lessons, marks and attendance, day by day.
-    let mut lesson_no: HashMap<(i64, usize, Option<i64>), u32> = HashMap::new();
-    let weekday = |d: Date| chrono::Datelike::weekday(&d.0).num_days_from_monday() as usize;
-    let comments = [
-        "Отличный ответ!",
-        "Не выполнено домашнее задание",
-        "Ошибки в вычислениях, повторить правило",
-        "Работа выполнена небрежно",
-        "Молодец, активно работал(а) на уроке",
-        "Неполный ответ",
-    ];
-    // marks per (student, subject): (date, value, weight), for period marks.
-    let mut mark_log: MarkLog = HashMap::new();
-    for class in classes.iter() {
-        let grade = class.grade;
-        for day in cal.school_days(grade, today) {
-            let wd = weekday(day);
-            let day_plan = class.timetable[wd].clone();
-            for (slot0, &si) in day_plan.iter().enumerate() {
-                let slot = slot0 as i64 + 1;
-                let s = &subjects[si];
-                let units: Vec<(Option<i64>, i64, Vec<usize>)> = match class.groups.get(&si) {
-                    Some(groups) => groups
-                        .iter()
-                        .map(|(gid, t, m)| (Some(*gid), *t, m.clone()))
-                        .collect(),
-                    None => vec![(
-                        None,
-                        class.teachers.get(&si).copied().unwrap_or(deputy_id),
-                        class.students.clone(),
-                    )],
-                };
-                for (group, teacher, members) in units {
-                    let n = lesson_no.entry((class.id, si, group)).or_insert(0);
-                    *n += 1;
-                    let n = *n;
-                    let topics = content::topics(s.code, grade as u8);
-                    let topic = topics
-                        .get((n as usize - 1) % topics.len().max(1))
-                        .copied()
-                        .unwrap_or("Урок");
-                    let lesson_id = ids.next("lesson");
-                    let homework = content::homework(s.code, grade as u8, n, rng.next_u64());
-                    out.t("lesson").push([
-                        Val::Int(lesson_id),
-                        Val::Int(school_id),
-                        format!("{prefix}-ls-{lesson_id:08}").into(),
-                        day.to_string().into(),
-                        Val::Int(slot),
-                        Val::Int(subject_ids[si]),
-                        if group.is_some() {
-                            Val::NullInt
-                        } else {
-                            Val::Int(class.id)
-                        },
-                        group.into(),
-                        Val::Int(teacher),
-                        topic.into(),
-                        homework.into(),
-                    ]);
-                    // Who is there.
-                    let mut present = Vec::new();
-                    for &m in &members {
-                        let st = &students[m];
-                        let code = match st.days_missed.get(&day) {
-                            Some(code) => Some(*code),
-                            None if st.ability < 3.5 && rng.gen_bool(0.006) => Some("н"),
-                            None if slot == 1 && rng.gen_bool(0.01) => Some("о"),
-                            None => None,
-                        };
-                        if let Some(code) = code {
-                            let id = ids.next("attendance");
-                            out.t("attendance").push([
-                                Val::Int(id),
-                                Val::Int(school_id),
-                                Val::Int(st.id),
-                                Val::Int(lesson_id),
-                                code.into(),
-                            ]);
-                            if code != "о" {
-                                continue;
-                            }
-                        }
-                        present.push(m);
-                    }
-                    // Marks: none in grade 1 or in pass/fail subjects.
-                    if grade == 1 || s.pass_fail || present.is_empty() {
-                        continue;
-                    }
-                    let kinds = content::work_kinds_for(s.code);
-                    let every = if s.major { 9 } else { 13 };
-                    let is_test = n.is_multiple_of(every);
-                    let chosen: Vec<usize> = if is_test {
-                        present.clone()
-                    } else {
-                        let rate = if s.major { 0.22 } else { 0.13 };
-                        let k = ((present.len() as f64 * rate).round() as usize).min(present.len());
-                        let mut p = present.clone();
-                        p.shuffle(&mut rng);
-                        p.truncate(k);
-                        p.sort_unstable();
-                        p
-                    };
-                    let kind = if is_test {
-                        if kinds.contains(&"dictation") && n.is_multiple_of(2) {
-                            "dictation"
-                        } else {
-                            "test"
-                        }
-                    } else {
-                        let usual: Vec<&str> = kinds
+/// One lesson: of a class or of one of its groups.
+struct Lesson<'a> {
+    id: i64,
+    class: &'a ClassInfo,
+    day: Date,
+    slot: i64,
+    /// Index into SUBJECTS.
+    subject: usize,
+    group: Option<i64>,
+    teacher: i64,
+    /// The lesson's ordinal in its subject's year for this class or group, from 1.
+    n: u32,
+    /// Indices of the students it is for.
+    members: Vec<usize>,
+}
+
+/// The school's generator and what its steps write to.
+struct Writer<'a> {
+    rng: &'a mut ChaCha8Rng,
+    out: &'a mut SchoolRows,
+    ids: &'a mut Ids,
+    facts: &'a Facts,
+}
+
+impl Writer<'_> {
+    /// Lessons, marks and attendance, day by day, class by class, and now
+    /// and then a note to the parents; returns the marks for period marks.
+    fn lessons(&mut self, classes: &[ClassInfo], students: &[StudentInfo]) -> MarkLog {
+        let facts = self.facts;
+        let subjects: &[SubjectDef] = &content::SUBJECTS;
+        let mut lesson_no: HashMap<(i64, usize, Option<i64>), u32> = HashMap::new();
+        let weekday = |d: Date| chrono::Datelike::weekday(&d.0).num_days_from_monday() as usize;
+        let mut mark_log: MarkLog = HashMap::new();
+        for class in classes {
+            for day in facts.cal.school_days(class.grade, facts.today) {
+                let day_plan = class.timetable[weekday(day)].clone();
+                for (slot0, &si) in day_plan.iter().enumerate() {
+                    let units: Vec<(Option<i64>, i64, Vec<usize>)> = match class.groups.get(&si) {
+                        Some(groups) => groups
                             .iter()
-                            .copied()
-                            .filter(|k| !matches!(*k, "test" | "exam" | "dictation" | "essay"))
-                            .collect();
-                        let i = (rng.gen_range(0.0f64..1.0).powi(2) * usual.len() as f64) as usize;
-                        usual.get(i).copied().unwrap_or("oral")
+                            .map(|(gid, t, m)| (Some(*gid), *t, m.clone()))
+                            .collect(),
+                        None => vec![(
+                            None,
+                            class.teachers.get(&si).copied().unwrap_or(facts.deputy_id),
+                            class.students.clone(),
+                        )],
                     };
-                    let (kind_id, weight, kind_title) =
-                        kind_ids.get(kind).copied().unwrap_or((0, 1.0, ""));
-                    let title = is_test.then(|| format!("{} № {}", kind_title, n / every));
-                    for m in chosen {
-                        let st = &students[m];
-                        let offset = ((st.id as u64).wrapping_mul(31).wrapping_add(si as u64 * 17)
-                            % 7) as f64
-                            / 10.0
-                            - 0.3;
-                        let mut v =
-                            round_mark(st.ability + offset + normal(&mut rng) * 0.75).clamp(2, 5);
-                        if v == 2 && st.ability < 3.4 && rng.gen_bool(0.02) {
-                            v = 1;
+                    for (group, teacher, members) in units {
+                        let n = lesson_no.entry((class.id, si, group)).or_insert(0);
+                        *n += 1;
+                        let lesson = Lesson {
+                            id: self.ids.next("lesson"),
+                            class,
+                            day,
+                            slot: slot0 as i64 + 1,
+                            subject: si,
+                            group,
+                            teacher,
+                            n: *n,
+                            members,
+                        };
+                        self.lesson(&lesson);
+                        let present = self.attendance(&lesson, students);
+                        // Marks: none in grade 1 or in pass/fail subjects.
+                        if class.grade == 1 || subjects[si].pass_fail || present.is_empty() {
+                            continue;
                         }
-                        let id = ids.next("mark");
-                        let comment = rng
-                            .gen_bool(0.03)
-                            .then(|| comments[rng.gen_range(0..comments.len())]);
-                        out.t("mark").push([
-                            Val::Int(id),
-                            Val::Int(school_id),
-                            format!("{prefix}-mk-{id:09}").into(),
-                            Val::Int(st.id),
-                            Val::Int(subject_ids[si]),
-                            Val::Int(lesson_id),
-                            day.to_string().into(),
-                            Val::Int(teacher),
-                            Val::Int(kind_id),
-                            title.clone().into(),
-                            v.to_string().into(),
-                            Val::Real(weight),
-                            comment.into(),
-                        ]);
-                        mark_log
-                            .entry((m, si))
-                            .or_default()
-                            .push((day, v as f64, weight));
+                        for (m, value, weight) in self.marks(&lesson, present, students) {
+                            mark_log
+                                .entry((m, si))
+                                .or_default()
+                                .push((day, value, weight));
+                        }
                     }
                 }
-            }
-            // Now and then a note to the parents.
-            if rng.gen_bool(0.05) && !class.students.is_empty() {
-                let m = class.students[rng.gen_range(0..class.students.len())];
-                let body = content::NOTES[rng.gen_range(0..content::NOTES.len())]
-                    .replace("{name}", &students[m].given);
-                let si = day_plan.first().copied();
-                let by_class_teacher = rng.gen_bool(0.5);
-                let (staff, subject) = match (by_class_teacher, si) {
-                    (false, Some(si)) => (
-                        class.teachers.get(&si).copied().or(class.teacher),
-                        Some(subject_ids[si]),
-                    ),
-                    _ => (class.teacher, None),
-                };
-                let id = ids.next("note");
-                out.t("note").push([
-                    Val::Int(id),
-                    Val::Int(school_id),
-                    format!("{prefix}-nt-{id:07}").into(),
-                    Val::Int(students[m].id),
-                    staff.into(),
-                    subject.into(),
-                    day.to_string().into(),
-                    body.into(),
-                ]);
+                self.note(class, day, day_plan.first().copied(), students);
             }
         }
+        mark_log
     }
 
-    // Period marks for every finished period, consistent with the current marks.
-    let finished = |p: &super::calendar::Period| p.ends_on < today;
-    for c in classes.iter() {
-        if c.grade == 1 {
-            continue;
-        }
-        let term = if c.grade >= 10 {
-            PeriodKind::Half
-        } else {
-            PeriodKind::Quarter
-        };
-        let exams = c.grade == 9 || c.grade == 11;
-        for &m in &c.students {
+    /// Writes a lesson with its topic and homework.
+    fn lesson(&mut self, l: &Lesson) {
+        let Facts {
+            prefix,
+            school_id,
+            subject_ids,
+            ..
+        } = self.facts;
+        let s = &content::SUBJECTS[l.subject];
+        let grade = l.class.grade as u8;
+        let topics = content::topics(s.code, grade);
+        let topic = topics
+            .get((l.n as usize - 1) % topics.len().max(1))
+            .copied()
+            .unwrap_or("Урок");
+        let homework = content::homework(s.code, grade, l.n, self.rng.next_u64());
+        let lesson_id = l.id;
+        self.out.t("lesson").push([
+            Val::Int(lesson_id),
+            Val::Int(*school_id),
+            format!("{prefix}-ls-{lesson_id:08}").into(),
+            l.day.to_string().into(),
+            Val::Int(l.slot),
+            Val::Int(subject_ids[l.subject]),
+            if l.group.is_some() {
+                Val::NullInt
+            } else {
+                Val::Int(l.class.id)
+            },
+            l.group.into(),
+            Val::Int(l.teacher),
+            topic.into(),
+            homework.into(),
+        ]);
+    }
+
+    /// Writes who missed a lesson or came late; returns who was there.
+    fn attendance(&mut self, l: &Lesson, students: &[StudentInfo]) -> Vec<usize> {
+        let mut present = Vec::new();
+        for &m in &l.members {
             let st = &students[m];
-            for (si, s) in subjects.iter().enumerate() {
-                if s.hours[c.grade as usize - 1] == 0 {
+            let code = match st.days_missed.get(&l.day) {
+                Some(code) => Some(*code),
+                None if st.ability < 3.5 && self.rng.gen_bool(0.006) => Some("н"),
+                None if l.slot == 1 && self.rng.gen_bool(0.01) => Some("о"),
+                None => None,
+            };
+            if let Some(code) = code {
+                let id = self.ids.next("attendance");
+                self.out.t("attendance").push([
+                    Val::Int(id),
+                    Val::Int(self.facts.school_id),
+                    Val::Int(st.id),
+                    Val::Int(l.id),
+                    code.into(),
+                ]);
+                if code != "о" {
                     continue;
                 }
-                let mut term_values = Vec::new();
-                let mut year_value = None;
-                for (pi, p) in cal.periods.iter().enumerate() {
-                    if !finished(p) {
+            }
+            present.push(m);
+        }
+        present
+    }
+
+    /// Writes the marks of a lesson: everyone present in a test, a few
+    /// otherwise; returns `(student, value, weight)` of each.
+    fn marks(
+        &mut self,
+        l: &Lesson,
+        present: Vec<usize>,
+        students: &[StudentInfo],
+    ) -> Vec<(usize, f64, f64)> {
+        let Facts {
+            prefix,
+            school_id,
+            subject_ids,
+            kind_ids,
+            ..
+        } = self.facts;
+        let (si, n) = (l.subject, l.n);
+        let s = &content::SUBJECTS[si];
+        let kinds = content::work_kinds_for(s.code);
+        let every = if s.major { 9 } else { 13 };
+        let is_test = n.is_multiple_of(every);
+        let chosen: Vec<usize> = if is_test {
+            present
+        } else {
+            let rate = if s.major { 0.22 } else { 0.13 };
+            let k = ((present.len() as f64 * rate).round() as usize).min(present.len());
+            let mut p = present;
+            p.shuffle(self.rng);
+            p.truncate(k);
+            p.sort_unstable();
+            p
+        };
+        let kind = if is_test {
+            if kinds.contains(&"dictation") && n.is_multiple_of(2) {
+                "dictation"
+            } else {
+                "test"
+            }
+        } else {
+            let usual: Vec<&str> = kinds
+                .iter()
+                .copied()
+                .filter(|k| !matches!(*k, "test" | "exam" | "dictation" | "essay"))
+                .collect();
+            let i = (self.rng.gen_range(0.0f64..1.0).powi(2) * usual.len() as f64) as usize;
+            usual.get(i).copied().unwrap_or("oral")
+        };
+        let (kind_id, weight, kind_title) = kind_ids.get(kind).copied().unwrap_or((0, 1.0, ""));
+        let title = is_test.then(|| format!("{} № {}", kind_title, n / every));
+        let comments: &[&str] = &content::MARK_COMMENTS;
+        let mut given = Vec::new();
+        for m in chosen {
+            let st = &students[m];
+            let offset = ((st.id as u64).wrapping_mul(31).wrapping_add(si as u64 * 17) % 7) as f64
+                / 10.0
+                - 0.3;
+            let mut v = round_mark(st.ability + offset + normal(self.rng) * 0.75).clamp(2, 5);
+            if v == 2 && st.ability < 3.4 && self.rng.gen_bool(0.02) {
+                v = 1;
+            }
+            let id = self.ids.next("mark");
+            let comment = self
+                .rng
+                .gen_bool(0.03)
+                .then(|| comments[self.rng.gen_range(0..comments.len())]);
+            self.out.t("mark").push([
+                Val::Int(id),
+                Val::Int(*school_id),
+                format!("{prefix}-mk-{id:09}").into(),
+                Val::Int(st.id),
+                Val::Int(subject_ids[si]),
+                Val::Int(l.id),
+                l.day.to_string().into(),
+                Val::Int(l.teacher),
+                Val::Int(kind_id),
+                title.clone().into(),
+                v.to_string().into(),
+                Val::Real(weight),
+                comment.into(),
+            ]);
+            given.push((m, v as f64, weight));
+        }
+        given
+    }
+
+    /// Now and then (one school day in twenty) a note to a student's
+    /// parents, by the class teacher or the teacher of the day's first lesson.
+    fn note(
+        &mut self,
+        class: &ClassInfo,
+        day: Date,
+        first_subject: Option<usize>,
+        students: &[StudentInfo],
+    ) {
+        // The draw comes first: it is made on every school day.
+        if !self.rng.gen_bool(0.05) || class.students.is_empty() {
+            return;
+        }
+        let Facts {
+            prefix,
+            school_id,
+            subject_ids,
+            ..
+        } = self.facts;
+        let m = class.students[self.rng.gen_range(0..class.students.len())];
+        let body = content::NOTES[self.rng.gen_range(0..content::NOTES.len())]
+            .replace("{name}", &students[m].given);
+        let by_class_teacher = self.rng.gen_bool(0.5);
+        let (staff, subject) = match (by_class_teacher, first_subject) {
+            (false, Some(si)) => (
+                class.teachers.get(&si).copied().or(class.teacher),
+                Some(subject_ids[si]),
+            ),
+            _ => (class.teacher, None),
+        };
+        let id = self.ids.next("note");
+        self.out.t("note").push([
+            Val::Int(id),
+            Val::Int(*school_id),
+            format!("{prefix}-nt-{id:07}").into(),
+            Val::Int(students[m].id),
+            staff.into(),
+            subject.into(),
+            day.to_string().into(),
+            body.into(),
+        ]);
+    }
+
+    /// Period marks for every finished period, consistent with the current marks.
+    fn period_marks(
+        &mut self,
+        classes: &[ClassInfo],
+        students: &[StudentInfo],
+        mark_log: &MarkLog,
+    ) {
+        let Facts {
+            cal,
+            today,
+            prefix,
+            school_id,
+            subject_ids,
+            period_ids,
+            ..
+        } = self.facts;
+        let finished = |p: &super::calendar::Period| p.ends_on < *today;
+        for c in classes {
+            if c.grade == 1 {
+                continue;
+            }
+            let term = if c.grade >= 10 {
+                PeriodKind::Half
+            } else {
+                PeriodKind::Quarter
+            };
+            let exams = c.grade == 9 || c.grade == 11;
+            for &m in &c.students {
+                let st = &students[m];
+                for (si, s) in content::SUBJECTS.iter().enumerate() {
+                    if s.hours[c.grade as usize - 1] == 0 {
                         continue;
                     }
-                    let value: Option<String> = if p.kind == term {
-                        let v = if s.pass_fail {
-                            if st.ability < 3.2 && rng.gen_bool(0.1) {
-                                "незач".to_owned()
+                    let mut term_values = Vec::new();
+                    let mut year_value = None;
+                    for (pi, p) in cal.periods.iter().enumerate() {
+                        if !finished(p) {
+                            continue;
+                        }
+                        let value: Option<String> = if p.kind == term {
+                            let v = if s.pass_fail {
+                                if st.ability < 3.2 && self.rng.gen_bool(0.1) {
+                                    "незач".to_owned()
+                                } else {
+                                    "зач".to_owned()
+                                }
                             } else {
+                                let marks: Vec<&(Date, f64, f64)> = mark_log
+                                    .get(&(m, si))
+                                    .map(|l| {
+                                        l.iter()
+                                            .filter(|(d, _, _)| {
+                                                *d >= p.starts_on && *d <= p.ends_on
+                                            })
+                                            .collect()
+                                    })
+                                    .unwrap_or_default();
+                                let (wsum, w) = marks
+                                    .iter()
+                                    .fold((0.0, 0.0), |(a, b), (_, v, w)| (a + v * w, b + w));
+                                if marks.len() < 2 || w == 0.0 {
+                                    "н/а".to_owned()
+                                } else {
+                                    let v = round_mark(wsum / w);
+                                    term_values.push(v as f64);
+                                    v.to_string()
+                                }
+                            };
+                            Some(v)
+                        } else if p.kind == PeriodKind::Year {
+                            let v = if s.pass_fail {
                                 "зач".to_owned()
-                            }
-                        } else {
-                            let marks: Vec<&(Date, f64, f64)> = mark_log
-                                .get(&(m, si))
-                                .map(|l| {
-                                    l.iter()
-                                        .filter(|(d, _, _)| *d >= p.starts_on && *d <= p.ends_on)
-                                        .collect()
-                                })
-                                .unwrap_or_default();
-                            let (wsum, w) = marks
-                                .iter()
-                                .fold((0.0, 0.0), |(a, b), (_, v, w)| (a + v * w, b + w));
-                            if marks.len() < 2 || w == 0.0 {
+                            } else if term_values.is_empty() {
                                 "н/а".to_owned()
                             } else {
-                                let v = round_mark(wsum / w);
-                                term_values.push(v as f64);
+                                let v = round_mark(
+                                    term_values.iter().sum::<f64>() / term_values.len() as f64,
+                                );
+                                year_value = Some(v);
                                 v.to_string()
-                            }
-                        };
-                        Some(v)
-                    } else if p.kind == PeriodKind::Year {
-                        let v = if s.pass_fail {
-                            "зач".to_owned()
-                        } else if term_values.is_empty() {
-                            "н/а".to_owned()
+                            };
+                            Some(v)
+                        } else if exams && p.kind == PeriodKind::Exam && !s.pass_fail {
+                            let exam_subject = matches!(s.code, "russian" | "algebra")
+                                || (st.id as usize + si).is_multiple_of(9);
+                            exam_subject.then(|| {
+                                round_mark(st.ability + normal(self.rng) * 0.6)
+                                    .clamp(2, 5)
+                                    .to_string()
+                            })
+                        } else if exams && p.kind == PeriodKind::Final && !s.pass_fail {
+                            year_value.map(|y| y.to_string())
                         } else {
-                            let v = round_mark(
-                                term_values.iter().sum::<f64>() / term_values.len() as f64,
-                            );
-                            year_value = Some(v);
-                            v.to_string()
+                            None
                         };
-                        Some(v)
-                    } else if exams && p.kind == PeriodKind::Exam && !s.pass_fail {
-                        let exam_subject = matches!(s.code, "russian" | "algebra")
-                            || (st.id as usize + si).is_multiple_of(9);
-                        exam_subject.then(|| {
-                            round_mark(st.ability + normal(&mut rng) * 0.6)
-                                .clamp(2, 5)
-                                .to_string()
-                        })
-                    } else if exams && p.kind == PeriodKind::Final && !s.pass_fail {
-                        year_value.map(|y| y.to_string())
-                    } else {
-                        None
-                    };
-                    if let Some(value) = value {
-                        let id = ids.next("period_mark");
-                        out.t("period_mark").push([
-                            Val::Int(id),
-                            Val::Int(school_id),
-                            format!("{prefix}-pm-{id:08}").into(),
-                            Val::Int(st.id),
-                            Val::Int(subject_ids[si]),
-                            Val::Int(period_ids[pi]),
-                            value.into(),
-                        ]);
+                        if let Some(value) = value {
+                            let id = self.ids.next("period_mark");
+                            self.out.t("period_mark").push([
+                                Val::Int(id),
+                                Val::Int(*school_id),
+                                format!("{prefix}-pm-{id:08}").into(),
+                                Val::Int(st.id),
+                                Val::Int(subject_ids[si]),
+                                Val::Int(period_ids[pi]),
+                                value.into(),
+                            ]);
+                        }
                     }
                 }
             }
