@@ -11,6 +11,9 @@
 //! - [`render`] holds the engines: HTML templates, teacher Markdown, typst PDFs,
 //!   statistics.
 
+#[cfg(test)]
+mod architecture;
+
 pub mod accounts;
 pub mod archive;
 pub mod build;

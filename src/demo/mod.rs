@@ -8,7 +8,6 @@
 
 pub mod calendar;
 pub mod content;
-mod lessons;
 pub mod school;
 
 use std::fmt;

@@ -7,6 +7,7 @@
 //! or a draw within one, changes every school after it.
 
 mod classes;
+mod lessons;
 mod people;
 mod setup;
 mod staff;
@@ -186,6 +187,6 @@ pub fn generate(seed: u64, index: u32, n_students: u32, today: Date, ids: &mut I
     classes::write_groups(&mut out, &facts, &teaching.groups, &students);
     staff::write_assignments(&mut out, ids, &facts, &teaching.assignments, &classes.all);
 
-    super::lessons::generate(rng, &mut out, ids, &facts, &mut classes.all, &mut students);
+    lessons::generate(rng, &mut out, ids, &facts, &mut classes.all, &mut students);
     out
 }

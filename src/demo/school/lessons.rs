@@ -10,8 +10,8 @@ use rand::seq::SliceRandom;
 use rand::{Rng, RngCore};
 use rand_chacha::ChaCha8Rng;
 
-use super::content::{self, SubjectDef};
-use super::school::{ClassInfo, Facts, Ids, SchoolRows, StudentInfo, normal, round_mark};
+use super::{ClassInfo, Facts, Ids, SchoolRows, StudentInfo, normal, round_mark};
+use crate::demo::content::{self, SubjectDef};
 use crate::gradebook::bulk::Val;
 use crate::gradebook::{Date, PeriodKind};
 
@@ -384,7 +384,7 @@ impl Writer<'_> {
             period_ids,
             ..
         } = self.facts;
-        let finished = |p: &super::calendar::Period| p.ends_on < *today;
+        let finished = |p: &crate::demo::calendar::Period| p.ends_on < *today;
         for c in classes {
             if c.grade == 1 {
                 continue;
