@@ -272,7 +272,7 @@ fn peer(req: &Request) -> Option<SocketAddr> {
         .map(|c| c.0)
 }
 
-/// The router. Every response passes through [`SecurityHeaders`].
+/// The router. Every response passes through the security headers layer (`headers.rs`).
 pub fn app(gate: Arc<Gate>) -> Router {
     Router::new()
         .route("/", get(home::home))

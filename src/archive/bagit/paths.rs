@@ -58,7 +58,7 @@ pub(super) fn decode_path(raw: &str) -> String {
     out
 }
 
-/// Encodes a path for a manifest line (the inverse of [`decode_path`]).
+/// Encodes a path for a manifest line (the inverse of `decode_path`).
 pub fn encode_path(path: &str) -> String {
     path.replace('%', "%25")
         .replace('\n', "%0A")
