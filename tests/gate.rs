@@ -16,7 +16,7 @@ use common::gate::*;
 use tabel::accounts;
 use tabel::gradebook::Snapshot;
 
-/// The oracle: what DESIGN §5 says each kind of account may read, computed
+/// The oracle: what ARCHITECTURE.md ("A request") says each kind of account may read, computed
 /// from the snapshot without the gate's SQL.
 struct Oracle {
     students: HashSet<String>,

@@ -1,5 +1,5 @@
 //! What an account may read: its links, read fresh from the gradebook, and
-//! the one rule that decides every file (DESIGN §5).
+//! the one rule that decides every file (ARCHITECTURE.md, "A request").
 //!
 //! - anyone, logged in or not, reads public files (home, 404, stylesheet);
 //! - a guardian reads the files of the students they are linked to;

@@ -1,5 +1,6 @@
 //! Accounts of the gate: who may log in, as whom, and what they may read;
-//! sessions; breach reports (regulation 4.3–4.4).
+//! sessions; logins; breach reports (regulation 4.3–4.4 in
+//! docs/regulation.md); the access log.
 //!
 //! The CLI (`tabel accounts`, `tabel breach`) and the gate call the same
 //! functions here.

@@ -1,5 +1,5 @@
 //! Releases on disk: where they live, their manifest, and the atomic,
-//! crash-safe publication DESIGN §4 asks for.
+//! crash-safe publication of ARCHITECTURE.md ("The nightly flow", step 5).
 //!
 //! A release is rendered into `releases/<id>.tmp`, flushed to disk, given its
 //! `manifest.json` and then `COMPLETE`, renamed to `releases/<id>`, and made

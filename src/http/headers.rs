@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::Response;
 
 /// Adds the security headers to every response of the service it wraps
-/// (DESIGN §5). A plain layer: unlike `middleware::from_fn`, it neither
+/// (ARCHITECTURE.md, "A request"). A plain layer: unlike `middleware::from_fn`, it neither
 /// clones nor boxes the router per request.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct SecurityHeaders {

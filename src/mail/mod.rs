@@ -1,4 +1,5 @@
-//! Weekly e-mail digests for guardians who subscribe (regulation 1.6).
+//! Weekly e-mail digests for guardians who subscribe (regulation 1.6, see
+//! docs/regulation.md).
 //!
 //! A guardian subscribes an address per child on the account page; a link
 //! sent to the address confirms it before anything else is sent. `tabel
