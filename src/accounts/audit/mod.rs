@@ -1,10 +1,10 @@
 //! The access log (regulation 1.7 in docs/regulation.md; 152-ФЗ art. 19):
-//! every login attempt, file served or denied and account change. A request appends its entry,
-//! already encoded, to a shared buffer and goes on: no request waits on the
-//! database, and no entry costs an allocation of its own. A writer thread
-//! with a database connection of its own stores what has gathered, a batch
-//! in one transaction; when the log is closed it stores what is left, then
-//! ends.
+//! every login attempt, file served or denied and account change. A request
+//! appends its entry, already encoded, to a shared buffer and goes on: no
+//! request waits on the database, and no entry costs an allocation of its
+//! own. A writer thread with a database connection of its own stores what
+//! has gathered, a batch in one transaction; when the log is closed it
+//! stores what is left, then ends.
 
 use std::net::IpAddr;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
