@@ -2,19 +2,16 @@
 //! hostile paths, sessions and cookies, logins, CSRF, headers, the access
 //! log, breach handling; then a real server under load and SIGTERM.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::gate::*;
 use tabel::accounts;
 use tabel::gradebook::Snapshot;
+
+use crate::support::TestDb;
+use crate::support::gate::*;
 
 /// The oracle: what DESIGN §5 says each kind of account may read, computed
 /// from the snapshot without the gate's SQL.
@@ -979,7 +976,7 @@ async fn the_access_log_answers_who_opened_what() {
 #[tokio::test]
 async fn the_access_log_stores_every_entry_on_each_backend() {
     use tabel::http::audit::{AuditLog, Event, Filter, query};
-    for t in common::TestDb::each().await {
+    for t in TestDb::each().await {
         let (log, writer) = AuditLog::start(&t.db).unwrap();
         let hostile = "o'brien \"; DROP TABLE audit; -- \\ \r\n\u{0}<b>ж😀";
         let n = 5000;

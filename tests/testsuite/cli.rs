@@ -1,8 +1,5 @@
 //! The `tabel` binary as cron and a shell see it: exit codes and messages.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
 use std::process::{Command, Output};
 
 fn tabel(args: &[&str], dir: &std::path::Path) -> Output {

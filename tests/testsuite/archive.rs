@@ -3,11 +3,6 @@
 //! and `minisign`; tampering of every kind detected and named; unfinished
 //! years refused; archives never overwritten; PDF/A inside; keys.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::fs;
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
@@ -15,7 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::OnceLock;
 
-use common::build::{day, tool, tree};
+use crate::support::build::day;
+use crate::support::{tool, tree};
 use tabel::archive;
 use tabel::db::Database;
 

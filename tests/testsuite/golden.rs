@@ -7,9 +7,6 @@
 //! fix), run the test with `TABEL_BLESS=1` to rewrite the lists, and read
 //! their diff: it names every file whose bytes changed.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

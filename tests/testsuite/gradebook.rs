@@ -1,14 +1,9 @@
 //! The gradebook foundation against real databases: migrations, the demo
 //! school and its invariants, and the snapshot loader on both backends.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
-use common::TestDb;
+use crate::support::TestDb;
 use tabel::demo::{self, school::round_mark};
 use tabel::gradebook::{self, Category, Date, PeriodKind, Snapshot, YearChoice};
 

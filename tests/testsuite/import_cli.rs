@@ -1,9 +1,6 @@
 //! `tabel import` and `tabel export` as a shell and cron see them: exit
 //! codes, the summary on standard output, problems on standard error.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
 use std::path::Path;
 use std::process::{Command, Output};
 

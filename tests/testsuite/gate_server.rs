@@ -2,18 +2,15 @@
 //! SIGTERM under load losing no access-log entry, and a guardian in headless
 //! Chromium on a 360×640 screen.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::gate::*;
 use tabel::accounts::session;
+
+use crate::support::gate::*;
+use crate::support::tool;
 
 /// `tabel serve` on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
@@ -40,10 +37,6 @@ fn start(f: &Fixture) -> (Child, String) {
     // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, url)
-}
-
-fn tool(path: &str) -> Option<PathBuf> {
-    common::build::tool(path)
 }
 
 /// Runs wrk; returns (completed requests, its report).

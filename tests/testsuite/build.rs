@@ -2,16 +2,11 @@
 //! text, incremental builds, crash safety, and the pages in real tools
 //! (the Nu Html Checker, headless Chromium).
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestDb;
-use common::build::{TODAY, day, fixture, options, tool, tree};
+use crate::support::build::{TODAY, day, fixture, options};
+use crate::support::{TestDb, tool, tree};
 use tabel::build::{self, release};
 use tabel::gradebook::{self, YearChoice};
 use tabel::http::files::Coding;

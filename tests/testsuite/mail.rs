@@ -7,11 +7,6 @@
 //! a guardian whose link was removed or whose account is disabled, and
 //! `--dry-run`.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,10 +14,12 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::gate::{Fixture, add, fixture, get, login, send, urlencode};
 use mailparse::{MailHeaderMap, ParsedMail};
 use tabel::config::Language;
 use tabel::mail::{self, RunOptions, Security, Settings};
+
+use crate::support::gate::{Fixture, add, fixture, get, login, send, urlencode};
+use crate::support::tool;
 
 /// The SMTP server, stopped when dropped.
 struct Smtp {
@@ -434,7 +431,7 @@ async fn subscribe_confirm_digest_unsubscribe() {
     );
     let pdf = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(pdf.path(), &p[2].1).unwrap();
-    if let Some(pdftotext) = common::build::tool("/usr/bin/pdftotext") {
+    if let Some(pdftotext) = tool("/usr/bin/pdftotext") {
         let o = Command::new(pdftotext)
             .arg(pdf.path())
             .arg("-")

@@ -3,16 +3,11 @@
 //! show, PDF/A conformance, page breaks, hostile text, reproducibility,
 //! incremental typesetting, and characters no font has.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestDb;
-use common::build::{TODAY, day, fixture, fixture_on, options, tool, tree};
+use crate::support::build::{TODAY, day, fixture, fixture_on, options};
+use crate::support::{TestDb, tool, tree};
 use tabel::build::{self, pages::Index};
 use tabel::config::Language;
 use tabel::gradebook::{self, Snapshot, YearChoice};
