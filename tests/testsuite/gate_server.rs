@@ -10,15 +10,16 @@ use std::time::Duration;
 use tabel::accounts::session;
 
 use crate::support::gate::*;
-use crate::support::tool;
+use crate::support::{tabel, tool};
 
 /// `tabel serve` on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabel"))
+    let mut child = tabel()
         .args(["--database", &f.t.url, "--output"])
         .arg(f.out.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("TABEL_LOG", "info")
+        .command()
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
