@@ -501,15 +501,7 @@ async fn sessions_cookies_and_expiry() {
     assert_ne!(second, token);
     // Logout ends the session: the old cookie is rejected.
     let (_, _, home) = send(&f, get("/", Some(&token))).await;
-    let home = String::from_utf8(home).unwrap();
-    let csrf = home
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_field(&String::from_utf8(home).unwrap());
     let req = Request::post("/logout")
         .header(header::HOST, "gate.test")
         .header(header::ORIGIN, "http://gate.test")
@@ -577,18 +569,6 @@ async fn form(
         .body(Body::from(body))
         .unwrap();
     send(f, req).await
-}
-
-async fn csrf_of(f: &Fixture, token: &str) -> String {
-    let (_, _, body) = send(f, get("/account", Some(token))).await;
-    let html = String::from_utf8(body).unwrap();
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// Posts an empty form from this site, with the session's CSRF token, as

@@ -18,7 +18,7 @@ use mailparse::{MailHeaderMap, ParsedMail};
 use tabel::config::Language;
 use tabel::mail::{self, RunOptions, Security, Settings};
 
-use crate::support::gate::{Fixture, add, fixture, get, login, send, urlencode};
+use crate::support::gate::{Fixture, add, csrf_of, fixture, get, login, send, urlencode};
 use crate::support::tool;
 
 /// The SMTP server, stopped when dropped.
@@ -157,20 +157,6 @@ fn guardians(f: &Fixture, n: usize) -> Vec<(String, String, String)> {
     out
 }
 
-/// The account page's CSRF field.
-async fn csrf(f: &Fixture, cookie: &str) -> String {
-    let (status, _, body) = send(f, get("/account", Some(cookie))).await;
-    assert_eq!(status, StatusCode::OK);
-    let html = String::from_utf8(body).unwrap();
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 fn post(path: &str, cookie: Option<&str>, form: String) -> Request<Body> {
     let mut b = Request::post(path)
         .header(header::HOST, "gate.test")
@@ -186,7 +172,7 @@ fn post(path: &str, cookie: Option<&str>, form: String) -> Request<Body> {
 async fn subscribe(f: &Fixture, login_name: &str, guardian: &str, student: &str, address: &str) {
     add(f, login_name, "guardian", Some(guardian)).await;
     let cookie = login(f, login_name).await;
-    let token = csrf(f, &cookie).await;
+    let token = csrf_of(f, &cookie).await;
     let (_, _, page) = send(f, get("/account", Some(&cookie))).await;
     let page = String::from_utf8(page).unwrap();
     assert!(
@@ -522,7 +508,7 @@ async fn only_a_guardian_subscribes_only_their_child() {
     let g = guardians(&f, 2);
     add(&f, "mother", "guardian", Some(&g[0].0)).await;
     let cookie = login(&f, "mother").await;
-    let token = csrf(&f, &cookie).await;
+    let token = csrf_of(&f, &cookie).await;
     // Another family's child: refused like a missing page.
     let (status, _, _) = send(
         &f,
