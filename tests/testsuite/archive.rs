@@ -14,7 +14,10 @@ use crate::support::{tabel, tool, tree};
 use tabel::archive;
 use tabel::db::Database;
 
-const SUITE: &str = "tests/fixtures/bagit-conformance";
+const SUITE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/bagit-conformance"
+);
 /// The demo year 2026/2027 ends on 30 June 2027.
 const AFTER: &str = "2027-07-01";
 

@@ -32,7 +32,7 @@ impl Smtp {
     fn start() -> Option<Smtp> {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new("python3")
-            .arg("tests/smtp/server.py")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/server.py"))
             .arg(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
