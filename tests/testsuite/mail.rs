@@ -261,7 +261,10 @@ fn path_of(url: &str) -> String {
 
 #[tokio::test]
 async fn subscribe_confirm_digest_unsubscribe() {
-    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    // The gate's log lines, for this test only: a global subscriber would
+    // take in every other test of the suite running beside it.
+    let _log =
+        tracing::subscriber::set_default(tracing_subscriber::fmt().with_test_writer().finish());
     let Some(smtp) = Smtp::start() else { return };
     let f = fixture(60, |s| s.mail = Some(settings(smtp.port))).await;
     let g = guardians(&f, 6);
