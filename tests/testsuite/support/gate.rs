@@ -127,15 +127,7 @@ pub async fn login_from(
 ) -> Result<String, StatusCode> {
     let (_, h, body) = send(f, get("/login", None)).await;
     let csrf_cookie = cookie_value(&set_cookie(&h, "__Host-tabel-csrf").unwrap());
-    let html = String::from_utf8(body).unwrap();
-    let field = html
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let field = csrf_field(&String::from_utf8(body).unwrap());
     assert_eq!(field, csrf_cookie);
     let form = format!(
         "login={}&password={}&csrf={}",
@@ -156,6 +148,25 @@ pub async fn login_from(
         return Err(status);
     }
     Ok(cookie_value(&set_cookie(&h, "__Host-tabel").unwrap()))
+}
+
+/// The CSRF token in the hidden `csrf` field of a gate page's form.
+pub fn csrf_field(html: &str) -> String {
+    html.split("name=\"csrf\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// The CSRF token of the session `token`, from the account page (which
+/// every logged-in account may open).
+pub async fn csrf_of(f: &Fixture, token: &str) -> String {
+    let (status, _, body) = send(f, get("/account", Some(token))).await;
+    assert_eq!(status, StatusCode::OK);
+    csrf_field(&String::from_utf8(body).unwrap())
 }
 
 pub async fn login(f: &Fixture, login: &str) -> String {

@@ -2,19 +2,16 @@
 //! hostile paths, sessions and cookies, logins, CSRF, headers, the access
 //! log, breach handling; then a real server under load and SIGTERM.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::collections::HashSet;
 use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::gate::*;
 use tabel::accounts;
 use tabel::gradebook::Snapshot;
+
+use crate::support::TestDb;
+use crate::support::gate::*;
 
 /// The oracle: what ARCHITECTURE.md ("A request") says each kind of account may read, computed
 /// from the snapshot without the gate's SQL.
@@ -504,15 +501,7 @@ async fn sessions_cookies_and_expiry() {
     assert_ne!(second, token);
     // Logout ends the session: the old cookie is rejected.
     let (_, _, home) = send(&f, get("/", Some(&token))).await;
-    let home = String::from_utf8(home).unwrap();
-    let csrf = home
-        .split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned();
+    let csrf = csrf_field(&String::from_utf8(home).unwrap());
     let req = Request::post("/logout")
         .header(header::HOST, "gate.test")
         .header(header::ORIGIN, "http://gate.test")
@@ -580,18 +569,6 @@ async fn form(
         .body(Body::from(body))
         .unwrap();
     send(f, req).await
-}
-
-async fn csrf_of(f: &Fixture, token: &str) -> String {
-    let (_, _, body) = send(f, get("/account", Some(token))).await;
-    let html = String::from_utf8(body).unwrap();
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// Posts an empty form from this site, with the session's CSRF token, as
@@ -979,7 +956,7 @@ async fn the_access_log_answers_who_opened_what() {
 #[tokio::test]
 async fn the_access_log_stores_every_entry_on_each_backend() {
     use tabel::accounts::audit::{AuditLog, Event, Filter, query};
-    for t in common::TestDb::each().await {
+    for t in TestDb::each().await {
         let (log, writer) = AuditLog::start(&t.db).unwrap();
         let hostile = "o'brien \"; DROP TABLE audit; -- \\ \r\n\u{0}<b>ж😀";
         let n = 5000;

@@ -1,11 +1,5 @@
-//! Helpers of the import tests: a checksum of every gradebook row, snapshots
-//! of every school, and copies of fixture folders.
-
-#![allow(dead_code)]
-// Helpers of tests: a failure here should stop the test with its message.
-#![allow(clippy::unwrap_used)]
-
-use std::path::{Path, PathBuf};
+//! Helpers of the import tests: a checksum of every gradebook row and
+//! snapshots of every school.
 
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -93,21 +87,4 @@ pub fn assert_same(a: &[Snapshot], b: &[Snapshot], what: &str) {
         );
         assert_eq!(x.digest(), y.digest(), "{what}: digests");
     }
-}
-
-/// The repository path of a fixture or example folder.
-pub fn repo(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
-}
-
-/// Copies a folder of files (not recursive) into a new temporary folder.
-pub fn copy_dir(from: &Path) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        if entry.file_type().unwrap().is_file() {
-            std::fs::copy(entry.path(), dir.path().join(entry.file_name())).unwrap();
-        }
-    }
-    dir
 }

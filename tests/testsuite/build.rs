@@ -2,16 +2,11 @@
 //! text, incremental builds, crash safety, and the pages in real tools
 //! (the Nu Html Checker, headless Chromium).
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestDb;
-use common::build::{TODAY, day, fixture, options, tool, tree};
+use crate::support::build::{TODAY, day, fixture, options};
+use crate::support::{TestDb, tabel, tool, tree};
 use tabel::build::{self, release};
 use tabel::gradebook::{self, YearChoice};
 use tabel::http::releases::Coding;
@@ -416,12 +411,12 @@ async fn a_killed_build_leaves_the_live_release_intact() {
     use rand::{Rng, SeedableRng};
     let t = fixture(150).await;
     let out = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_tabel");
     let run = |full: bool| {
-        let mut c = Command::new(bin);
-        c.args(["--database", &t.url, "--output"])
+        let mut c = tabel()
+            .args(["--database", &t.url, "--output"])
             .arg(out.path())
-            .args(["build", "--date", TODAY]);
+            .args(["build", "--date", TODAY])
+            .command();
         if full {
             c.arg("--full");
         }

@@ -1,49 +1,47 @@
 //! `tabel import` and `tabel export` as a shell and cron see them: exit
 //! codes, the summary on standard output, problems on standard error.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
+use crate::support::{repo, tabel};
 
-use std::path::Path;
-use std::process::{Command, Output};
-
-fn tabel(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tabel"))
-        .args(["--database", "sqlite://t.db"])
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TABEL_DATABASE_URL")
-        .output()
-        .unwrap()
-}
+/// Every command here works on this database, a file in the test's folder.
+const DB: [&str; 2] = ["--database", "sqlite://t.db"];
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-fn repo(path: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(path)
-        .display()
-        .to_string()
-}
-
 #[test]
 fn import_export_and_reimport_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tabel(&["import", "csv", &repo("examples/csv")], dir.path());
+    let o = tabel()
+        .args(DB)
+        .args(["import", "csv", repo("examples/csv").to_str().unwrap()])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.contains("imported 77 rows"), "{out}");
     assert!(out.contains("student"), "{out}");
-    let o = tabel(&["export", "csv", "out"], dir.path());
+    let o = tabel()
+        .args(DB)
+        .args(["export", "csv", "out"])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(dir.path().join("out/marks.csv").exists());
     // A second export into the same folder needs --force.
-    let o = tabel(&["export", "csv", "out"], dir.path());
+    let o = tabel()
+        .args(DB)
+        .args(["export", "csv", "out"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("--force"), "{}", text(&o.stderr));
-    let o = tabel(&["import", "csv", "out"], dir.path());
+    let o = tabel()
+        .args(DB)
+        .args(["import", "csv", "out"])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", text(&o.stderr));
     // Re-importing the export changes nothing: every table reads 0 0 0.
     for line in text(&o.stdout).lines().skip(2) {
@@ -67,7 +65,11 @@ fn problems_go_to_stderr_with_exit_code_1() {
         "school,external_id,title,starts_on,ends_on\nsch1,y1,2026/2027,2026-09-01,2026-02-30\nsch2,y2,2026/2027,2026-09-01,2027-05-31\n",
     )
     .unwrap();
-    let o = tabel(&["import", "csv", "data"], dir.path());
+    let o = tabel()
+        .args(DB)
+        .args(["import", "csv", "data"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     let err = text(&o.stderr);
     assert!(
@@ -82,7 +84,11 @@ fn problems_go_to_stderr_with_exit_code_1() {
         err.contains("school_years.csv:3:school: \"sch2\" is not a school"),
         "{err}"
     );
-    let o = tabel(&["import", "oneroster", "data"], dir.path());
+    let o = tabel()
+        .args(DB)
+        .args(["import", "oneroster", "data"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o.stderr).contains("manifest.csv:0:-: is missing"));
 }
@@ -91,16 +97,18 @@ fn problems_go_to_stderr_with_exit_code_1() {
 fn oneroster_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let set = repo("tests/fixtures/oneroster/v1p2-gradebook");
-    let o = tabel(
-        &[
+    let set = set.to_str().unwrap();
+    let o = tabel()
+        .args(DB)
+        .args([
             "import",
             "oneroster",
-            &set,
+            set,
             "--period-category",
             "Четверть=session",
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     // Only «Четверть» is a period category now: the year's line item is a mark.
@@ -110,16 +118,11 @@ fn oneroster_from_the_command_line() {
         ),
         "{out}"
     );
-    let o = tabel(
-        &[
-            "import",
-            "oneroster",
-            &set,
-            "--period-category",
-            "Год=month",
-        ],
-        dir.path(),
-    );
+    let o = tabel()
+        .args(DB)
+        .args(["import", "oneroster", set, "--period-category", "Год=month"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(
         text(&o.stderr).contains("expected TITLE=KIND"),

@@ -3,16 +3,10 @@
 //! input is reported by FILE:LINE:COLUMN and leaves the database as it was,
 //! and what Excel saves on a Russian Windows is read.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-mod import_support;
-
 use std::path::Path;
 
-use common::TestDb;
-use import_support::{assert_same, checksum, copy_dir, repo, snapshots};
+use crate::support::import::{assert_same, checksum, snapshots};
+use crate::support::{TestDb, copy_dir, repo};
 use tabel::demo;
 use tabel::gradebook::Date;
 use tabel::import::{self, ImportError, ImportOptions, MAX_PROBLEMS, Summary};

@@ -1,17 +1,11 @@
 //! OneRoster 1.1 and 1.2 CSV sets against real databases: the Ed-Fi sample,
 //! a 1.2 set with gradebook files, a delta after a bulk, and broken sets.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-mod import_support;
-
 use std::io::Write;
 use std::path::Path;
 
-use common::TestDb;
-use import_support::{checksum, copy_dir, repo, snapshots};
+use crate::support::import::{checksum, snapshots};
+use crate::support::{TestDb, copy_dir, repo};
 use tabel::gradebook::{PeriodKind, Snapshot};
 use tabel::import::{self, ImportError, ImportOptions, Summary};
 

@@ -7,11 +7,6 @@
 //! a guardian whose link was removed or whose account is disabled, and
 //! `--dry-run`.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -19,11 +14,13 @@ use std::time::{Duration, Instant};
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
-use common::gate::{Fixture, add, fixture, get, login, send, urlencode};
 use mailparse::{MailHeaderMap, ParsedMail};
 use tabel::config::{Mail as Settings, MailSecurity as Security};
 use tabel::i18n::Language;
 use tabel::mail::{self, RunOptions};
+
+use crate::support::gate::{Fixture, add, csrf_of, fixture, get, login, send, urlencode};
+use crate::support::tool;
 
 /// The SMTP server, stopped when dropped.
 struct Smtp {
@@ -36,7 +33,7 @@ impl Smtp {
     fn start() -> Option<Smtp> {
         let dir = tempfile::tempdir().unwrap();
         let mut child = Command::new("python3")
-            .arg("tests/smtp/server.py")
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp/server.py"))
             .arg(dir.path())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -161,20 +158,6 @@ fn guardians(f: &Fixture, n: usize) -> Vec<(String, String, String)> {
     out
 }
 
-/// The account page's CSRF field.
-async fn csrf(f: &Fixture, cookie: &str) -> String {
-    let (status, _, body) = send(f, get("/account", Some(cookie))).await;
-    assert_eq!(status, StatusCode::OK);
-    let html = String::from_utf8(body).unwrap();
-    html.split("name=\"csrf\" value=\"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap()
-        .to_owned()
-}
-
 fn post(path: &str, cookie: Option<&str>, form: String) -> Request<Body> {
     let mut b = Request::post(path)
         .header(header::HOST, "gate.test")
@@ -190,7 +173,7 @@ fn post(path: &str, cookie: Option<&str>, form: String) -> Request<Body> {
 async fn subscribe(f: &Fixture, login_name: &str, guardian: &str, student: &str, address: &str) {
     add(f, login_name, "guardian", Some(guardian)).await;
     let cookie = login(f, login_name).await;
-    let token = csrf(f, &cookie).await;
+    let token = csrf_of(f, &cookie).await;
     let (_, _, page) = send(f, get("/account", Some(&cookie))).await;
     let page = String::from_utf8(page).unwrap();
     assert!(
@@ -279,7 +262,10 @@ fn path_of(url: &str) -> String {
 
 #[tokio::test]
 async fn subscribe_confirm_digest_unsubscribe() {
-    let _ = tracing_subscriber::fmt().with_test_writer().try_init();
+    // The gate's log lines, for this test only: a global subscriber would
+    // take in every other test of the suite running beside it.
+    let _log =
+        tracing::subscriber::set_default(tracing_subscriber::fmt().with_test_writer().finish());
     let Some(smtp) = Smtp::start() else { return };
     let f = fixture(60, |s| s.mail = Some(settings(smtp.port))).await;
     let g = guardians(&f, 6);
@@ -435,7 +421,7 @@ async fn subscribe_confirm_digest_unsubscribe() {
     );
     let pdf = tempfile::NamedTempFile::new().unwrap();
     std::fs::write(pdf.path(), &p[2].1).unwrap();
-    if let Some(pdftotext) = common::build::tool("/usr/bin/pdftotext") {
+    if let Some(pdftotext) = tool("/usr/bin/pdftotext") {
         let o = Command::new(pdftotext)
             .arg(pdf.path())
             .arg("-")
@@ -526,7 +512,7 @@ async fn only_a_guardian_subscribes_only_their_child() {
     let g = guardians(&f, 2);
     add(&f, "mother", "guardian", Some(&g[0].0)).await;
     let cookie = login(&f, "mother").await;
-    let token = csrf(&f, &cookie).await;
+    let token = csrf_of(&f, &cookie).await;
     // Another family's child: refused like a missing page.
     let (status, _, _) = send(
         &f,

@@ -7,34 +7,13 @@
 //! fix), run the test with `TABEL_BLESS=1` to rewrite the lists, and read
 //! their diff: it names every file whose bytes changed.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use sha2::{Digest, Sha256};
 
-/// Runs the binary in `dir` with none of the `TABEL_*` settings of the
-/// environment, so only the arguments count.
-fn tabel(dir: &Path, args: &[&str]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tabel"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("TABEL_") {
-            cmd.env_remove(key);
-        }
-    }
-    let o = cmd.args(args).current_dir(dir).output().unwrap();
-    assert!(
-        o.status.success(),
-        "tabel {args:?} failed:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
-    o
-}
+use crate::support::tabel;
 
 fn hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
@@ -137,9 +116,9 @@ fn check(name: &str, actual: &str) {
 fn the_demo_release_and_export_are_as_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    tabel(
-        d,
-        &[
+    tabel()
+        .current_dir(d)
+        .args([
             "--database",
             "sqlite://golden.db",
             "--output",
@@ -152,21 +131,21 @@ fn the_demo_release_and_export_are_as_recorded() {
             "--date",
             "2026-11-27",
             "--no-serve",
-        ],
-    );
+        ])
+        .success();
     let release = files(&d.join("out/current"));
     check("release.txt", &listing(&release));
     every_link_is_a_page_of_the_release(&release);
-    tabel(
-        d,
-        &[
+    tabel()
+        .current_dir(d)
+        .args([
             "--database",
             "sqlite://golden.db",
             "export",
             "csv",
             "export",
-        ],
-    );
+        ])
+        .success();
     check("export.txt", &listing(&files(&d.join("export"))));
 }
 
@@ -177,9 +156,9 @@ fn the_demo_release_and_export_are_as_recorded() {
 fn the_archive_of_a_finished_demo_year_is_as_recorded() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    tabel(
-        d,
-        &[
+    tabel()
+        .current_dir(d)
+        .args([
             "--database",
             "sqlite://golden.db",
             "--output",
@@ -192,12 +171,15 @@ fn the_archive_of_a_finished_demo_year_is_as_recorded() {
             "--date",
             "2027-07-01",
             "--no-serve",
-        ],
-    );
-    tabel(d, &["archive", "keygen", "--out", "keys", "--unencrypted"]);
-    tabel(
-        d,
-        &[
+        ])
+        .success();
+    tabel()
+        .current_dir(d)
+        .args(["archive", "keygen", "--out", "keys", "--unencrypted"])
+        .success();
+    tabel()
+        .current_dir(d)
+        .args([
             "--database",
             "sqlite://golden.db",
             "--output",
@@ -209,8 +191,8 @@ fn the_archive_of_a_finished_demo_year_is_as_recorded() {
             "keys/tabel.key",
             "--date",
             "2027-07-01",
-        ],
-    );
+        ])
+        .success();
     let archive = d.join("out/archive");
     let bags: Vec<PathBuf> = std::fs::read_dir(&archive)
         .unwrap()

@@ -1,19 +1,8 @@
 //! The `tabel` binary as cron and a shell see it: exit codes and messages.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
+use std::process::Output;
 
-use std::process::{Command, Output};
-
-fn tabel(args: &[&str], dir: &std::path::Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tabel"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("TABEL_DATABASE_URL")
-        .env_remove("TABEL_OUTPUT")
-        .output()
-        .unwrap()
-}
+use crate::support::tabel;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
@@ -23,7 +12,7 @@ fn stderr(o: &Output) -> String {
 fn init_creates_the_default_database_and_is_idempotent() {
     let dir = tempfile::tempdir().unwrap();
     for _ in 0..2 {
-        let o = tabel(&["init"], dir.path());
+        let o = tabel().args(["init"]).current_dir(dir.path()).output();
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert!(dir.path().join("tabel.db").exists());
@@ -32,7 +21,10 @@ fn init_creates_the_default_database_and_is_idempotent() {
 #[test]
 fn bad_database_url_is_named() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tabel(&["--database", "mysql://localhost/x", "init"], dir.path());
+    let o = tabel()
+        .args(["--database", "mysql://localhost/x", "init"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("unsupported scheme \"mysql\""), "{e}");
@@ -43,10 +35,10 @@ fn bad_database_url_is_named() {
 fn unreachable_server_gives_the_cause() {
     let dir = tempfile::tempdir().unwrap();
     // Port 9 on loopback: nothing listens there.
-    let o = tabel(
-        &["--database", "postgres://u:secret@127.0.0.1:9/db", "init"],
-        dir.path(),
-    );
+    let o = tabel()
+        .args(["--database", "postgres://u:secret@127.0.0.1:9/db", "init"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(
@@ -65,7 +57,7 @@ fn unknown_config_key_is_named() {
         "language = \"ru\"\noutptu = \"x\"\n",
     )
     .unwrap();
-    let o = tabel(&["init"], dir.path());
+    let o = tabel().args(["init"]).current_dir(dir.path()).output();
     assert_eq!(o.status.code(), Some(1));
     let e = stderr(&o);
     assert!(e.contains("tabel.toml"), "{e}");
@@ -79,7 +71,10 @@ fn unknown_config_key_is_named() {
 #[test]
 fn missing_config_file_is_an_error_when_named() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tabel(&["--config", "nope.toml", "init"], dir.path());
+    let o = tabel()
+        .args(["--config", "nope.toml", "init"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("nope.toml"));
 }
@@ -87,7 +82,10 @@ fn missing_config_file_is_an_error_when_named() {
 #[test]
 fn bad_demo_date_is_rejected() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tabel(&["demo", "--date", "28.11.2026"], dir.path());
+    let o = tabel()
+        .args(["demo", "--date", "28.11.2026"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("is not a date YYYY-MM-DD"));
 }
@@ -95,17 +93,17 @@ fn bad_demo_date_is_rejected() {
 #[test]
 fn small_demo_runs_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tabel(
-        &[
+    let o = tabel()
+        .args([
             "demo",
             "--students",
             "40",
             "--date",
             "2026-10-01",
             "--no-serve",
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("student"), "{out}");
@@ -115,17 +113,17 @@ fn small_demo_runs_from_the_command_line() {
 #[test]
 fn accounts_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
-    let o = tabel(
-        &[
+    let o = tabel()
+        .args([
             "demo",
             "--students",
             "30",
             "--date",
             "2026-10-01",
             "--no-serve",
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
@@ -133,38 +131,38 @@ fn accounts_from_the_command_line() {
         "{out}"
     );
     // A one-time password is printed once.
-    let o = tabel(
-        &["accounts", "add", "--login", "office2", "--role", "admin"],
-        dir.path(),
-    );
+    let o = tabel()
+        .args(["accounts", "add", "--login", "office2", "--role", "admin"])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(String::from_utf8_lossy(&o.stdout).contains("one-time password: "));
-    let o = tabel(
-        &["accounts", "add", "--login", "office2", "--role", "admin"],
-        dir.path(),
-    );
+    let o = tabel()
+        .args(["accounts", "add", "--login", "office2", "--role", "admin"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("already exists"));
-    let o = tabel(
-        &[
+    let o = tabel()
+        .args([
             "accounts", "add", "--login", "x", "--role", "guardian", "--person", "nobody",
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     // Provisioning: every guardian without an account, once, into a private file.
     let csv = dir.path().join("letters.csv");
-    let o = tabel(
-        &[
+    let o = tabel()
+        .args([
             "accounts",
             "provision",
             "--role",
             "guardian",
             "--out",
             csv.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&csv).unwrap();
     let mut lines = text.lines();
@@ -180,40 +178,43 @@ fn accounts_from_the_command_line() {
         0o600
     );
     let again = dir.path().join("again.csv");
-    let o = tabel(
-        &[
+    let o = tabel()
+        .args([
             "accounts",
             "provision",
             "--role",
             "guardian",
             "--out",
             again.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert!(o.status.success());
     assert_eq!(
         std::fs::read_to_string(&again).unwrap().lines().count(),
         1,
         "nobody is provisioned twice"
     );
-    let o = tabel(
-        &[
+    let o = tabel()
+        .args([
             "accounts",
             "provision",
             "--role",
             "guardian",
             "--out",
             csv.to_str().unwrap(),
-        ],
-        dir.path(),
-    );
+        ])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(
         o.status.code(),
         Some(1),
         "an existing file is never overwritten"
     );
-    let list = tabel(&["accounts", "list"], dir.path());
+    let list = tabel()
+        .args(["accounts", "list"])
+        .current_dir(dir.path())
+        .output();
     let list = String::from_utf8_lossy(&list.stdout);
     assert!(
         list.contains("office2") && list.contains("one-time"),
@@ -232,13 +233,13 @@ fn accounts_from_the_command_line() {
         ],
         &["audit", "--login", "office2", "--format", "csv"],
     ] {
-        let o = tabel(cmd, dir.path());
+        let o = tabel().args(cmd).current_dir(dir.path()).output();
         assert!(o.status.success(), "{cmd:?}: {}", stderr(&o));
     }
-    let o = tabel(
-        &["breach", "--login", "office2", "--noticed-at", "yesterday"],
-        dir.path(),
-    );
+    let o = tabel()
+        .args(["breach", "--login", "office2", "--noticed-at", "yesterday"])
+        .current_dir(dir.path())
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("is not a time"));
 }

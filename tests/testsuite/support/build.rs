@@ -1,8 +1,5 @@
-//! Helpers of the build tests (`tests/build.rs`, `tests/pdf.rs`): a demo
-//! school, build options, the release as a tree, and the outside tools.
-
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+//! Helpers of the build tests (`build`, `pdf`, `archive`): a demo school
+//! and build options.
 
 use super::TestDb;
 use tabel::build;
@@ -53,36 +50,4 @@ pub async fn fixture_on(students: u32, today: &str) -> TestDb {
 /// A demo school of about `students` students as of `TODAY`.
 pub async fn fixture(students: u32) -> TestDb {
     fixture_on(students, TODAY).await
-}
-
-/// Every file under `dir`, path → bytes.
-pub fn tree(dir: &Path) -> BTreeMap<String, Vec<u8>> {
-    let mut out = BTreeMap::new();
-    for e in walkdir::WalkDir::new(dir).min_depth(1) {
-        let e = e.unwrap();
-        if e.file_type().is_file() {
-            let rel = e
-                .path()
-                .strip_prefix(dir)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            out.insert(rel, std::fs::read(e.path()).unwrap());
-        }
-    }
-    out
-}
-
-/// A tool the test needs, or `None` (a skip) when it is missing and not required.
-pub fn tool(path: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(path);
-    if p.exists() {
-        return Some(p);
-    }
-    assert!(
-        std::env::var("TABEL_REQUIRE_TOOLS").as_deref() != Ok("1"),
-        "{path} is missing (run .ci/run to install it)"
-    );
-    eprintln!("note: {path} is missing; skipping");
-    None
 }

@@ -2,26 +2,24 @@
 //! SIGTERM under load losing no access-log entry, and a guardian in headless
 //! Chromium on a 360×640 screen.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use common::gate::*;
 use tabel::accounts::session;
+
+use crate::support::gate::*;
+use crate::support::{tabel, tool};
 
 /// `tabel serve` on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tabel"))
+    let mut child = tabel()
         .args(["--database", &f.t.url, "--output"])
         .arg(f.out.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("TABEL_LOG", "info")
+        .command()
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
@@ -40,10 +38,6 @@ fn start(f: &Fixture) -> (Child, String) {
     // Keep draining stderr so the server never blocks on a full pipe.
     std::thread::spawn(move || for _ in lines {});
     (child, url)
-}
-
-fn tool(path: &str) -> Option<PathBuf> {
-    common::build::tool(path)
 }
 
 /// Runs wrk; returns (completed requests, its report).

@@ -3,51 +3,23 @@
 //! and `minisign`; tampering of every kind detected and named; unfinished
 //! years refused; archives never overwritten; PDF/A inside; keys.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::fs;
-use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use common::build::{day, tool, tree};
+use crate::support::build::day;
+use crate::support::{tabel, tool, tree};
 use tabel::archive;
 use tabel::db::Database;
 
-const SUITE: &str = "tests/fixtures/bagit-conformance";
+const SUITE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/fixtures/bagit-conformance"
+);
 /// The demo year 2026/2027 ends on 30 June 2027.
 const AFTER: &str = "2027-07-01";
-
-fn tabel(args: &[&str]) -> Output {
-    tabel_in(args, None)
-}
-
-fn tabel_in(args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tabel"));
-    cmd.args(args)
-        .env_remove("TABEL_DATABASE_URL")
-        .env_remove("TABEL_OUTPUT")
-        .env_remove("TABEL_ARCHIVE_KEY_PASSWORD")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    drop(child.stdin.take());
-    child.wait_with_output().unwrap()
-}
 
 fn text(o: &Output) -> String {
     format!(
@@ -196,30 +168,36 @@ fn conformance_failures_say_why() {
 
 #[test]
 fn verify_exit_codes_and_messages() {
-    let valid = tabel(&["verify", &format!("{SUITE}/v1.0/valid/basicBag")]);
+    let valid = tabel()
+        .args(["verify", &format!("{SUITE}/v1.0/valid/basicBag")])
+        .output();
     assert_eq!(valid.status.code(), Some(0), "{}", text(&valid));
     assert!(
         text(&valid).contains("signature: NOT checked"),
         "{}",
         text(&valid)
     );
-    let warn = tabel(&[
-        "verify",
-        &format!("{SUITE}/v0.97/warning/made-with-md5sum-tools"),
-    ]);
+    let warn = tabel()
+        .args([
+            "verify",
+            &format!("{SUITE}/v0.97/warning/made-with-md5sum-tools"),
+        ])
+        .output();
     assert_eq!(warn.status.code(), Some(0), "{}", text(&warn));
     assert!(
         String::from_utf8_lossy(&warn.stderr).contains("warning: "),
         "{}",
         text(&warn)
     );
-    let bad = tabel(&[
-        "verify",
-        &format!("{SUITE}/v0.97/invalid/corrupt-data-file"),
-    ]);
+    let bad = tabel()
+        .args([
+            "verify",
+            &format!("{SUITE}/v0.97/invalid/corrupt-data-file"),
+        ])
+        .output();
     assert_eq!(bad.status.code(), Some(1), "{}", text(&bad));
     assert!(text(&bad).contains("INVALID"), "{}", text(&bad));
-    let none = tabel(&["verify", "/nonexistent/bag"]);
+    let none = tabel().args(["verify", "/nonexistent/bag"]).output();
     assert_eq!(none.status.code(), Some(1));
     assert!(text(&none).contains("/nonexistent/bag"), "{}", text(&none));
 }
@@ -257,13 +235,15 @@ fn year() -> &'static Year {
             db.close().await;
         });
         let keys = root.join("keys");
-        let o = tabel(&[
-            "archive",
-            "keygen",
-            "--out",
-            keys.to_str().unwrap(),
-            "--unencrypted",
-        ]);
+        let o = tabel()
+            .args([
+                "archive",
+                "keygen",
+                "--out",
+                keys.to_str().unwrap(),
+                "--unencrypted",
+            ])
+            .output();
         assert!(o.status.success(), "{}", text(&o));
         Year { url, keys, root }
     })
@@ -299,7 +279,7 @@ fn archive_with(url: &str, out: &Path, key: &Path, extra: &[&str]) -> Output {
     if !extra.contains(&"--date") {
         args.extend_from_slice(&["--date", AFTER]);
     }
-    tabel(&args)
+    tabel().args(&args).output()
 }
 
 /// The one bag most tests read (never changed: tests copy it).
@@ -320,12 +300,14 @@ fn pubkey() -> PathBuf {
 }
 
 fn verify_with(dir: &Path, key: &Path) -> Output {
-    tabel(&[
-        "verify",
-        dir.to_str().unwrap(),
-        "--pubkey",
-        key.to_str().unwrap(),
-    ])
+    tabel()
+        .args([
+            "verify",
+            dir.to_str().unwrap(),
+            "--pubkey",
+            key.to_str().unwrap(),
+        ])
+        .output()
 }
 
 fn copy_bag(name: &str) -> PathBuf {
@@ -505,13 +487,15 @@ fn tampering_is_detected_and_named() {
     };
     let other_keys = year().root.join("other-keys");
     if !other_keys.exists() {
-        let o = tabel(&[
-            "archive",
-            "keygen",
-            "--out",
-            other_keys.to_str().unwrap(),
-            "--unencrypted",
-        ]);
+        let o = tabel()
+            .args([
+                "archive",
+                "keygen",
+                "--out",
+                other_keys.to_str().unwrap(),
+                "--unencrypted",
+            ])
+            .output();
         assert!(o.status.success(), "{}", text(&o));
     }
     type Tamper = Box<dyn Fn(&Path)>;
@@ -679,16 +663,16 @@ fn unfinished_years_are_refused_and_archives_never_overwritten() {
 #[test]
 fn password_protected_keys() {
     let dir = year().root.join("protected");
-    let o = tabel_in(
-        &[
+    let o = tabel()
+        .args([
             "archive",
             "keygen",
             "--out",
             dir.to_str().unwrap(),
             "--password-stdin",
-        ],
-        Some("a long archive password\n"),
-    );
+        ])
+        .stdin("a long archive password\n")
+        .output();
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("untrusted comment: minisign public key"),
@@ -701,13 +685,15 @@ fn password_protected_keys() {
         .mode();
     assert_eq!(mode & 0o777, 0o600);
     // Never overwritten.
-    let o = tabel(&[
-        "archive",
-        "keygen",
-        "--out",
-        dir.to_str().unwrap(),
-        "--unencrypted",
-    ]);
+    let o = tabel()
+        .args([
+            "archive",
+            "keygen",
+            "--out",
+            dir.to_str().unwrap(),
+            "--unencrypted",
+        ])
+        .output();
     assert_eq!(o.status.code(), Some(1));
     assert!(text(&o).contains("never overwritten"), "{}", text(&o));
     // Signing needs the password; a wrong one is refused.
@@ -741,15 +727,17 @@ fn nightly_build_archives_a_closed_year_or_warns() {
     let dir = y.root.join("nightly");
     fs::create_dir_all(&dir).unwrap();
     // Without a key: a warning in the summary, no archive.
-    let o = tabel(&[
-        "--database",
-        &url,
-        "--output",
-        dir.join("out").to_str().unwrap(),
-        "build",
-        "--date",
-        AFTER,
-    ]);
+    let o = tabel()
+        .args([
+            "--database",
+            &url,
+            "--output",
+            dir.join("out").to_str().unwrap(),
+            "build",
+            "--date",
+            AFTER,
+        ])
+        .output();
     assert!(o.status.success(), "{}", text(&o));
     assert!(
         text(&o).contains("is not archived: no signing key is configured"),
@@ -779,12 +767,12 @@ fn nightly_build_archives_a_closed_year_or_warns() {
         "--date",
         AFTER,
     ];
-    let o = tabel(&args);
+    let o = tabel().args(args).output();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("archive: archived demo-"), "{}", text(&o));
     let o = verify_with(&dir.join("out/archive/2026-2027"), &pubkey());
     assert!(o.status.success(), "{}", text(&o));
-    let o = tabel(&args);
+    let o = tabel().args(args).output();
     assert!(o.status.success(), "{}", text(&o));
     assert!(!text(&o).contains("archive:"), "{}", text(&o));
 }

@@ -3,21 +3,16 @@
 //! show, PDF/A conformance, page breaks, hostile text, reproducibility,
 //! incremental typesetting, and characters no font has.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::TestDb;
-use common::build::{TODAY, day, fixture, fixture_on, options, tool, tree};
+use crate::support::build::{TODAY, day, fixture, fixture_on, options};
+use crate::support::{TestDb, tool, tree};
 use tabel::build;
-use tabel::gradebook::{self, Snapshot, YearChoice};
-use tabel::i18n::Language;
-use tabel::text::collation_key;
 use tabel::views::Index;
+use tabel::i18n::Language;
+use tabel::gradebook::{self, Snapshot, YearChoice};
+use tabel::text::collation_key;
 
 /// Runs a poppler or qpdf tool; `None` when it is missing and not required.
 fn run(tool_name: &str, args: &[&str], file: &Path) -> Option<String> {

@@ -1,14 +1,9 @@
 //! The gradebook foundation against real databases: migrations, the demo
 //! school and its invariants, and the snapshot loader on both backends.
 
-// Test helpers panic on failure by design.
-#![allow(clippy::unwrap_used)]
-
-mod common;
-
 use std::collections::{HashMap, HashSet};
 
-use common::TestDb;
+use crate::support::{TestDb, repo};
 use tabel::demo::{self, school::round_mark};
 use tabel::gradebook::{self, Category, Date, PeriodKind, Snapshot, YearChoice};
 
@@ -101,7 +96,7 @@ async fn schemas_agree_and_are_commented() {
     assert_eq!(lite_cols, pg_names);
     // Every SQLite column carries an inline comment in its CREATE TABLE.
     let mut sql = String::new();
-    for entry in std::fs::read_dir("migrations/sqlite").unwrap() {
+    for entry in std::fs::read_dir(repo("migrations/sqlite")).unwrap() {
         sql.push_str(&std::fs::read_to_string(entry.unwrap().path()).unwrap());
     }
     for line in sql.lines().map(str::trim) {

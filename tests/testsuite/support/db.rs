@@ -1,17 +1,10 @@
-//! Shared test helpers: a fresh, empty database per test on each backend.
+//! A fresh, empty database per test on each backend.
 //!
 //! SQLite always runs, in a temporary folder. PostgreSQL runs when
 //! `TABEL_TEST_PG` names a server URL whose role may create databases (see
 //! README); each test gets its own throwaway database, dropped at the end.
 //! With `TABEL_REQUIRE_PG=1` (set by `.ci/run`) a missing server is an error
 //! rather than a skip, so CI cannot pass without testing PostgreSQL.
-
-#![allow(dead_code)]
-// Helpers of tests: a failure here should stop the test with its message.
-#![allow(clippy::unwrap_used)]
-
-pub mod build;
-pub mod gate;
 
 use rand::Rng;
 use tabel::db::Database;

@@ -1,0 +1,112 @@
+//! The one way the tests run the `tabel` binary.
+
+use std::ffi::OsStr;
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// The `tabel` binary of this build, to run with none of the `TABEL_*`
+/// variables of the test's environment (`TABEL_DATABASE_URL`,
+/// `TABEL_OUTPUT`, the key and SMTP passwords, `TABEL_LOG`, and the tests'
+/// own `TABEL_TEST_PG` and the like), so that only the arguments, the
+/// folder and what the test sets itself count.
+///
+/// ```ignore
+/// let o = tabel().args(["init"]).current_dir(dir.path()).output();
+/// let mut child = tabel().args(["serve"]).env("TABEL_LOG", "info").command().spawn().unwrap();
+/// ```
+pub fn tabel() -> Tabel {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tabel"));
+    for (key, _) in std::env::vars_os() {
+        if key.as_encoded_bytes().starts_with(b"TABEL_") {
+            cmd.env_remove(key);
+        }
+    }
+    Tabel { cmd, stdin: None }
+}
+
+/// A run of the `tabel` binary being set up; see [`tabel()`].
+#[derive(Debug)]
+pub struct Tabel {
+    cmd: Command,
+    stdin: Option<String>,
+}
+
+impl Tabel {
+    /// Adds one argument.
+    pub fn arg(mut self, arg: impl AsRef<OsStr>) -> Tabel {
+        self.cmd.arg(arg);
+        self
+    }
+
+    /// Adds arguments.
+    pub fn args<I, S>(mut self, args: I) -> Tabel
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.cmd.args(args);
+        self
+    }
+
+    /// Sets a variable of the child's environment. Set after the `TABEL_*`
+    /// ones were removed, so a test can still pass its own (`TABEL_LOG`, a
+    /// password).
+    pub fn env(mut self, key: impl AsRef<OsStr>, value: impl AsRef<OsStr>) -> Tabel {
+        self.cmd.env(key, value);
+        self
+    }
+
+    /// Runs in `dir` rather than in the package's folder.
+    pub fn current_dir(mut self, dir: impl AsRef<Path>) -> Tabel {
+        self.cmd.current_dir(dir);
+        self
+    }
+
+    /// Gives `text` on standard input (otherwise standard input is empty).
+    pub fn stdin(mut self, text: &str) -> Tabel {
+        self.stdin = Some(text.to_owned());
+        self
+    }
+
+    /// Runs to the end; standard output and error are captured.
+    pub fn output(mut self) -> Output {
+        let Some(text) = self.stdin.take() else {
+            return self.cmd.output().unwrap();
+        };
+        let mut child = self
+            .cmd
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+        child.wait_with_output().unwrap()
+    }
+
+    /// Runs to the end and fails the test, with what the binary printed,
+    /// unless it succeeded.
+    pub fn success(self) -> Output {
+        let args: Vec<&OsStr> = self.cmd.get_args().collect();
+        let args = format!("{args:?}");
+        let o = self.output();
+        assert!(
+            o.status.success(),
+            "tabel {args} failed:\n{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        o
+    }
+
+    /// The command itself, to start (`spawn`, `status`) and stop.
+    pub fn command(self) -> Command {
+        self.cmd
+    }
+}

@@ -1,0 +1,22 @@
+//! Helpers shared by the modules of the suite, one file per concern:
+//!
+//! - [`command`]: running the `tabel` binary ([`tabel()`]);
+//! - [`db`]: a fresh database per test on each backend ([`TestDb`]);
+//! - [`files`]: fixture folders of the repository and trees of files;
+//! - [`tools`]: outside tools a test needs, or a skip ([`tool()`]);
+//! - [`build`]: a demo school and build options for the build tests;
+//! - [`gate`]: a built demo school behind a gate, requests, logins, CSRF;
+//! - [`import`]: checksums and snapshots for the import tests.
+
+pub mod build;
+pub mod command;
+pub mod db;
+pub mod files;
+pub mod gate;
+pub mod import;
+pub mod tools;
+
+pub use command::tabel;
+pub use db::TestDb;
+pub use files::{copy_dir, repo, tree};
+pub use tools::tool;
