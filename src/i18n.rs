@@ -135,6 +135,12 @@ pub struct Labels {
     pub pdf: &'static str,
     pub total: &'static str,
     pub ill_short: &'static str,
+    /// Before the day a student left a class: «выбыл».
+    pub left_class: &'static str,
+    /// Heading of the links to earlier school years.
+    pub past_years: &'static str,
+    /// Before the day a student joined a class: «прибыл».
+    pub joined_class: &'static str,
 }
 
 /// Russian interface.
@@ -253,6 +259,9 @@ pub const RU: Labels = Labels {
     pdf: "PDF",
     total: "всего",
     ill_short: "по болезни",
+    left_class: "выбыл",
+    past_years: "Прошлые учебные годы",
+    joined_class: "прибыл",
 };
 
 /// English interface.
@@ -371,6 +380,9 @@ pub const EN: Labels = Labels {
     pdf: "PDF",
     total: "total",
     ill_short: "ill",
+    left_class: "left",
+    past_years: "Earlier school years",
+    joined_class: "joined",
 };
 
 /// The labels of a language.

@@ -124,7 +124,18 @@ struct RosterClass<'a> {
     key: &'a str,
     folder: &'a str,
     class_teacher: Option<String>,
+    /// Everyone in the class at some time of the year.
     students: Vec<RosterStudent<'a>>,
+    /// Who was in the class during each of its periods (row numbers of
+    /// `students`): the rows of that period's statement.
+    periods: Vec<RosterPeriod<'a>>,
+}
+
+#[derive(Serialize)]
+struct RosterPeriod<'a> {
+    period: String,
+    title: &'a str,
+    students: Vec<usize>,
 }
 
 #[derive(Serialize)]
@@ -136,6 +147,9 @@ struct RosterStudent<'a> {
     birth_date: Option<String>,
     enrolled_on: String,
     left_on: Option<String>,
+    /// The first and last day in this class.
+    in_class_from: String,
+    in_class_until: String,
 }
 
 pub(super) fn roster_json(
@@ -162,20 +176,44 @@ pub(super) fn roster_json(
                 folder: &folders[&c.id],
                 class_teacher: c.class_teacher_id.and_then(|id| staff.get(&id).cloned()),
                 students: ix
-                    .roster
-                    .get(&c.id)
-                    .map(Vec::as_slice)
-                    .unwrap_or(&[])
+                    .roster(c)
                     .iter()
                     .enumerate()
-                    .map(|(i, st)| RosterStudent {
+                    .map(|(i, (st, span))| RosterStudent {
                         n: i + 1,
                         name: st.name.full(),
                         id: &st.external_id,
                         key: &st.key,
                         birth_date: st.birth_date.map(|d| d.to_string()),
                         enrolled_on: st.enrolled_on.to_string(),
-                        left_on: st.left_on.map(|d| d.to_string()),
+                        // Only a departure within the year is the year's record.
+                        left_on: st
+                            .left_on
+                            .filter(|&d| d < s.year.ends_on)
+                            .map(|d| d.to_string()),
+                        in_class_from: span.from.to_string(),
+                        in_class_until: span.until.to_string(),
+                    })
+                    .collect(),
+                periods: ix
+                    .periods_of(c)
+                    .into_iter()
+                    .map(|p| {
+                        let period = views::Span {
+                            from: p.starts_on,
+                            until: p.ends_on,
+                        };
+                        RosterPeriod {
+                            period: views::statement::period_slug(p),
+                            title: &p.title,
+                            students: ix
+                                .roster(c)
+                                .iter()
+                                .enumerate()
+                                .filter(|(_, (_, span))| span.overlaps(&period))
+                                .map(|(i, _)| i + 1)
+                                .collect(),
+                        }
                     })
                     .collect(),
             })

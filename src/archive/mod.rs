@@ -17,7 +17,7 @@ mod verify;
 
 use bag::write_bag;
 use contents::token;
-pub use ready::unfinished;
+pub use ready::{roster_problems, unfinished};
 pub use verify::{Verdict, verify};
 
 use std::path::{Path, PathBuf};
@@ -93,11 +93,7 @@ pub fn parse_year(s: &str) -> Result<(i32, i32)> {
 
 /// The folder name of a year: `2025-2026`.
 pub fn year_folder(y: &SchoolYear) -> String {
-    format!(
-        "{}-{}",
-        y.starts_on.0.format("%Y"),
-        y.ends_on.0.format("%Y")
-    )
+    y.folder()
 }
 
 /// Where the bag of `year` of `school` goes: `archive/2025-2026/`, or
@@ -162,11 +158,32 @@ pub async fn run(
                 why.join("\n  - ")
             );
         }
+        let wrong = roster_problems(&snapshot);
+        if !wrong.is_empty() {
+            bail!(
+                "the rosters of the school year {} of {} do not agree with its lessons and marks, so it is not archived (not even with --force: a bag must list every student of every statement):\n  - {}",
+                year.title,
+                school.external_id,
+                wrong.join("\n  - ")
+            );
+        }
         let slug = several.then(|| token(&snapshot.school.external_id, snapshot.school.id));
         let dir = bag_dir(output, &year, slug.as_deref());
         done.push(write_bag(&snapshot, &dir, opts, &typesetter, signer)?);
     }
     Ok(done)
+}
+
+/// Where the bag of `year` of `school` is (or would be), for a database of
+/// one school or (`several`) of several.
+pub fn bag_of(
+    output: &Path,
+    school: &gradebook::SchoolRef,
+    year: &SchoolYear,
+    several: bool,
+) -> PathBuf {
+    let slug = several.then(|| token(&school.external_id, school.id));
+    bag_dir(output, year, slug.as_deref())
 }
 
 /// Years that ended before `today` and have no bag yet, per school: for the
@@ -184,8 +201,7 @@ pub async fn pending(
             if year.ends_on >= today {
                 continue;
             }
-            let slug = several.then(|| token(&school.external_id, school.id));
-            let dir = bag_dir(output, &year, slug.as_deref());
+            let dir = bag_of(output, &school, &year, several);
             if !dir.exists() {
                 out.push((school.clone(), year, dir));
             }

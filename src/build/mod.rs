@@ -6,7 +6,7 @@ mod emit;
 pub mod release;
 mod school;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -348,10 +348,62 @@ impl Run<'_> {
             emitter.set_prev(l.entries_of(&school.external_id)?)?;
         }
         gathered.plan += t.elapsed();
+        // Earlier school years first, newest first: the current year's
+        // pages link to them. One year's snapshot is held at a time
+        // beside the current one.
+        let current: HashSet<i64> = snapshot
+            .students
+            .iter()
+            .filter(|st| ix.class_of(st).is_some())
+            .map(|st| st.id)
+            .collect();
+        let mut earlier = school::Earlier::default();
+        let years = gradebook::school_years(self.db, school.id).await?;
+        for year in years
+            .iter()
+            .rev()
+            .filter(|y| y.ends_on < snapshot.year.starts_on)
+        {
+            let t = Instant::now();
+            let past = gradebook::load(self.db, school.id, YearChoice::Id(year.id))
+                .await
+                .with_context(|| {
+                    format!(
+                        "cannot load {} of school {}",
+                        year.title, school.external_id
+                    )
+                })?;
+            gathered.load += t.elapsed();
+            gathered.snapshots.push(format!(
+                "{}:{}:{}",
+                past.school.external_id,
+                year.folder(),
+                &past.digest()[..16]
+            ));
+            let mut pix = Index::new(&past, opts.language, opts.date, css);
+            pix.earlier = Some(year.folder());
+            pool.install(|| {
+                school::emit_earlier_year(
+                    emitter,
+                    &pix,
+                    self.typesetter,
+                    self.single,
+                    &current,
+                    &mut earlier,
+                )
+            })?;
+        }
         // The rendering is CPU work on the worker pool; this batch job has
         // nothing else for the async runtime to do meanwhile.
         pool.install(|| {
-            school::emit_school(emitter, &ix, self.typesetter, opts.print_weeks, self.single)
+            school::emit_school(
+                emitter,
+                &ix,
+                self.typesetter,
+                opts.print_weeks,
+                self.single,
+                &earlier,
+            )
         })?;
         gathered.parts.push(release::write_part(
             self.tmp,

@@ -1,7 +1,10 @@
-//! Every page and document of one school: its students' weeks, marks
-//! and printouts, its classes' pages and statements, the office's overview.
+//! Every page and document of one school year of one school: its students'
+//! weeks, marks and printouts, its classes' pages and statements, the
+//! office's overview. The current year's pages have the plain names; an
+//! earlier year's student pages carry the year in their names (its weeks
+//! keep theirs: a week belongs to one year), its classes are its own.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use anyhow::Result;
 use rayon::prelude::*;
@@ -10,10 +13,11 @@ use serde::Serialize;
 use super::PrintWeeks;
 use super::emit::{DocJob, Emitter};
 use crate::accounts::access::Scope;
+use crate::gradebook::{Date, Student};
 use crate::render::pdf::Typesetter;
 use crate::views::paths::{self, Page};
 use crate::views::statement::StatementView;
-use crate::views::{self, Index, documents};
+use crate::views::{self, Index, YearLink, documents};
 
 /// A statement page: the statement under its own name, for the shared macro.
 #[derive(Serialize)]
@@ -22,40 +26,73 @@ struct StatementPage<'a> {
     st: &'a StatementView,
 }
 
-/// Emits every page and document of one school.
+/// What a school's earlier years leave for its current year's pages: the
+/// links to them, and which students already have a start page.
+#[derive(Debug, Default)]
+pub(super) struct Earlier {
+    /// Per student, the earlier years they have pages of, newest first.
+    pub students: HashMap<i64, Vec<YearLink>>,
+    /// The school's earlier years, newest first.
+    pub years: Vec<YearLink>,
+    /// Students not in the current year whose start page is that of their
+    /// latest earlier year.
+    pub indexed: HashSet<i64>,
+}
+
+/// Who may read a student's file that shows the days `from`..=`until`.
+fn days(st: &Student, from: Date, until: Date) -> Scope {
+    Scope::StudentDays(st.key.clone(), from, until)
+}
+
+/// The days of week `w` of `ix`: Monday to Sunday.
+fn week_days(ix: &Index<'_>, w: usize) -> (Date, Date) {
+    let monday = ix.weeks[w].1;
+    (monday, Date(monday.0 + chrono::Duration::days(6)))
+}
+
+/// The school's files are listed under its external id.
+fn school_id<'a>(ix: &'a Index<'_>) -> &'a str {
+    ix.s.school.external_id.as_str()
+}
+
+/// Emits every page and document of the current school year of one school.
 pub(super) fn emit_school(
     e: &Emitter<'_>,
     ix: &Index<'_>,
     ts: &Typesetter,
     print: PrintWeeks,
     single: bool,
+    earlier: &Earlier,
 ) -> Result<()> {
     let s = ix.s;
-    let school = s.school.external_id.as_str();
+    let school = school_id(ix);
     let current = ix.current_week();
     let printed = print.weeks(ix);
     let links: Vec<views::week::WeekLink> = printed
         .iter()
         .map(|&w| documents::printout_link(ix, w))
         .collect();
+    let year = (s.year.starts_on, s.year.ends_on);
     // Students: the start page, every week, the marks page; the printouts.
     let printouts: Vec<(i64, Vec<DocJob>)> = s
         .students
         .par_iter()
         .filter_map(|st| ix.class_of(st).map(|c| (st, c)))
         .map(|(st, class)| -> Result<(i64, Vec<DocJob>)> {
-            let scope = Scope::Student(st.key.clone());
+            let (from, until) = week_days(ix, current);
             let mut view = ix.week(st, current, true);
             view.printouts = links.clone();
+            view.past_years = earlier.students.get(&st.id).cloned().unwrap_or_default();
             e.page(
                 &Page::StudentIndex { student: &st.key }.path(),
-                scope.clone(),
+                days(st, from, until),
                 school,
                 "week.html",
                 &view,
             )?;
             let mut jobs = Vec::new();
             for w in 0..ix.weeks.len() {
+                let (from, until) = week_days(ix, w);
                 let mut view = ix.week(st, w, false);
                 if let Some(k) = printed.iter().position(|&p| p == w) {
                     view.printouts = vec![links[k].clone()];
@@ -67,7 +104,7 @@ pub(super) fn emit_school(
                     let doc = documents::printout(ix, st, &view, &path);
                     jobs.push(DocJob::new(
                         path,
-                        scope.clone(),
+                        days(st, from, until),
                         &ts.version,
                         "printout.typ",
                         doc,
@@ -79,7 +116,7 @@ pub(super) fn emit_school(
                         week: &view.week,
                     }
                     .path(),
-                    scope.clone(),
+                    days(st, from, until),
                     school,
                     "week.html",
                     &view,
@@ -87,7 +124,7 @@ pub(super) fn emit_school(
             }
             e.page(
                 &Page::Marks { student: &st.key }.path(),
-                scope,
+                days(st, year.0, year.1),
                 school,
                 "marks.html",
                 &ix.marks(st),
@@ -95,6 +132,138 @@ pub(super) fn emit_school(
             Ok((class.id, jobs))
         })
         .collect::<Result<_>>()?;
+    let latest = emit_classes(e, ix, ts, Some(printouts))?;
+    let scope = Scope::School(school.to_owned());
+    let slug = (!single).then(|| paths::school_slug(&s.school.external_id, s.school.id));
+    let root = if single { "../" } else { "../../" };
+    let mut page = ix.school_page(&latest, root);
+    page.past_years = earlier.years.clone();
+    e.page(
+        &Page::School {
+            slug: slug.as_deref(),
+        }
+        .path(),
+        scope,
+        school,
+        "school.html",
+        &page,
+    )
+}
+
+/// Emits the pages of an earlier school year of one school: every week,
+/// the year page and the marks of each of its students, its classes' pages
+/// and statements, the office's overview; no printouts. A student who is
+/// in no class of the current year (`current` holds those who are) gets
+/// the year page of their latest year as their start page too.
+pub(super) fn emit_earlier_year(
+    e: &Emitter<'_>,
+    ix: &Index<'_>,
+    ts: &Typesetter,
+    single: bool,
+    current: &HashSet<i64>,
+    earlier: &mut Earlier,
+) -> Result<()> {
+    let s = ix.s;
+    let school = school_id(ix);
+    let year = s.year.folder();
+    let link = YearLink {
+        folder: year.clone(),
+        title: s.year.title.clone(),
+    };
+    let students: Vec<&Student> = s
+        .students
+        .iter()
+        .filter(|st| ix.class_of(st).is_some())
+        .collect();
+    let (first, last) = (s.year.starts_on, s.year.ends_on);
+    students.par_iter().try_for_each(|&st| -> Result<()> {
+        let page = ix.year_page(st);
+        e.page(
+            &Page::YearIndex {
+                student: &st.key,
+                year: &year,
+            }
+            .path(),
+            days(st, first, last),
+            school,
+            "year.html",
+            &page,
+        )?;
+        if !current.contains(&st.id) && !earlier.indexed.contains(&st.id) {
+            e.page(
+                &Page::StudentIndex { student: &st.key }.path(),
+                days(st, first, last),
+                school,
+                "year.html",
+                &page,
+            )?;
+        }
+        for w in 0..ix.weeks.len() {
+            let (from, until) = week_days(ix, w);
+            let view = ix.week(st, w, false);
+            e.page(
+                &Page::Week {
+                    student: &st.key,
+                    week: &view.week,
+                }
+                .path(),
+                days(st, from, until),
+                school,
+                "week.html",
+                &view,
+            )?;
+        }
+        e.page(
+            &Page::YearMarks {
+                student: &st.key,
+                year: &year,
+            }
+            .path(),
+            days(st, first, last),
+            school,
+            "marks.html",
+            &ix.marks(st),
+        )
+    })?;
+    for st in students {
+        earlier
+            .students
+            .entry(st.id)
+            .or_default()
+            .push(link.clone());
+        if !current.contains(&st.id) {
+            earlier.indexed.insert(st.id);
+        }
+    }
+    let latest = emit_classes(e, ix, ts, None)?;
+    let slug = (!single).then(|| paths::school_slug(&s.school.external_id, s.school.id));
+    let root = if single { "../" } else { "../../" };
+    e.page(
+        &Page::SchoolYear {
+            slug: slug.as_deref(),
+            year: &year,
+        }
+        .path(),
+        Scope::School(school.to_owned()),
+        school,
+        "school.html",
+        &ix.school_page(&latest, root),
+    )?;
+    earlier.years.push(link);
+    Ok(())
+}
+
+/// Emits the class pages and statements of the year, then typesets the
+/// printouts (`printouts`, grouped by class) and the statements, a class
+/// at a time. Returns each class's latest statement, for the overview.
+fn emit_classes(
+    e: &Emitter<'_>,
+    ix: &Index<'_>,
+    ts: &Typesetter,
+    printouts: Option<Vec<(i64, Vec<DocJob>)>>,
+) -> Result<HashMap<i64, StatementView>> {
+    let s = ix.s;
+    let school = school_id(ix);
     // Classes: statements of finished periods, then the class page.
     let latest: Vec<(i64, Option<StatementView>, Vec<DocJob>)> = s
         .classes
@@ -151,18 +320,20 @@ pub(super) fn emit_school(
         .collect::<Result<_>>()?;
     // The documents, typeset a class at a time.
     let lang = ix.t.lang;
-    let mut by_class: HashMap<i64, Vec<DocJob>> = HashMap::new();
-    for (class, jobs) in printouts {
-        by_class.entry(class).or_default().extend(jobs);
+    if let Some(printouts) = printouts {
+        let mut by_class: HashMap<i64, Vec<DocJob>> = HashMap::new();
+        for (class, jobs) in printouts {
+            by_class.entry(class).or_default().extend(jobs);
+        }
+        let mut groups: Vec<(i64, Vec<DocJob>)> = by_class.into_iter().collect();
+        groups.sort_by_key(|(id, _)| *id);
+        e.documents(
+            "printouts",
+            groups.into_iter().map(|(_, jobs)| jobs).collect(),
+            school,
+            |docs| ts.typeset("printout.typ", lang, docs),
+        )?;
     }
-    let mut groups: Vec<(i64, Vec<DocJob>)> = by_class.into_iter().collect();
-    groups.sort_by_key(|(id, _)| *id);
-    e.documents(
-        "printouts",
-        groups.into_iter().map(|(_, jobs)| jobs).collect(),
-        school,
-        |docs| ts.typeset("printout.typ", lang, docs),
-    )?;
     let mut statements = Vec::new();
     let mut latest_by_class = HashMap::new();
     for (id, latest, jobs) in latest {
@@ -174,25 +345,5 @@ pub(super) fn emit_school(
     e.documents("statements", statements, school, |docs| {
         ts.typeset("statement.typ", lang, docs)
     })?;
-    let latest = latest_by_class;
-    let scope = Scope::School(school.to_owned());
-    if single {
-        e.page(
-            &Page::School { slug: None }.path(),
-            scope,
-            school,
-            "school.html",
-            &ix.school_page(&latest, "../"),
-        )
-    } else {
-        let slug = paths::school_slug(&s.school.external_id, s.school.id);
-        let path = Page::School { slug: Some(&slug) }.path();
-        e.page(
-            &path,
-            scope,
-            school,
-            "school.html",
-            &ix.school_page(&latest, "../../"),
-        )
-    }
+    Ok(latest_by_class)
 }

@@ -78,6 +78,7 @@ impl ReadArgs {
                 delimiter: self.delimiter,
             },
             dry_run: self.dry_run,
+            today: Some(super::today()),
         }
     }
 }

@@ -14,6 +14,7 @@ mod init;
 mod mail;
 mod serve;
 mod verify;
+mod year;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +73,9 @@ pub enum Command {
     Verify(verify::Args),
     /// Send the weekly e-mail digests.
     Mail(mail::Args),
+    /// Set up a new school year.
+    #[command(subcommand)]
+    Year(year::Command),
 }
 
 /// Runs the parsed command line.
@@ -90,6 +94,7 @@ pub async fn run(cli: Cli) -> Result<ExitCode> {
         Command::Archive(args) => archive::run(&settings, args).await,
         Command::Verify(args) => verify::run(&settings, args),
         Command::Mail(args) => mail::run(&settings, args).await,
+        Command::Year(args) => year::run(&settings, args).await,
     }
 }
 

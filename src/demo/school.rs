@@ -55,6 +55,7 @@ pub const TABLES: &[(&str, &[&str])] = &[
     ("subject", &["id", "school_id", "external_id", "name", "short_name", "name_en", "assessment", "position"]),
     ("class", &["id", "school_id", "school_year_id", "external_id", "key", "grade", "letter", "title", "class_teacher_id", "term_kind"]),
     ("student", &["id", "school_id", "external_id", "key", "family_name", "given_name", "patronymic", "sex", "birth_date", "class_id", "individual_plan", "enrolled_on", "left_on"]),
+    ("class_member", &["class_id", "student_id", "school_id", "from_on", "until_on"]),
     ("study_group", &["id", "school_id", "school_year_id", "external_id", "title", "class_id", "subject_id"]),
     ("group_member", &["group_id", "student_id", "school_id"]),
     ("guardian", &["id", "school_id", "external_id", "family_name", "given_name", "patronymic", "email", "phone"]),

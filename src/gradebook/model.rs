@@ -228,6 +228,22 @@ pub struct SchoolYear {
     pub ends_on: Date,
 }
 
+impl SchoolYear {
+    /// The year as a folder or file name: `2025-2026`.
+    pub fn folder(&self) -> String {
+        format!(
+            "{}-{}",
+            self.starts_on.0.format("%Y"),
+            self.ends_on.0.format("%Y")
+        )
+    }
+
+    /// True if `day` is one of the year's days.
+    pub fn contains(&self, day: Date) -> bool {
+        self.starts_on <= day && day <= self.ends_on
+    }
+}
+
 /// A day without lessons.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
 pub struct DayOff {
@@ -404,6 +420,26 @@ pub struct Student {
     pub individual_plan: Flag,
     pub enrolled_on: Date,
     pub left_on: Option<Date>,
+}
+
+/// A student's time in a class of one school year.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct ClassMember {
+    pub class_id: i64,
+    pub student_id: i64,
+    /// The first day in the class.
+    pub from_on: Date,
+    /// The last day in the class; `None`: to the end of the class's year.
+    pub until_on: Option<Date>,
+}
+
+/// A student's time in a group; an open end is the year's first or last day.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, FromRow)]
+pub struct GroupMember {
+    pub group_id: i64,
+    pub student_id: i64,
+    pub from_on: Option<Date>,
+    pub until_on: Option<Date>,
 }
 
 /// A group with its members.

@@ -29,7 +29,11 @@ pub struct Snapshot {
     pub subjects: Vec<Subject>,
     pub classes: Vec<Class>,
     pub students: Vec<Student>,
+    /// Who was in which class of the year, and when, by class and student.
+    pub class_members: Vec<ClassMember>,
     pub groups: Vec<StudyGroup>,
+    /// Who was in which group of the year, and when, by group and student.
+    pub group_members: Vec<GroupMember>,
     pub guardians: Vec<Guardian>,
     pub guardian_links: Vec<GuardianLink>,
     pub assignments: Vec<TeachingAssignment>,
@@ -60,7 +64,9 @@ impl Snapshot {
             ("subject", self.subjects.len()),
             ("class", self.classes.len()),
             ("student", self.students.len()),
+            ("class_member", self.class_members.len()),
             ("study_group", self.groups.len()),
+            ("group_member", self.group_members.len()),
             ("guardian", self.guardians.len()),
             ("guardian_student", self.guardian_links.len()),
             ("teaching_assignment", self.assignments.len()),
@@ -270,14 +276,44 @@ async fn read(
         &[y],
     )
     .await?;
-    let students = all(
+    // The year's students: those in one of its classes or groups. What
+    // a student row says of today (their class now, a departure after the
+    // year) is not the year's record, so the snapshot of a finished year
+    // stays as it was whatever the years after it bring: a student's class
+    // is their last of the year, and a departure after its end is none.
+    let mut students: Vec<Student> = all(
         tx,
         "SELECT id, external_id, key, family_name, given_name, patronymic, sex, birth_date, \
          class_id, individual_plan, enrolled_on, left_on FROM student \
-         WHERE school_id = $1 ORDER BY id",
-        &[s],
+         WHERE id IN (SELECT m.student_id FROM class_member m JOIN class c ON c.id = m.class_id \
+                      WHERE c.school_year_id = $1) \
+            OR id IN (SELECT m.student_id FROM group_member m JOIN study_group g ON g.id = m.group_id \
+                      WHERE g.school_year_id = $1) \
+         ORDER BY id",
+        &[y],
     )
     .await?;
+    let class_members: Vec<ClassMember> = all(
+        tx,
+        "SELECT m.class_id, m.student_id, m.from_on, m.until_on FROM class_member m \
+         JOIN class c ON c.id = m.class_id \
+         WHERE c.school_year_id = $1 ORDER BY m.class_id, m.student_id, m.from_on",
+        &[y],
+    )
+    .await?;
+    let mut last_class: std::collections::HashMap<i64, (Date, i64)> = Default::default();
+    for m in &class_members {
+        let e = last_class
+            .entry(m.student_id)
+            .or_insert((m.from_on, m.class_id));
+        if m.from_on > e.0 {
+            *e = (m.from_on, m.class_id);
+        }
+    }
+    for st in &mut students {
+        st.class_id = last_class.get(&st.id).map(|&(_, c)| c);
+        st.left_on = st.left_on.filter(|&d| d < year.ends_on);
+    }
     let mut groups: Vec<StudyGroup> = all(
         tx,
         "SELECT id, external_id, title, class_id, subject_id FROM study_group \
@@ -285,14 +321,18 @@ async fn read(
         &[y],
     )
     .await?;
-    let members: Vec<(i64, i64)> = all(
+    let group_members: Vec<GroupMember> = all(
         tx,
-        "SELECT m.group_id, m.student_id FROM group_member m \
+        "SELECT m.group_id, m.student_id, m.from_on, m.until_on FROM group_member m \
          JOIN study_group g ON g.id = m.group_id \
          WHERE g.school_year_id = $1 ORDER BY m.group_id, m.student_id",
         &[y],
     )
     .await?;
+    let members = group_members
+        .iter()
+        .map(|m| (m.group_id, m.student_id))
+        .collect();
     attach(&mut groups, members, |g| g.id, |g| &mut g.members);
     let guardians = all(
         tx,
@@ -369,7 +409,9 @@ async fn read(
         subjects,
         classes,
         students,
+        class_members,
         groups,
+        group_members,
         guardians,
         guardian_links,
         assignments,

@@ -36,10 +36,23 @@ struct HomeView {
 /// Russian order, as links.
 async fn listing(gate: &Gate, a: &Authed) -> Result<(Vec<Item>, Vec<Item>, Vec<Item>)> {
     let db = &gate.db;
+    // Whose pages to list: a guardian's children, a student themself, and
+    // the students a teacher teaches today. A teacher of many classes finds
+    // their students through the classes.
+    let today = crate::gradebook::Date(chrono::Local::now().date_naive());
+    let keys: Vec<&String> = a
+        .access
+        .students
+        .iter()
+        .chain(a.access.taught.iter().filter_map(|(key, days)| {
+            days.iter()
+                .any(|&(from, until)| from <= today && today <= until)
+                .then_some(key)
+        }))
+        .collect();
     let mut students = Vec::new();
-    // A teacher of many classes finds their students through the classes.
-    if a.access.students.len() <= 200 {
-        for key in &a.access.students {
+    if keys.len() <= 200 {
+        for key in keys {
             students.extend(lookup::student(db, key).await?);
         }
     }

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 
 use crate::accounts::access::Scope;
 use crate::build::release::{self, COMPLETE, Entry, Part};
+use crate::gradebook::Date;
 use crate::views::paths::{self, Page};
 
 /// Files by path. Their keys come from the release, never from a client,
@@ -126,6 +127,11 @@ struct Listed<'a> {
 #[serde(tag = "kind", content = "key", rename_all = "snake_case")]
 enum ListedScope<'a> {
     Public,
+    StudentDays(
+        #[serde(borrow)] Cow<'a, str>,
+        #[serde(borrow)] Cow<'a, str>,
+        #[serde(borrow)] Cow<'a, str>,
+    ),
     Student(#[serde(borrow)] Cow<'a, str>),
     Class(#[serde(borrow)] Cow<'a, str>),
     School(#[serde(borrow)] Cow<'a, str>),
@@ -139,6 +145,11 @@ impl<'a> Listed<'a> {
             sha256: Cow::Borrowed(&e.sha256),
             scope: match &e.scope {
                 Scope::Public => ListedScope::Public,
+                Scope::StudentDays(k, from, until) => ListedScope::StudentDays(
+                    Cow::Borrowed(k),
+                    Cow::Owned(from.to_string()),
+                    Cow::Owned(until.to_string()),
+                ),
                 Scope::Student(k) => ListedScope::Student(Cow::Borrowed(k)),
                 Scope::Class(k) => ListedScope::Class(Cow::Borrowed(k)),
                 Scope::School(k) => ListedScope::School(Cow::Borrowed(k)),
@@ -149,13 +160,19 @@ impl<'a> Listed<'a> {
 }
 
 impl ListedScope<'_> {
-    fn owned(&self) -> Scope {
-        match self {
+    fn owned(&self) -> Result<Scope> {
+        let day = |text: &str| {
+            Date::parse_iso(text).with_context(|| format!("{text:?} is not a date YYYY-MM-DD"))
+        };
+        Ok(match self {
             ListedScope::Public => Scope::Public,
+            ListedScope::StudentDays(k, from, until) => {
+                Scope::StudentDays(k.to_string(), day(from)?, day(until)?)
+            }
             ListedScope::Student(k) => Scope::Student(k.to_string()),
             ListedScope::Class(k) => Scope::Class(k.to_string()),
             ListedScope::School(k) => Scope::School(k.to_string()),
-        }
+        })
     }
 }
 
@@ -194,7 +211,11 @@ fn served<'a>(listed: impl IntoIterator<Item = Listed<'a>>, first: u64) -> Resul
         let scope = match scopes.get(&e.scope) {
             Some(s) => s.clone(),
             None => {
-                let s = Arc::new(e.scope.owned());
+                let s = Arc::new(
+                    e.scope
+                        .owned()
+                        .with_context(|| format!("{}: its scope", e.path))?,
+                );
                 scopes.insert(e.scope, s.clone());
                 s
             }

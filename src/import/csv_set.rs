@@ -56,7 +56,7 @@ pub async fn import_csv(
             }
         }
     }
-    engine.finish(options.dry_run).await
+    engine.finish(options.dry_run, options.today()).await
 }
 
 /// Where each spec column is in the file's header.

@@ -6,6 +6,7 @@
 //! - [`engine`] checks and writes rows in one transaction, for every format;
 //! - [`oneroster`] maps OneRoster 1.1/1.2 CSV sets onto the same tables;
 //! - [`csv_set`] imports the tabel CSV set, [`export`] writes it;
+//! - [`rollover`] sets up the next school year from the last one;
 //! - [`error`] holds the problems (`FILE:LINE:COLUMN`) and the summary.
 
 pub mod csv_set;
@@ -13,6 +14,7 @@ pub mod engine;
 pub mod error;
 pub mod export;
 pub mod oneroster;
+pub mod rollover;
 pub mod source;
 pub mod spec;
 
@@ -29,4 +31,15 @@ pub struct ImportOptions {
     pub csv: CsvOptions,
     /// Check everything, then roll back instead of committing.
     pub dry_run: bool,
+    /// The day of the import, which dates a move between two classes of
+    /// one year that the input gives without a date. [default: today]
+    pub today: Option<crate::gradebook::Date>,
+}
+
+impl ImportOptions {
+    /// The day of the import.
+    pub fn today(&self) -> crate::gradebook::Date {
+        self.today
+            .unwrap_or_else(|| crate::gradebook::Date(chrono::Local::now().date_naive()))
+    }
 }

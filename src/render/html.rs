@@ -23,6 +23,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../report-templates/html/marks.html"),
     ),
     (
+        "year.html",
+        include_str!("../../report-templates/html/year.html"),
+    ),
+    (
         "class.html",
         include_str!("../../report-templates/html/class.html"),
     ),

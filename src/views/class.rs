@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use super::statement::StatementView;
-use super::{Frame, Index};
+use super::{Frame, Index, Span};
 use crate::gradebook::{Category, Class};
 
 /// A student on the class page.
@@ -16,6 +16,9 @@ pub struct RosterRow {
     pub key: String,
     pub absences: usize,
     pub ill: usize,
+    /// «прибыл …» or «выбыл …» for a student in the class for part of the year.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A link to a statement.
@@ -35,6 +38,9 @@ pub struct ClassView {
     pub statements: Vec<StatementLink>,
     /// The latest finished period's statement, shown on the page.
     pub latest: Option<StatementView>,
+    /// The earlier school year the class belongs to, if not the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<String>,
 }
 
 impl Index<'_> {
@@ -64,7 +70,11 @@ impl Index<'_> {
     /// The class page of `class`, with its statements (already built).
     pub fn class_page(&self, class: &Class, statements: &[StatementView]) -> ClassView {
         let absences = self.absences(|_| true);
-        let roster = self.roster.get(&class.id).map(Vec::as_slice).unwrap_or(&[]);
+        let roster = self.roster(class);
+        let year = Span {
+            from: self.s.year.starts_on,
+            until: self.s.year.ends_on,
+        };
         ClassView {
             frame: self.frame("../../", format!("{} {}", self.t.class, class.title)),
             class: class.title.clone(),
@@ -75,7 +85,7 @@ impl Index<'_> {
             roster: roster
                 .iter()
                 .enumerate()
-                .map(|(i, st)| {
+                .map(|(i, &(st, span))| {
                     let (absences, ill) = absences.get(&st.id).copied().unwrap_or_default();
                     RosterRow {
                         n: i + 1,
@@ -83,6 +93,7 @@ impl Index<'_> {
                         key: st.key.clone(),
                         absences,
                         ill,
+                        note: self.moved(span, year),
                     }
                 })
                 .collect(),
@@ -102,6 +113,7 @@ impl Index<'_> {
                         && !s.slug.ends_with("final")
                 })
                 .cloned(),
+            earlier: self.earlier.clone(),
         }
     }
 }

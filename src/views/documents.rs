@@ -41,12 +41,20 @@ pub fn printout_link(ix: &Index<'_>, w: usize) -> WeekLink {
 }
 
 /// Serializes `data`, stamps it with its own hash (the document's data
-/// snapshot id) and returns it with that hash.
+/// snapshot id) and returns it with that hash. The interface words (`t`)
+/// are not data: a new or reworded label leaves the id as it was.
 fn stamp<T: Serialize>(data: &T, school: &str) -> (Vec<u8>, String) {
     let mut json = serde_json::to_value(data).unwrap_or(serde_json::Value::Null);
+    let labels = match &mut json {
+        serde_json::Value::Object(map) => map.remove("t"),
+        _ => None,
+    };
     let bytes = serde_json::to_vec(&json).unwrap_or_default();
     let hash = data_encoding::HEXLOWER.encode(&Sha256::digest(&bytes)[..8]);
     if let serde_json::Value::Object(map) = &mut json {
+        if let Some(t) = labels {
+            map.insert("t".into(), t);
+        }
         map.insert("snapshot".into(), format!("{school}:{hash}").into());
     }
     (serde_json::to_vec(&json).unwrap_or_default(), hash)

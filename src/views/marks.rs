@@ -47,6 +47,9 @@ pub struct MarksView {
     pub class: String,
     pub subjects: Vec<SubjectMarksView>,
     pub legend: Vec<LegendItem>,
+    /// The earlier school year the page belongs to, if not the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<String>,
 }
 
 /// A small line chart of marks 1–5, drawn with shapes so it reads without colour.
@@ -87,6 +90,7 @@ impl Index<'_> {
                 class: String::new(),
                 subjects: vec![],
                 legend: vec![],
+                year: self.earlier.clone(),
             };
         };
         let mine = self
@@ -185,6 +189,7 @@ impl Index<'_> {
             class: class.title.clone(),
             subjects,
             legend: codes.iter().filter_map(|c| self.legend_title(c)).collect(),
+            year: self.earlier.clone(),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod paths;
 pub mod school;
 pub mod statement;
 pub mod week;
+pub mod year;
 
 use std::collections::{BTreeSet, HashMap};
 
@@ -25,10 +26,29 @@ use crate::gradebook::{
 use crate::i18n::{self, Labels, Language};
 
 /// Who a lesson is given to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 enum Unit {
     Class(i64),
     Group(i64),
+}
+
+/// Days from the first to the last, both included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub from: Date,
+    pub until: Date,
+}
+
+impl Span {
+    /// True if the span holds `day`.
+    pub fn contains(&self, day: Date) -> bool {
+        self.from <= day && day <= self.until
+    }
+
+    /// True if the span and `other` share a day.
+    pub fn overlaps(&self, other: &Span) -> bool {
+        self.from <= other.until && other.from <= self.until
+    }
 }
 
 /// Indexes over one snapshot, built once and shared by every page.
@@ -46,14 +66,20 @@ pub struct Index<'a> {
     pub css: String,
     /// Weeks of the year up to the current one.
     pub weeks: Vec<(String, Date)>,
+    /// Set when the snapshot is of an earlier school year than the
+    /// current one: its folder (`2025-2026`), which its pages' names carry.
+    pub earlier: Option<String>,
     lessons: HashMap<Unit, Vec<&'a Lesson>>,
     marks: HashMap<(i64, i64), Vec<&'a Mark>>,
     marks_by_student: HashMap<i64, Vec<&'a Mark>>,
     absences: HashMap<(i64, i64), &'a Attendance>,
     notes: HashMap<i64, Vec<&'a Note>>,
-    groups_of: HashMap<i64, Vec<i64>>,
-    /// Students of each class, in Russian order.
-    pub roster: HashMap<i64, Vec<&'a Student>>,
+    /// Each student's classes and groups of the year, each with the first
+    /// and last day of their time there, in order of the first day.
+    units_of: HashMap<i64, Vec<(Unit, Span)>>,
+    /// Each class's students of the year, in Russian order, with their
+    /// time in the class (a student who moved has a span in each).
+    roster: HashMap<i64, Vec<(&'a Student, Span)>>,
     period_marks: HashMap<(i64, i64, i64), &'a str>,
     subject_pos: HashMap<i64, usize>,
     staff_pos: HashMap<i64, usize>,
@@ -119,20 +145,49 @@ impl<'a> Index<'a> {
         for n in &s.notes {
             notes.entry(n.student_id).or_default().push(n);
         }
-        let mut groups_of: HashMap<i64, Vec<i64>> = HashMap::new();
-        for g in &s.groups {
-            for &m in &g.members {
-                groups_of.entry(m).or_default().push(g.id);
+        let year = Span {
+            from: s.year.starts_on,
+            until: s.year.ends_on,
+        };
+        let student_pos: HashMap<i64, usize> = s
+            .students
+            .iter()
+            .enumerate()
+            .map(|(i, x)| (x.id, i))
+            .collect();
+        let mut units_of: HashMap<i64, Vec<(Unit, Span)>> = HashMap::new();
+        let mut roster: HashMap<i64, Vec<(&Student, Span)>> = HashMap::new();
+        for m in &s.class_members {
+            let span = Span {
+                from: m.from_on,
+                until: m.until_on.unwrap_or(year.until),
+            };
+            units_of
+                .entry(m.student_id)
+                .or_default()
+                .push((Unit::Class(m.class_id), span));
+            if let Some(&i) = student_pos.get(&m.student_id) {
+                roster
+                    .entry(m.class_id)
+                    .or_default()
+                    .push((&s.students[i], span));
             }
         }
-        let mut roster: HashMap<i64, Vec<&Student>> = HashMap::new();
-        for st in &s.students {
-            if let Some(c) = st.class_id {
-                roster.entry(c).or_default().push(st);
-            }
+        for m in &s.group_members {
+            let span = Span {
+                from: m.from_on.unwrap_or(year.from),
+                until: m.until_on.unwrap_or(year.until),
+            };
+            units_of
+                .entry(m.student_id)
+                .or_default()
+                .push((Unit::Group(m.group_id), span));
+        }
+        for v in units_of.values_mut() {
+            v.sort_by_key(|(u, span)| (span.from, *u));
         }
         for v in roster.values_mut() {
-            v.sort_by_cached_key(|st| sort_key(st));
+            v.sort_by_cached_key(|(st, span)| (sort_key(st), span.from));
         }
         let period_marks = s
             .period_marks
@@ -147,12 +202,13 @@ impl<'a> Index<'a> {
             today,
             css: css.to_owned(),
             weeks: week_list(s, today),
+            earlier: None,
             lessons,
             marks,
             marks_by_student,
             absences,
             notes,
-            groups_of,
+            units_of,
             roster,
             period_marks,
             subject_pos: pos(s.subjects.iter().map(|x| x.id).collect()),
@@ -194,11 +250,57 @@ impl<'a> Index<'a> {
             .map(|&i| self.s.staff[i].name.short())
     }
 
-    /// The class of a student, if any.
+    /// The day a page of the year is as of: the build's today, within the year.
+    pub fn reference_day(&self) -> Date {
+        self.today.clamp(self.s.year.starts_on, self.s.year.ends_on)
+    }
+
+    /// The class a student is in on the reference day; else the last
+    /// they were in before it, else the first of the year; `None` for a
+    /// student in no class of the year.
     pub fn class_of(&self, st: &Student) -> Option<&'a Class> {
-        st.class_id
-            .and_then(|c| self.class_pos.get(&c))
-            .map(|&i| &self.s.classes[i])
+        let day = self.reference_day();
+        let spans: Vec<(i64, Span)> = self
+            .units_of
+            .get(&st.id)?
+            .iter()
+            .filter_map(|(u, span)| match u {
+                Unit::Class(c) => Some((*c, *span)),
+                Unit::Group(_) => None,
+            })
+            .collect();
+        let class = spans
+            .iter()
+            .find(|(_, span)| span.contains(day))
+            .or_else(|| spans.iter().rev().find(|(_, span)| span.from <= day))
+            .or_else(|| spans.first())?
+            .0;
+        self.class_pos.get(&class).map(|&i| &self.s.classes[i])
+    }
+
+    /// The classes and groups `st` was in during the days of `span`, with
+    /// their time there.
+    fn units_during(&self, st: &Student, span: Span) -> impl Iterator<Item = (Unit, Span)> + '_ {
+        self.units_of
+            .get(&st.id)
+            .into_iter()
+            .flatten()
+            .filter(move |(_, s)| s.overlaps(&span))
+            .copied()
+    }
+
+    /// How many students are in `class` on `day`.
+    pub fn members_on(&self, class: &Class, day: Date) -> usize {
+        self.roster(class)
+            .iter()
+            .filter(|(_, span)| span.contains(day))
+            .count()
+    }
+
+    /// The students of `class` during the year, in Russian order, each with
+    /// their time in the class.
+    pub fn roster(&self, class: &Class) -> &[(&'a Student, Span)] {
+        self.roster.get(&class.id).map(Vec::as_slice).unwrap_or(&[])
     }
 
     fn legend_title(&self, code: &str) -> Option<LegendItem> {
@@ -225,7 +327,7 @@ impl<'a> Index<'a> {
     }
 
     /// Terms of the class's kind, the year, and exam and final where they apply.
-    fn periods_of(&self, class: &Class) -> Vec<&'a ReportingPeriod> {
+    pub fn periods_of(&self, class: &Class) -> Vec<&'a ReportingPeriod> {
         self.s
             .periods
             .iter()
@@ -267,6 +369,15 @@ impl<'a> Index<'a> {
         ids.dedup();
         ids
     }
+}
+
+/// A link to a student's or the office's pages of an earlier school year.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct YearLink {
+    /// `2025-2026`, as page names carry it.
+    pub folder: String,
+    /// «2025/2026».
+    pub title: String,
 }
 
 /// One code of the legend, as shown under a page.

@@ -8,7 +8,9 @@
 //! s/<student>/w/<YYYY-Www>.html  one school week
 //! s/<student>/marks.html         marks per subject and period
 //! s/<student>/print/<YYYY-Www>.pdf   the week's printout
-//! c/<class>/index.html           roster and statements
+//! s/<student>/year-<YYYY-YYYY>.html  an earlier school year: its last week, every week
+//! s/<student>/marks-<YYYY-YYYY>.html marks of an earlier school year
+//! c/<class>/index.html           roster and statements (a class is of one year)
 //! c/<class>/statement-<p>.html   a summary statement (and .pdf)
 //! school/index.html              the office's overview (one school)
 //! school/<slug>/index.html       the same, per school of a district
@@ -34,6 +36,22 @@ fn is_week(s: &str) -> bool {
         && b[..4].iter().all(u8::is_ascii_digit)
         && &b[4..6] == b"-W"
         && b[6..].iter().all(u8::is_ascii_digit)
+}
+
+/// True for a school year `YYYY-YYYY`.
+fn is_year(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 9
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..].iter().all(u8::is_ascii_digit)
+}
+
+/// The year of a file name `<prefix><YYYY-YYYY>.html`.
+fn year_in<'a>(file: &'a str, prefix: &str) -> Option<&'a str> {
+    file.strip_prefix(prefix)?
+        .strip_suffix(".html")
+        .filter(|y| is_year(y))
 }
 
 /// True for a school slug: 1–64 letters, digits, `-` or `_`.
@@ -62,6 +80,11 @@ pub enum Page<'a> {
     Marks { student: &'a str },
     /// A student's printout of one week (PDF).
     Printout { student: &'a str, week: &'a str },
+    /// A student's page of an earlier school year (`YYYY-YYYY`): its last
+    /// week and the list of its weeks.
+    YearIndex { student: &'a str, year: &'a str },
+    /// A student's marks of an earlier school year.
+    YearMarks { student: &'a str, year: &'a str },
     /// A class's page.
     ClassIndex { class: &'a str },
     /// A class's summary statement of a period (`q1`, `year` …), as a page
@@ -73,6 +96,11 @@ pub enum Page<'a> {
     },
     /// The office's overview: of the only school, or of one school of several.
     School { slug: Option<&'a str> },
+    /// The office's overview of an earlier school year.
+    SchoolYear {
+        slug: Option<&'a str>,
+        year: &'a str,
+    },
     /// The stylesheet, named by its content hash.
     Stylesheet { hash: &'a str },
     /// The public home page.
@@ -91,6 +119,8 @@ impl fmt::Display for Page<'_> {
             Page::Week { student, week } => write!(f, "s/{student}/w/{week}.html"),
             Page::Marks { student } => write!(f, "s/{student}/marks.html"),
             Page::Printout { student, week } => write!(f, "s/{student}/print/{week}.pdf"),
+            Page::YearIndex { student, year } => write!(f, "s/{student}/year-{year}.html"),
+            Page::YearMarks { student, year } => write!(f, "s/{student}/marks-{year}.html"),
             Page::ClassIndex { class } => write!(f, "c/{class}/index.html"),
             Page::Statement { class, period, pdf } => {
                 let ext = if *pdf { "pdf" } else { "html" };
@@ -98,6 +128,11 @@ impl fmt::Display for Page<'_> {
             }
             Page::School { slug: None } => f.write_str("school/index.html"),
             Page::School { slug: Some(slug) } => write!(f, "school/{slug}/index.html"),
+            Page::SchoolYear { slug: None, year } => write!(f, "school/year-{year}.html"),
+            Page::SchoolYear {
+                slug: Some(slug),
+                year,
+            } => write!(f, "school/{slug}/year-{year}.html"),
             Page::Stylesheet { hash } => write!(f, "assets/tabel.{hash}.css"),
             Page::Home => f.write_str("index.html"),
             Page::NotFound => f.write_str("404.html"),
@@ -178,6 +213,16 @@ pub fn parse(request: &str) -> Option<Page<'_>> {
             student: key,
             week: file.strip_suffix(".pdf").filter(|w| is_week(w))?,
         },
+        ["s", key, file] if student(key) => {
+            if let Some(year) = year_in(file, "year-") {
+                Page::YearIndex { student: key, year }
+            } else {
+                Page::YearMarks {
+                    student: key,
+                    year: year_in(file, "marks-")?,
+                }
+            }
+        }
         ["c", key, "index.html"] if is_key(key) => Page::ClassIndex { class: key },
         ["c", key, file] if is_key(key) => {
             let stem = file.strip_prefix("statement-")?;
@@ -196,6 +241,14 @@ pub fn parse(request: &str) -> Option<Page<'_>> {
         }
         ["school", "index.html"] => Page::School { slug: None },
         ["school", slug, "index.html"] if is_slug(slug) => Page::School { slug: Some(slug) },
+        ["school", file] => Page::SchoolYear {
+            slug: None,
+            year: year_in(file, "year-")?,
+        },
+        ["school", slug, file] if is_slug(slug) => Page::SchoolYear {
+            slug: Some(slug),
+            year: year_in(file, "year-")?,
+        },
         ["assets", file] => Page::Stylesheet {
             hash: file
                 .strip_prefix("tabel.")
@@ -230,6 +283,10 @@ mod tests {
             format!("/c/{KEY}/statement-year.pdf"),
             "/school/index.html".to_owned(),
             "/school/demo-001/index.html".to_owned(),
+            format!("/s/{KEY}/year-2025-2026.html"),
+            format!("/s/{KEY}/marks-2025-2026.html"),
+            "/school/year-2025-2026.html".to_owned(),
+            "/school/demo-001/year-2025-2026.html".to_owned(),
             "/assets/tabel.0123456789ab.css".to_owned(),
             "/robots.txt".to_owned(),
             "/index.html".to_owned(),
@@ -267,6 +324,12 @@ mod tests {
             "/s/abcdefghijklmnopqrstuvwxyz/index.html/",
             "/s/abcdefghijklmnopqrstuvwxyz",
             "/%ff",
+            "/s/abcdefghijklmnopqrstuvwxyz/year-2025.html",
+            "/s/abcdefghijklmnopqrstuvwxyz/marks-2025-26.html",
+            "/s/abcdefghijklmnopqrstuvwxyz/year-2025-2026.htm",
+            "/s/abcdefghijklmnopqrstuvwxyz/other.html",
+            "/school/year-2025-2026.pdf",
+            "/school/x/year-..-2026.html",
         ] {
             assert_eq!(parse(p), None, "{p}");
         }

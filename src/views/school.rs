@@ -30,6 +30,9 @@ pub struct SchoolView {
     pub name: String,
     pub year: String,
     pub classes: Vec<SchoolClassRow>,
+    /// The overviews of earlier school years.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub past_years: Vec<super::YearLink>,
 }
 
 impl Index<'_> {
@@ -56,7 +59,7 @@ impl Index<'_> {
                             .class_teacher_id
                             .and_then(|id| self.staff_pos.get(&id))
                             .map(|&i| self.s.staff[i].name.short()),
-                        students: self.roster.get(&c.id).map_or(0, Vec::len),
+                        students: self.members_on(c, self.reference_day()),
                         period: st.map(|s| s.period.clone()),
                         slug: st.map(|s| s.slug.clone()),
                         progress: st.map_or_else(|| "—".to_owned(), |s| s.progress.clone()),
@@ -65,6 +68,7 @@ impl Index<'_> {
                     }
                 })
                 .collect(),
+            past_years: Vec::new(),
         }
     }
 }

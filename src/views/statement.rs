@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{Frame, Index};
+use super::{Frame, Index, Span};
 use crate::gradebook::{Class, Date, PeriodKind, ReportingPeriod, Student};
 use crate::i18n;
 use crate::render::stats::{self, Stats};
@@ -22,6 +22,11 @@ pub struct StatementRow {
     /// One group per column, one cell per part of that column: the printed
     /// statement's column groups (for the year: terms, year, exam, final).
     pub cells: Vec<Vec<String>>,
+    /// «прибыл 12.01.2027» or «выбыл 11.01.2027» for a student in the class
+    /// for part of the period only; a student who left before its end has
+    /// no marks here (they are in their new class's statement).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 /// A column of a statement: a subject and, for the year, which mark.
@@ -50,6 +55,10 @@ pub struct StatementView {
     pub progress: String,
     pub quality: String,
     pub sou: String,
+    /// The earlier school year the statement belongs to (`2025-2026`), if
+    /// not the current one: its students' pages of that year are linked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub earlier: Option<String>,
 }
 
 /// File-name stem of a period: q1, h2, t3, year, exam, final.
@@ -65,6 +74,20 @@ pub fn period_slug(p: &ReportingPeriod) -> String {
 }
 
 impl Index<'_> {
+    /// «выбыл 11.01.2027» when a student's time in a class (`span`) ended
+    /// within `within` (before its last day), else «прибыл 12.01.2027» when
+    /// it began within it (after its first day); `None` when it covers it.
+    pub(super) fn moved(&self, span: Span, within: Span) -> Option<String> {
+        let day = |d: Date| i18n::short_date(self.lang, d);
+        if span.until < within.until {
+            Some(format!("{} {}", self.t.left_class, day(span.until)))
+        } else if span.from > within.from {
+            Some(format!("{} {}", self.t.joined_class, day(span.from)))
+        } else {
+            None
+        }
+    }
+
     /// Periods of the class that have ended by today.
     pub fn finished_periods(&self, class: &Class) -> Vec<&ReportingPeriod> {
         self.periods_of(class)
@@ -76,7 +99,18 @@ impl Index<'_> {
     /// The summary statement of `class` for period `p`, built from the roster.
     pub fn statement(&self, class: &Class, p: &ReportingPeriod) -> StatementView {
         let subjects = self.subjects_of(class);
-        let roster = self.roster.get(&class.id).map(Vec::as_slice).unwrap_or(&[]);
+        let period = Span {
+            from: p.starts_on,
+            until: p.ends_on,
+        };
+        // The students in the class during the period: those who left
+        // before its end are listed without marks and counted nowhere.
+        let roster: Vec<(&Student, Span, bool)> = self
+            .roster(class)
+            .iter()
+            .filter(|(_, span)| span.overlaps(&period))
+            .map(|&(st, span)| (st, span, span.until >= period.until))
+            .collect();
         let lessons_in: HashMap<i64, Date> = self
             .s
             .lessons
@@ -102,9 +136,9 @@ impl Index<'_> {
                     .filter(|q| {
                         q.kind != PeriodKind::Exam
                             || q.id == p.id
-                            || roster
-                                .iter()
-                                .any(|st| self.period_marks.contains_key(&(st.id, *sid, q.id)))
+                            || roster.iter().any(|(st, ..)| {
+                                self.period_marks.contains_key(&(st.id, *sid, q.id))
+                            })
                     })
                     .collect()
             })
@@ -118,27 +152,37 @@ impl Index<'_> {
         let rows: Vec<StatementRow> = roster
             .iter()
             .enumerate()
-            .map(|(i, st)| {
+            .map(|(i, &(st, span, stayed))| {
                 let (absences, ill) = missed.get(&st.id).copied().unwrap_or_default();
+                let marks = |sid: i64, q: &ReportingPeriod| {
+                    if stayed {
+                        mark(st, sid, q)
+                    } else {
+                        String::new()
+                    }
+                };
                 StatementRow {
                     n: i + 1,
                     name: st.name.full(),
                     key: st.key.clone(),
-                    marks: subjects.iter().map(|&sid| mark(st, sid, p)).collect(),
+                    marks: subjects.iter().map(|&sid| marks(sid, p)).collect(),
                     absences,
                     ill,
                     cells: subjects
                         .iter()
                         .zip(&parts)
-                        .map(|(&sid, ps)| ps.iter().map(|q| mark(st, sid, q)).collect())
+                        .map(|(&sid, ps)| ps.iter().map(|q| marks(sid, q)).collect())
                         .collect(),
+                    note: self.moved(span, period),
                 }
             })
             .collect();
         let stats = stats::statement_stats(
             &self.s.legend,
             rows.iter()
-                .map(|r| r.marks.iter().map(String::as_str).filter(|m| !m.is_empty())),
+                .zip(&roster)
+                .filter(|(_, r)| r.2)
+                .map(|(r, _)| r.marks.iter().map(String::as_str).filter(|m| !m.is_empty())),
         );
         StatementView {
             frame: self.frame(
@@ -170,6 +214,7 @@ impl Index<'_> {
             sou: stats::percent(stats.sou),
             stats,
             rows,
+            earlier: self.earlier.clone(),
         }
     }
 }

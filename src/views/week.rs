@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, Duration};
 use serde::Serialize;
 
-use super::{Frame, Index, LegendItem, Unit, fmt_weight};
+use super::{Frame, Index, LegendItem, Span, fmt_weight};
 use crate::gradebook::{Date, Lesson, Note, Student};
 use crate::i18n::{self, Language};
 use crate::render::markdown;
@@ -77,6 +77,13 @@ pub struct WeekView {
     pub next: Option<String>,
     pub days: Vec<DayView>,
     pub legend: Vec<LegendItem>,
+    /// The earlier school year the page belongs to (`2025-2026`), if it
+    /// is not of the current one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub year: Option<String>,
+    /// On the student index: the earlier years the student has pages of.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub past_years: Vec<super::YearLink>,
     /// Set on the student index: every week of the year.
     pub weeks: Option<Vec<WeekLink>>,
     /// Weekly printouts (PDF) to link: on the index every printed week, on
@@ -85,7 +92,7 @@ pub struct WeekView {
 }
 
 impl<'a> Index<'a> {
-    fn week_title(&self, monday: Date) -> String {
+    pub(super) fn week_title(&self, monday: Date) -> String {
         let sunday = Date(monday.0 + Duration::days(6));
         format!(
             "{} — {} {}",
@@ -100,25 +107,20 @@ impl<'a> Index<'a> {
     pub fn week(&self, st: &Student, w: usize, index: bool) -> WeekView {
         let (id, monday) = self.weeks[w].clone();
         let root = if index { "../../" } else { "../../../" };
-        let mut units = vec![];
-        if let Some(c) = st.class_id {
-            units.push(Unit::Class(c));
-        }
-        units.extend(
-            self.groups_of
-                .get(&st.id)
-                .into_iter()
-                .flatten()
-                .map(|&g| Unit::Group(g)),
-        );
         let end = Date(monday.0 + Duration::days(6));
-        let mut lessons: Vec<&Lesson> = units
-            .iter()
-            .filter_map(|u| self.lessons.get(u))
-            .flat_map(|v| {
-                let from = v.partition_point(|l| l.date < monday);
-                let to = v.partition_point(|l| l.date <= end);
-                v[from..to].iter().copied()
+        let week = Span {
+            from: monday,
+            until: end,
+        };
+        // The lessons of the classes and groups the student was in on each
+        // lesson's day: after a move, the old class's before, the new one's after.
+        let mut lessons: Vec<&Lesson> = self
+            .units_during(st, week)
+            .filter_map(|(u, span)| self.lessons.get(&u).map(|v| (v, span)))
+            .flat_map(|(v, span)| {
+                let from = v.partition_point(|l| l.date < monday.max(span.from));
+                let to = v.partition_point(|l| l.date <= end.min(span.until));
+                v[from..to.max(from)].iter().copied()
             })
             .collect();
         lessons.sort_by_key(|l| (l.date, l.slot, l.id));
@@ -234,6 +236,8 @@ impl<'a> Index<'a> {
                     .collect()
             }),
             printouts: Vec::new(),
+            year: self.earlier.clone(),
+            past_years: Vec::new(),
         }
     }
 }

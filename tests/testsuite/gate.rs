@@ -244,12 +244,19 @@ async fn removed_links_and_moved_students_take_effect_on_the_next_request() {
         .iter()
         .find(|c| c.id != class.id && c.class_teacher_id != class.class_teacher_id)
         .unwrap();
-    sqlx::query("UPDATE student SET class_id = $1 WHERE id = $2")
-        .bind(other.id)
-        .bind(child.id)
-        .execute(f.t.db.pool())
-        .await
-        .unwrap();
+    // The whole year's time in the class moves: the old class teacher
+    // taught the student on no day.
+    for sql in [
+        "UPDATE student SET class_id = $1 WHERE id = $2",
+        "UPDATE class_member SET class_id = $1 WHERE student_id = $2",
+    ] {
+        sqlx::query(sql)
+            .bind(other.id)
+            .bind(child.id)
+            .execute(f.t.db.pool())
+            .await
+            .unwrap();
+    }
     sqlx::query("DELETE FROM group_member WHERE student_id = $1")
         .bind(child.id)
         .execute(f.t.db.pool())

@@ -214,7 +214,7 @@ fn the_archive_of_a_finished_demo_year_is_as_recorded() {
 /// Every link and stylesheet of every page of a release names a file of
 /// that release by the one URL scheme (`tabel::views::paths`), or one of
 /// the gate's own pages: templates and the scheme agree.
-fn every_link_is_a_page_of_the_release(release: &BTreeMap<String, Vec<u8>>) {
+pub(crate) fn every_link_is_a_page_of_the_release(release: &BTreeMap<String, Vec<u8>>) {
     const GATE: &[&str] = &["login", "account", "logout"];
     let mut checked = 0;
     for (path, bytes) in release {

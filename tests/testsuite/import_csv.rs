@@ -305,6 +305,7 @@ async fn excel_cp1251_semicolon_files_import() {
             delimiter: Some(b';'),
         },
         dry_run: false,
+        today: None,
     };
     import::import_csv(&t.db, &repo("tests/fixtures/csv/excel-cp1251"), &options)
         .await
@@ -317,6 +318,7 @@ async fn excel_cp1251_semicolon_files_import() {
             delimiter: None,
         },
         dry_run: false,
+        today: None,
     };
     let err = import::import_csv(&t2.db, &repo("tests/fixtures/csv/excel-cp1251"), &options)
         .await

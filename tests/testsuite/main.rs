@@ -19,3 +19,4 @@ mod import_csv;
 mod import_oneroster;
 mod mail;
 mod pdf;
+mod years;

@@ -9,10 +9,10 @@ use std::process::Command;
 use crate::support::build::{TODAY, day, fixture, fixture_on, options};
 use crate::support::{TestDb, tool, tree};
 use tabel::build;
-use tabel::views::Index;
-use tabel::i18n::Language;
 use tabel::gradebook::{self, Snapshot, YearChoice};
+use tabel::i18n::Language;
 use tabel::text::collation_key;
+use tabel::views::Index;
 
 /// Runs a poppler or qpdf tool; `None` when it is missing and not required.
 fn run(tool_name: &str, args: &[&str], file: &Path) -> Option<String> {
@@ -346,12 +346,17 @@ async fn a_40_student_class_gets_a_two_page_statement_with_the_header_on_each_pa
         have + others.len()
     );
     for id in others.iter().take(40 - have) {
-        sqlx::query("UPDATE student SET class_id = $1 WHERE id = $2")
-            .bind(class.id)
-            .bind(id)
-            .execute(t.db.pool())
-            .await
-            .unwrap();
+        for sql in [
+            "UPDATE student SET class_id = $1 WHERE id = $2",
+            "UPDATE class_member SET class_id = $1 WHERE student_id = $2",
+        ] {
+            sqlx::query(sql)
+                .bind(class.id)
+                .bind(id)
+                .execute(t.db.pool())
+                .await
+                .unwrap();
+        }
     }
     let out = tempfile::tempdir().unwrap();
     build::run(&t.db, out.path(), &options(true)).await.unwrap();

@@ -199,6 +199,14 @@ fn student(
         enrolled.to_string().into(),
         Val::NullText,
     ]);
+    // In the class the whole year, from enrolment if that came later.
+    out.t("class_member").push([
+        Val::Int(class_id),
+        Val::Int(id),
+        Val::Int(*school_id),
+        enrolled.max(cal.starts_on).to_string().into(),
+        Val::NullText,
+    ]);
     StudentInfo {
         id,
         given,

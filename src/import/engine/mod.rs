@@ -26,6 +26,7 @@ use super::error::{MAX_PROBLEMS, Problem, TableCount};
 use super::spec::{TableSpec, Ty};
 
 mod load;
+mod members;
 mod row;
 mod tx;
 

@@ -10,6 +10,7 @@ use sqlx::{Any, Transaction};
 
 use super::{At, Current, Engine, SEP, SchoolState};
 use crate::db::{Backend, Database};
+use crate::gradebook::Date;
 use crate::gradebook::bulk::{Rows, Val};
 use crate::import::error::{ImportError, Summary, TableCount};
 use crate::import::spec::{self, Kind, TableSpec, Ty};
@@ -371,10 +372,20 @@ impl Engine {
     }
 
     /// Ends the import: on problems rolls back and returns them; otherwise
+    /// gives students the class spans the rows did not (see
+    /// `derive_class_spans`, with `today` the day of the import), and
     /// commits (or rolls back a dry run) and returns the summary.
-    pub async fn finish(mut self, dry_run: bool) -> Result<Summary, ImportError> {
+    pub async fn finish(mut self, dry_run: bool, today: Date) -> Result<Summary, ImportError> {
         self.end_table().await?;
         self.sync().await?;
+        if self.problems.is_empty() {
+            let (added, ended) = self.derive_class_spans(today).await?;
+            if added + ended > 0 {
+                self.warn(format!(
+                    "class spans: {added} added for students whose class the input gave without dates, {ended} ended (a move within a year is dated {today}, the day of the import; class_members.csv gives exact dates)"
+                ));
+            }
+        }
         let mut tx = self.tx.take().context("the import transaction has ended")?;
         if !self.problems.is_empty() {
             tx.rollback().await.context("cannot roll back the import")?;

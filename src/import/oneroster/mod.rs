@@ -52,7 +52,7 @@ pub async fn import_oneroster(
     let mut engine = Engine::begin(db, false).await?;
     engine.set_foreign();
     let Some(set) = read::read_set(&input, options.csv, &mut engine)? else {
-        return engine.finish(options.dry_run).await;
+        return engine.finish(options.dry_run, options.today()).await;
     };
     let plan = map::plan(&set, &known, &categories);
     for (file, line, column, value, message) in &plan.problems {
@@ -124,7 +124,7 @@ pub async fn import_oneroster(
             engine.delete(spec, &d.school, &key, d.at).await?;
         }
     }
-    engine.finish(options.dry_run).await
+    engine.finish(options.dry_run, options.today()).await
 }
 
 /// A value for a column the set does not give, on a new row.

@@ -30,9 +30,8 @@ pub fn options(full: bool) -> build::Options {
     }
 }
 
-/// A demo school of about `students` students in a fresh SQLite file, as of `today`.
-pub async fn fixture_on(students: u32, today: &str) -> TestDb {
-    let t = TestDb::sqlite().await;
+/// Fills `t` with a demo school of about `students` students as of `today`.
+pub async fn fill(t: &TestDb, students: u32, today: &str) {
     demo::run(
         &t.db,
         &demo::Options {
@@ -44,6 +43,12 @@ pub async fn fixture_on(students: u32, today: &str) -> TestDb {
     )
     .await
     .unwrap();
+}
+
+/// A demo school of about `students` students in a fresh SQLite file, as of `today`.
+pub async fn fixture_on(students: u32, today: &str) -> TestDb {
+    let t = TestDb::sqlite().await;
+    fill(&t, students, today).await;
     t
 }
 

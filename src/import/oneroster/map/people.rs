@@ -315,6 +315,8 @@ impl Mapper<'_> {
         // Enrollments: homeroom → a student's class or the class teacher;
         // scheduled → group members and teaching assignments.
         let mut homeroom_of: HashMap<String, String> = HashMap::new();
+        // Each student's homerooms, with the dates of each.
+        let mut homerooms: BTreeMap<String, Vec<HomeroomSpan>> = BTreeMap::new();
         let mut members: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut enrolled: HashMap<(String, String), (String, At<'static>)> = HashMap::new();
         if let Some((f, rs)) = rows(set, "enrollments") {
@@ -364,10 +366,21 @@ impl Mapper<'_> {
                             }
                             continue;
                         }
-                        if let Some(other) = homeroom_of.get(user).filter(|c| *c != class) {
-                            plan.problem(f.name, *line, "classSourcedId", class, format!("is a second homeroom of student {user} (already in {other}); a student belongs to one class"));
+                        // A student is in one class at a time: two
+                        // homerooms are a move only when their dates
+                        // say when, and do not overlap.
+                        let span = (
+                            date_part(f.get(r, "beginDate")),
+                            date_part(f.get(r, "endDate")),
+                        );
+                        let spans = homerooms.entry(user.to_owned()).or_default();
+                        if let Some((other, ..)) = spans.iter().find(|(c, from, until, _)| {
+                            c != class && !apart((from, until), (&span.0, &span.1))
+                        }) {
+                            plan.problem(f.name, *line, "classSourcedId", class, format!("is a second homeroom of student {user} (already in {other}) at the same time; a student belongs to one class at a time (beginDate and endDate say when a student moved)"));
                             continue;
                         }
+                        spans.push((class.to_owned(), span.0, span.1, a("classSourcedId")));
                         homeroom_of.insert(user.to_owned(), class.to_owned());
                         plan.set(
                             "student",
@@ -376,14 +389,6 @@ impl Mapper<'_> {
                             "external_id",
                             user,
                             a("userSourcedId"),
-                        );
-                        plan.set(
-                            "student",
-                            &school,
-                            user,
-                            "class",
-                            class,
-                            a("classSourcedId"),
                         );
                     }
                     ("student", false) => {
@@ -396,6 +401,11 @@ impl Mapper<'_> {
                             .entry(class.to_owned())
                             .or_default()
                             .insert(user.to_owned());
+                        for (column, date) in [("from", "beginDate"), ("until", "endDate")] {
+                            if let Some(day) = date_part(f.get(r, date)) {
+                                plan.set("group_member", &school, &key, column, &day, a(date));
+                            }
+                        }
                         plan.set(
                             "group_member",
                             &school,
@@ -486,6 +496,29 @@ impl Mapper<'_> {
                 }
             }
         }
+        // The current class is the latest homeroom; each dated homeroom is
+        // a span of the student in that class.
+        for (user, spans) in &homerooms {
+            let Some(latest) = spans.iter().max_by(|x, y| x.1.cmp(&y.1)) else {
+                continue;
+            };
+            let Some(school) = class_info(&latest.0).map(|i| i.school.clone()) else {
+                continue;
+            };
+            homeroom_of.insert(user.clone(), latest.0.clone());
+            plan.set("student", &school, user, "class", &latest.0, latest.3);
+            for (class, from, until, at) in spans {
+                let Some(from) = from else { continue };
+                let key = format!("{class}\u{1f}{user}\u{1f}{from}");
+                let t = "class_member";
+                plan.set(t, &school, &key, "class", class, *at);
+                plan.set(t, &school, &key, "student", user, *at);
+                plan.set(t, &school, &key, "from", from, *at);
+                if let Some(until) = until {
+                    plan.set(t, &school, &key, "until", until, *at);
+                }
+            }
+        }
         for ((school, user), (day, from)) in enrolled {
             if plan.has("student", &school, &user) {
                 plan.set("student", &school, &user, "enrolled_on", &day, from);
@@ -506,4 +539,18 @@ impl Mapper<'_> {
             plan.set("study_group", &info.school, group, "class", value, from);
         }
     }
+}
+
+/// A homeroom of a student: the class, the first and last day (when the
+/// enrollment gives them), and where it was read.
+type HomeroomSpan = (String, Option<String>, Option<String>, At<'static>);
+
+/// True if two spans of days (`YYYY-MM-DD`, an open end unbounded) share
+/// no day; spans without dates overlap everything.
+fn apart(a: (&Option<String>, &Option<String>), b: (&Option<String>, &Option<String>)) -> bool {
+    let before = |until: &Option<String>, from: &Option<String>| match (until, from) {
+        (Some(u), Some(f)) => u < f,
+        _ => false,
+    };
+    before(a.1, b.0) || before(b.1, a.0)
 }
