@@ -113,7 +113,7 @@ async fn main() -> Result<()> {
         let Some(class) = ix.class_of(st) else {
             continue;
         };
-        for w in PrintWeeks::Current.weeks(&ix) {
+        for w in PrintWeeks::Recent.weeks(&ix) {
             let view = ix.week(st, w, false);
             printouts.push((
                 class.id,

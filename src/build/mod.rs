@@ -105,25 +105,35 @@ impl std::fmt::Display for Summary {
     }
 }
 
-/// Which weeks get a printout.
+/// Which weeks get a printout. Only weeks that are over: a running week's
+/// printout would change every school day and be typeset every night; once
+/// the week is over its printout is typeset once, the night after, and
+/// carried from then on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub enum PrintWeeks {
-    /// The current and the previous week.
+    /// The two latest weeks that are over.
     #[default]
-    Current,
-    /// Every week of the year so far.
+    #[value(alias = "current")]
+    Recent,
+    /// Every week of the year that is over.
     All,
     /// None: no weekly printouts (the pages and statements only).
     None,
 }
 
 impl PrintWeeks {
-    /// Indices of the printed weeks among `ix.weeks`, newest first.
+    /// Indices of the printed weeks among `ix.weeks`, newest first: weeks
+    /// whose Sunday is before the build's day.
     pub fn weeks(self, ix: &Index<'_>) -> Vec<usize> {
-        let current = ix.current_week();
+        let over = ix
+            .weeks
+            .iter()
+            .rposition(|(_, monday)| Date(monday.0 + chrono::Duration::days(6)) < ix.today)
+            .map_or(0, |last| last + 1);
+        let over = (0..over).rev();
         match self {
-            PrintWeeks::Current => (current.saturating_sub(1)..=current).rev().collect(),
-            PrintWeeks::All => (0..ix.weeks.len()).rev().collect(),
+            PrintWeeks::Recent => over.take(2).collect(),
+            PrintWeeks::All => over.collect(),
             PrintWeeks::None => Vec::new(),
         }
     }
@@ -462,7 +472,7 @@ impl Run<'_> {
             root: "",
             title: t.home_title.to_owned(),
             school: String::new(),
-            as_of: String::new(),
+            updated: String::new(),
             css: css.to_owned(),
         };
         for (page, template) in [(Page::Home, "home.html"), (Page::NotFound, "404.html")] {

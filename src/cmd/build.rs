@@ -25,10 +25,10 @@ pub struct Args {
     /// Worker threads. [default: one per core]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
-    /// Weeks that get a typeset printout (PDF) per student: `current` (this
-    /// week and the previous one), `all` (every week of the year so far) or
-    /// `none`.
-    #[arg(long, value_enum, default_value_t = PrintWeeks::Current, value_name = "WEEKS")]
+    /// Weeks that get a typeset printout (PDF) per student, of those that
+    /// are over: `recent` (the latest two), `all` (every one of the year)
+    /// or `none`. A running week gets its printout the night after it ends.
+    #[arg(long, value_enum, default_value_t = PrintWeeks::Recent, value_name = "WEEKS")]
     pub print_weeks: PrintWeeks,
 }
 

@@ -46,10 +46,9 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
             .context("cannot generate the demo data")?;
         println!("{summary}");
         println!("demo data is in {}", db::redact(&settings.database));
-        let options = build::Options {
-            full: true,
-            ..super::build::options(settings, today)
-        };
+        // Incremental: a demo at the next day over the last one's output
+        // is the realistic next night of a nightly build.
+        let options = super::build::options(settings, today);
         let built = build::run(db, &settings.output, &options)
             .await
             .context("cannot build the demo pages")?;

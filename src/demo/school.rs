@@ -22,6 +22,13 @@ use crate::gradebook::Date;
 use crate::gradebook::bulk::Rows;
 
 /// Next id per table, carried from one school to the next.
+///
+/// Ids number on across schools, in the order rows are generated: a
+/// school's rows day by day, so the demo of one school at a later date has
+/// the same ids up to the earlier date. In a district, one more day of a
+/// school moves the ids of the schools after it; nothing a page or a
+/// document shows depends on an id, so the nightly build still follows the
+/// day's changes.
 #[derive(Debug, Default, Clone)]
 pub struct Ids {
     next: BTreeMap<&'static str, i64>,
@@ -93,6 +100,10 @@ impl SchoolRows {
 
 /// What the steps after the school's setup need to know about it.
 pub(super) struct Facts {
+    /// The school's own seed: each day's draws come from a generator
+    /// seeded by it and the day, so that a later `today` adds days and
+    /// changes none before.
+    pub seed: u64,
     pub cal: Calendar,
     pub today: Date,
     pub prefix: String,
@@ -151,8 +162,8 @@ pub fn round_mark(avg: f64) -> i64 {
 /// Generates school number `index` (1-based) with `n_students` students, with
 /// lessons up to `today` (inclusive) in the school year containing `today`.
 pub fn generate(seed: u64, index: u32, n_students: u32, today: Date, ids: &mut Ids) -> SchoolRows {
-    let mut rng =
-        ChaCha8Rng::seed_from_u64(seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    let school_seed = seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut rng = ChaCha8Rng::seed_from_u64(school_seed);
     let mut out = SchoolRows::new();
     let cal = Calendar::containing(today);
     let today = today.min(cal.ends_on);
@@ -168,6 +179,7 @@ pub fn generate(seed: u64, index: u32, n_students: u32, today: Date, ids: &mut I
     let (mut staffing, deputy_id) =
         staff::Staffing::office(ids, &mut rng, school.director, school.deputy);
     let facts = Facts {
+        seed: school_seed,
         cal,
         today,
         prefix,

@@ -62,7 +62,7 @@ pub fn frame(gate: &Gate, title: &str) -> Frame {
         root: "",
         title: title.to_owned(),
         school: String::new(),
-        as_of: String::new(),
+        updated: String::new(),
         css,
     }
 }

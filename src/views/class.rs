@@ -76,7 +76,11 @@ impl Index<'_> {
             until: self.s.year.ends_on,
         };
         ClassView {
-            frame: self.frame("../../", format!("{} {}", self.t.class, class.title)),
+            frame: self.frame(
+                "../../",
+                format!("{} {}", self.t.class, class.title),
+                self.last_lesson_of(class),
+            ),
             class: class.title.clone(),
             class_teacher: class
                 .class_teacher_id

@@ -85,7 +85,7 @@ impl Index<'_> {
     pub fn marks(&self, st: &Student) -> MarksView {
         let Some(class) = self.class_of(st) else {
             return MarksView {
-                frame: self.frame("../../", st.name.full()),
+                frame: self.frame("../../", st.name.full(), None),
                 student: st.name.full(),
                 class: String::new(),
                 subjects: vec![],
@@ -99,6 +99,20 @@ impl Index<'_> {
             .map(Vec::as_slice)
             .unwrap_or(&[]);
         let periods = self.periods_of(class);
+        // The latest day the page tells of: a mark, or the end of a period
+        // whose mark it shows.
+        let updated = mine
+            .iter()
+            .map(|m| m.date)
+            .chain(periods.iter().filter_map(|p| {
+                self.s
+                    .subjects
+                    .iter()
+                    .any(|x| self.period_marks.contains_key(&(st.id, x.id, p.id)))
+                    .then_some(p.ends_on)
+            }))
+            .filter(|d| *d <= self.reference_day())
+            .max();
         let terms: Vec<&&ReportingPeriod> = periods.iter().filter(|p| p.kind.is_term()).collect();
         let mut codes = BTreeSet::new();
         let subjects = self
@@ -184,7 +198,11 @@ impl Index<'_> {
             })
             .collect();
         MarksView {
-            frame: self.frame("../../", format!("{} — {}", st.name.full(), self.t.marks)),
+            frame: self.frame(
+                "../../",
+                format!("{} — {}", st.name.full(), self.t.marks),
+                updated,
+            ),
             student: st.name.full(),
             class: class.title.clone(),
             subjects,

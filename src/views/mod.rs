@@ -397,26 +397,46 @@ pub struct Frame {
     pub title: String,
     /// School name for the header.
     pub school: String,
-    /// «23 ноября 2026»: the day the data is shown as of.
-    pub as_of: String,
+    /// «19 марта 2027»: the latest day the page's data tells of, so that a
+    /// page says how fresh it is without changing when nothing did (empty
+    /// when it tells of no day).
+    pub updated: String,
     /// Path of the stylesheet from the release root.
     pub css: String,
 }
 
 impl Index<'_> {
-    fn frame(&self, root: &'static str, title: String) -> Frame {
+    /// The frame of a page; `updated`, the latest day its data tells of.
+    fn frame(&self, root: &'static str, title: String, updated: Option<Date>) -> Frame {
         Frame {
             t: self.t,
             root,
             title,
             school: self.s.school.short_name.clone(),
-            as_of: format!(
-                "{} {}",
-                i18n::day_month(self.lang, self.today),
-                self.today.0.year()
-            ),
+            updated: updated.map_or_else(String::new, |d| {
+                format!("{} {}", i18n::day_month(self.lang, d), d.0.year())
+            }),
             css: self.css.clone(),
         }
+    }
+
+    /// The day of the latest lesson of the year given to `class` or one of
+    /// its groups, up to today.
+    fn last_lesson_of(&self, class: &Class) -> Option<Date> {
+        let groups = self
+            .s
+            .groups
+            .iter()
+            .filter(|g| g.class_id == Some(class.id))
+            .map(|g| Unit::Group(g.id));
+        std::iter::once(Unit::Class(class.id))
+            .chain(groups)
+            .filter_map(|u| self.lessons.get(&u))
+            .filter_map(|v| {
+                let upto = v.partition_point(|l| l.date <= self.today);
+                v[..upto].last().map(|l| l.date)
+            })
+            .max()
     }
 }
 

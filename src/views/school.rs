@@ -45,7 +45,11 @@ impl Index<'_> {
         let mut classes: Vec<&Class> = self.s.classes.iter().collect();
         classes.sort_by_key(|c| (c.grade, crate::text::collation_key(&c.letter), c.id));
         SchoolView {
-            frame: self.frame(root, self.s.school.short_name.clone()),
+            frame: self.frame(
+                root,
+                self.s.school.short_name.clone(),
+                classes.iter().filter_map(|c| self.last_lesson_of(c)).max(),
+            ),
             name: self.s.school.name.clone(),
             year: self.s.year.title.clone(),
             classes: classes

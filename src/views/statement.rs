@@ -188,6 +188,7 @@ impl Index<'_> {
             frame: self.frame(
                 "../../",
                 format!("{} {} — {}", self.t.statement, class.title, p.title),
+                Some(p.ends_on),
             ),
             class: class.title.clone(),
             class_teacher: class

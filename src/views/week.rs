@@ -126,6 +126,12 @@ impl<'a> Index<'a> {
         lessons.sort_by_key(|l| (l.date, l.slot, l.id));
         let mut codes = BTreeSet::new();
         let notes = self.notes.get(&st.id).map(Vec::as_slice).unwrap_or(&[]);
+        // The latest day the page tells of: a lesson or a note of the week.
+        let updated = lessons
+            .iter()
+            .map(|l| l.date)
+            .chain(notes.iter().map(|n| n.date).filter(|d| week.contains(*d)))
+            .max();
         let mut days = Vec::new();
         for offset in 0..6 {
             let day = Date(monday.0 + Duration::days(offset));
@@ -213,7 +219,11 @@ impl<'a> Index<'a> {
             .unwrap_or_default();
         let name = st.name.full();
         WeekView {
-            frame: self.frame(root, format!("{} — {}", name, self.week_title(monday))),
+            frame: self.frame(
+                root,
+                format!("{} — {}", name, self.week_title(monday)),
+                updated,
+            ),
             student: name,
             class,
             week: id,

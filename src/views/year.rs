@@ -31,7 +31,11 @@ impl Index<'_> {
             .unwrap_or_default();
         let name = st.name.full();
         YearView {
-            frame: self.frame("../../", format!("{name} — {}", self.s.year.title)),
+            frame: self.frame(
+                "../../",
+                format!("{name} — {}", self.s.year.title),
+                self.s.lessons.iter().map(|l| l.date).max(),
+            ),
             student: name,
             class,
             year: self.s.year.folder(),

@@ -488,14 +488,15 @@ async fn same_data_same_bytes_and_a_changed_mark_retypesets_only_its_documents()
     // Nothing changed: nothing is typeset again.
     let again = build::run(&t.db, a.path(), &options(false)).await.unwrap();
     assert_eq!(again.typeset, 0, "{:?}", again.rendered_paths);
-    // A mark of this week and a quarter mark change.
+    // A mark of last week (printed: it is over) and a quarter mark change.
     let s = snapshot(&t, TODAY).await;
     let ix = Index::new(&s, Language::Ru, day(TODAY), "");
-    let monday = ix.weeks[ix.current_week()].1;
+    let monday = ix.weeks[ix.current_week() - 1].1;
+    let next_monday = ix.weeks[ix.current_week()].1;
     let mark = s
         .marks
         .iter()
-        .find(|m| m.date >= monday && m.lesson_id.is_some())
+        .find(|m| m.date >= monday && m.date < next_monday && m.lesson_id.is_some())
         .unwrap();
     let st = s
         .students
@@ -565,7 +566,8 @@ async fn a_name_no_font_has_does_not_fail_the_build() {
         .unwrap();
     let out = tempfile::tempdir().unwrap();
     build::run(&t.db, out.path(), &options(true)).await.unwrap();
-    let week = &ix.weeks[ix.current_week()].0;
+    // Last week's printout: the running week has none.
+    let week = &ix.weeks[ix.current_week() - 1].0;
     let pdf = out
         .path()
         .join(format!("current/s/{}/print/{week}.pdf", st.key));

@@ -1,13 +1,17 @@
 //! Lessons day by day with their marks and absences, notes to parents, and
 //! the period marks that follow from the marks.
 //!
-//! The steps draw from the school's generator in the order [`generate`]
-//! runs them: timetable, absences, lessons, period marks.
+//! The timetable and the whole year's illnesses draw from the school's
+//! generator, in that order; each school day draws from a generator of its
+//! own, seeded by the school and the day, and each period mark from one
+//! seeded by the student, the subject and the period. So the demo at a
+//! later date holds the same rows up to the earlier date, one school day
+//! at a time: the realistic next night of a nightly build.
 
 use std::collections::HashMap;
 
 use rand::seq::SliceRandom;
-use rand::{Rng, RngCore};
+use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{ClassInfo, Facts, Ids, SchoolRows, StudentInfo, normal, round_mark};
@@ -30,7 +34,7 @@ pub(super) fn generate(
     timetable(&mut rng, classes);
     absences(&mut rng, facts, students);
     let mut w = Writer {
-        rng: &mut rng,
+        rng: ChaCha8Rng::seed_from_u64(facts.seed),
         out,
         ids,
         facts,
@@ -71,9 +75,11 @@ fn timetable(rng: &mut ChaCha8Rng, classes: &mut [ClassInfo]) {
     }
 }
 
-/// Whole days missed: illnesses of several days, clustered, and single days off.
+/// Whole days missed: illnesses of several days, clustered, and single days
+/// off; drawn for the whole year whatever today is, so that a later today
+/// finds the same ones.
 fn absences(rng: &mut ChaCha8Rng, facts: &Facts, students: &mut [StudentInfo]) {
-    let school_days_all = facts.cal.school_days(5, facts.today);
+    let school_days_all = facts.cal.school_days(5, facts.cal.ends_on);
     for s in students.iter_mut() {
         let mut i = 0;
         while i < school_days_all.len() {
@@ -110,9 +116,29 @@ struct Lesson<'a> {
     members: Vec<usize>,
 }
 
-/// The school's generator and what its steps write to.
+/// A generator seeded by the school's seed and `parts`, for draws that must
+/// not depend on anything drawn before them.
+fn derived(seed: u64, parts: &[u64]) -> ChaCha8Rng {
+    let mut x = seed;
+    for &p in parts {
+        // splitmix64 steps: distinct inputs, well spread seeds.
+        x = (x ^ p).wrapping_add(0x9E37_79B9_7F4A_7C15);
+        x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        x ^= x >> 31;
+    }
+    ChaCha8Rng::seed_from_u64(x)
+}
+
+/// A day as a number, for seeds.
+fn day_number(d: Date) -> u64 {
+    chrono::Datelike::num_days_from_ce(&d.0) as u64
+}
+
+/// What the lesson steps draw from and write to.
 struct Writer<'a> {
-    rng: &'a mut ChaCha8Rng,
+    /// The generator of the day being written (see [`derived`]).
+    rng: ChaCha8Rng,
     out: &'a mut SchoolRows,
     ids: &'a mut Ids,
     facts: &'a Facts,
@@ -127,8 +153,21 @@ impl Writer<'_> {
         let mut lesson_no: HashMap<(i64, usize, Option<i64>), u32> = HashMap::new();
         let weekday = |d: Date| chrono::Datelike::weekday(&d.0).num_days_from_monday() as usize;
         let mut mark_log: MarkLog = HashMap::new();
-        for class in classes {
-            for day in facts.cal.school_days(class.grade, facts.today) {
+        // Day by day, each day's classes in order, each day with its own
+        // generator: one more day appends rows and changes none before it.
+        let days_of: Vec<std::collections::BTreeSet<Date>> = classes
+            .iter()
+            .map(|c| facts.cal.school_days(c.grade, facts.today).into_iter().collect())
+            .collect();
+        let mut all_days: Vec<Date> = days_of.iter().flatten().copied().collect();
+        all_days.sort_unstable();
+        all_days.dedup();
+        for day in all_days {
+            self.rng = derived(facts.seed, &[day_number(day)]);
+            for (class, days) in classes.iter().zip(&days_of) {
+                if !days.contains(&day) {
+                    continue;
+                }
                 let day_plan = class.timetable[weekday(day)].clone();
                 for (slot0, &si) in day_plan.iter().enumerate() {
                     let units: Vec<(Option<i64>, i64, Vec<usize>)> = match class.groups.get(&si) {
@@ -267,7 +306,7 @@ impl Writer<'_> {
             let rate = if s.major { 0.22 } else { 0.13 };
             let k = ((present.len() as f64 * rate).round() as usize).min(present.len());
             let mut p = present;
-            p.shuffle(self.rng);
+            p.shuffle(&mut self.rng);
             p.truncate(k);
             p.sort_unstable();
             p
@@ -296,7 +335,7 @@ impl Writer<'_> {
             let offset = ((st.id as u64).wrapping_mul(31).wrapping_add(si as u64 * 17) % 7) as f64
                 / 10.0
                 - 0.3;
-            let mut v = round_mark(st.ability + offset + normal(self.rng) * 0.75).clamp(2, 5);
+            let mut v = round_mark(st.ability + offset + normal(&mut self.rng) * 0.75).clamp(2, 5);
             if v == 2 && st.ability < 3.4 && self.rng.gen_bool(0.02) {
                 v = 1;
             }
@@ -368,7 +407,9 @@ impl Writer<'_> {
         ]);
     }
 
-    /// Period marks for every finished period, consistent with the current marks.
+    /// Period marks for every finished period, consistent with the current
+    /// marks; period by period, so that a period that ends later appends
+    /// its marks (and ids) after those of the earlier ones.
     fn period_marks(
         &mut self,
         classes: &[ClassInfo],
@@ -384,29 +425,34 @@ impl Writer<'_> {
             period_ids,
             ..
         } = self.facts;
-        let finished = |p: &crate::demo::calendar::Period| p.ends_on < *today;
-        for c in classes {
-            if c.grade == 1 {
+        // Per student and subject: the term marks so far, and the year mark.
+        let mut terms: HashMap<(usize, usize), (Vec<f64>, Option<i64>)> = HashMap::new();
+        for (pi, p) in cal.periods.iter().enumerate() {
+            if p.ends_on >= *today {
                 continue;
             }
-            let term = if c.grade >= 10 {
-                PeriodKind::Half
-            } else {
-                PeriodKind::Quarter
-            };
-            let exams = c.grade == 9 || c.grade == 11;
-            for &m in &c.students {
-                let st = &students[m];
-                for (si, s) in content::SUBJECTS.iter().enumerate() {
-                    if s.hours[c.grade as usize - 1] == 0 {
-                        continue;
-                    }
-                    let mut term_values = Vec::new();
-                    let mut year_value = None;
-                    for (pi, p) in cal.periods.iter().enumerate() {
-                        if !finished(p) {
+            for c in classes {
+                if c.grade == 1 {
+                    continue;
+                }
+                let term = if c.grade >= 10 {
+                    PeriodKind::Half
+                } else {
+                    PeriodKind::Quarter
+                };
+                let exams = c.grade == 9 || c.grade == 11;
+                for &m in &c.students {
+                    let st = &students[m];
+                    for (si, s) in content::SUBJECTS.iter().enumerate() {
+                        if s.hours[c.grade as usize - 1] == 0 {
                             continue;
                         }
+                        // A period mark's draws are its own.
+                        self.rng = derived(
+                            self.facts.seed,
+                            &[st.id as u64, si as u64, pi as u64, u64::MAX],
+                        );
+                        let (term_values, year_value) = terms.entry((m, si)).or_default();
                         let value: Option<String> = if p.kind == term {
                             let v = if s.pass_fail {
                                 if st.ability < 3.2 && self.rng.gen_bool(0.1) {
@@ -446,7 +492,7 @@ impl Writer<'_> {
                                 let v = round_mark(
                                     term_values.iter().sum::<f64>() / term_values.len() as f64,
                                 );
-                                year_value = Some(v);
+                                *year_value = Some(v);
                                 v.to_string()
                             };
                             Some(v)
@@ -454,7 +500,7 @@ impl Writer<'_> {
                             let exam_subject = matches!(s.code, "russian" | "algebra")
                                 || (st.id as usize + si).is_multiple_of(9);
                             exam_subject.then(|| {
-                                round_mark(st.ability + normal(self.rng) * 0.6)
+                                round_mark(st.ability + normal(&mut self.rng) * 0.6)
                                     .clamp(2, 5)
                                     .to_string()
                             })

@@ -26,7 +26,7 @@ pub fn options(full: bool) -> build::Options {
         language: Language::Ru,
         templates: None,
         progress: false,
-        print_weeks: build::PrintWeeks::Current,
+        print_weeks: build::PrintWeeks::Recent,
     }
 }
 
