@@ -5,6 +5,7 @@
 mod emit;
 pub mod release;
 mod school;
+pub mod watch;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -26,8 +27,9 @@ use release::{Entry, Manifest, Output};
 /// What to build.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Build only this school (external id); the others are carried over.
-    pub school: Option<String>,
+    /// Build only these schools (external id or id); the others are
+    /// carried over. Empty: every school.
+    pub schools: Vec<String>,
     /// The day the pages show as today.
     pub date: Date,
     /// Render everything, ignoring the previous release.
@@ -167,22 +169,29 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
     if schools.is_empty() {
         bail!("the database holds no school; run `tabel import` or `tabel demo` first");
     }
-    let selected: Vec<_> = match &opts.school {
-        Some(want) => {
-            let found: Vec<_> = schools
+    let selected: Vec<_> = if opts.schools.is_empty() {
+        schools.clone()
+    } else {
+        for want in &opts.schools {
+            if !schools
                 .iter()
-                .filter(|s| &s.external_id == want || s.id.to_string() == *want)
-                .cloned()
-                .collect();
-            if found.is_empty() {
+                .any(|s| &s.external_id == want || s.id.to_string() == *want)
+            {
                 bail!(
                     "there is no school {want:?} (schools: {})",
                     list_names(&schools)
                 );
             }
-            found
         }
-        None => schools.clone(),
+        schools
+            .iter()
+            .filter(|s| {
+                opts.schools
+                    .iter()
+                    .any(|want| &s.external_id == want || s.id.to_string() == *want)
+            })
+            .cloned()
+            .collect()
     };
     let single = schools.len() == 1;
     let (id, tmp) = out.start(chrono::Utc::now())?;
@@ -290,7 +299,7 @@ impl Run<'_> {
             self.school(emitter, &pool, school, &css, &mut gathered)
                 .await?;
         }
-        if self.opts.school.is_some() {
+        if !self.opts.schools.is_empty() {
             self.carry_other_schools(selected, &mut gathered)?;
         }
         self.public_pages(emitter, &css)?;

@@ -30,13 +30,18 @@ pub struct Args {
     /// or `none`. A running week gets its printout the night after it ends.
     #[arg(long, value_enum, default_value_t = PrintWeeks::Recent, value_name = "WEEKS")]
     pub print_weeks: PrintWeeks,
+    /// Keep running: after every import, build the schools it changed and
+    /// publish at once (and every school when a new day begins); stops on
+    /// SIGTERM or Ctrl-C.
+    #[arg(long, conflicts_with = "full")]
+    pub watch: bool,
 }
 
 /// The build's options from the settings: everything but what the command
 /// line chooses.
 pub(super) fn options(settings: &Settings, date: Date) -> build::Options {
     build::Options {
-        school: None,
+        schools: Vec::new(),
         date,
         full: false,
         jobs: None,
@@ -53,12 +58,27 @@ pub(super) fn options(settings: &Settings, date: Date) -> build::Options {
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let today = args.date.unwrap_or_else(super::today);
     let options = build::Options {
-        school: args.school,
+        schools: args.school.into_iter().collect(),
         full: args.full,
         jobs: args.jobs.map(usize::from),
         print_weeks: args.print_weeks,
         ..options(settings, today)
     };
+    if args.watch {
+        return super::with_database(settings, async |db| {
+            build::watch::watch(
+                db,
+                &settings.output,
+                &options,
+                args.date,
+                build::watch::Watch::default(),
+                crate::http::shutdown_signal(),
+            )
+            .await?;
+            Ok(ExitCode::SUCCESS)
+        })
+        .await;
+    }
     super::with_database(settings, async |db| {
         let summary = build::run(db, &settings.output, &options)
             .await

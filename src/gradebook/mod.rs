@@ -2,6 +2,7 @@
 //! and bulk writes.
 
 pub mod bulk;
+pub mod changes;
 pub mod legend;
 pub mod lookup;
 pub mod model;

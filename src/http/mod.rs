@@ -18,7 +18,7 @@ pub mod releases;
 mod respond;
 mod serve;
 
-pub use serve::{serve, worker_woke};
+pub use serve::{serve, shutdown_signal, worker_woke};
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};

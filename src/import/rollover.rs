@@ -114,7 +114,7 @@ pub async fn run(db: &Database, schools: &[SchoolRef], opts: &Options) -> Result
     let mut tx = db.write_tx().await?;
     let mut plans = Vec::new();
     for school in schools {
-        let plan = one_school(&mut tx, school, opts, (first, second))
+        let plan = one_school(&mut tx, db.backend(), school, opts, (first, second))
             .await
             .with_context(|| format!("school {}", school.external_id))?;
         plans.push(plan);
@@ -131,6 +131,7 @@ pub async fn run(db: &Database, schools: &[SchoolRef], opts: &Options) -> Result
 
 async fn one_school(
     tx: &mut Transaction<'static, Any>,
+    backend: crate::db::Backend,
     school: &SchoolRef,
     opts: &Options,
     (first, second): (i32, i32),
@@ -195,6 +196,7 @@ async fn one_school(
     .await
     .context("cannot add the school year")?;
     plan.periods = copy_periods(tx, school.id, &last, year_id, &folder).await?;
+    crate::gradebook::changes::record(tx, backend, school.id, "year start").await?;
     if opts.promote {
         promote(tx, school.id, &last, year_id, from, first, &mut plan).await?;
     }

@@ -584,7 +584,7 @@ async fn a_district_lists_each_school_apart() {
     .unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = |full: bool, school: Option<&str>| build::Options {
-        school: school.map(str::to_owned),
+        schools: school.map(str::to_owned).into_iter().collect(),
         print_weeks: build::PrintWeeks::None,
         ..options(full)
     };

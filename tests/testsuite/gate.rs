@@ -322,7 +322,7 @@ async fn changed_bytes_are_refused_and_a_new_release_is_served() {
     // A new release: the gate follows `current` to it.
     let before = std::fs::read_link(&cur).unwrap();
     let opts = tabel::build::Options {
-        school: None,
+        schools: Vec::new(),
         date: tabel::gradebook::Date::parse_iso(TODAY).unwrap(),
         full: true,
         jobs: Some(2),

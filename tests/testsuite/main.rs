@@ -18,5 +18,6 @@ mod import_cli;
 mod import_csv;
 mod import_oneroster;
 mod mail;
+mod nightly;
 mod pdf;
 mod years;

@@ -224,7 +224,7 @@ async fn finished_year(t: &TestDb, students: u32) {
 
 fn options(date: &str) -> build::Options {
     build::Options {
-        school: None,
+        schools: Vec::new(),
         date: day(date),
         full: true,
         jobs: Some(2),

@@ -157,7 +157,13 @@ impl Writer<'_> {
         // generator: one more day appends rows and changes none before it.
         let days_of: Vec<std::collections::BTreeSet<Date>> = classes
             .iter()
-            .map(|c| facts.cal.school_days(c.grade, facts.today).into_iter().collect())
+            .map(|c| {
+                facts
+                    .cal
+                    .school_days(c.grade, facts.today)
+                    .into_iter()
+                    .collect()
+            })
             .collect();
         let mut all_days: Vec<Date> = days_of.iter().flatten().copied().collect();
         all_days.sort_unstable();

@@ -10,8 +10,8 @@ use sqlx::{Any, Transaction};
 
 use super::{At, Current, Engine, SEP, SchoolState};
 use crate::db::{Backend, Database};
-use crate::gradebook::Date;
 use crate::gradebook::bulk::{Rows, Val};
+use crate::gradebook::{self, Date};
 use crate::import::error::{ImportError, Summary, TableCount};
 use crate::import::spec::{self, Kind, TableSpec, Ty};
 
@@ -379,6 +379,13 @@ impl Engine {
         self.end_table().await?;
         self.sync().await?;
         if self.problems.is_empty() {
+            // A watching build learns which schools to rebuild.
+            let mut touched: Vec<i64> = self.schools.values().map(|s| s.id).collect();
+            touched.sort_unstable();
+            let backend = self.backend;
+            for school in touched {
+                gradebook::changes::record(self.tx().await?, backend, school, "import").await?;
+            }
             let (added, ended) = self.derive_class_spans(today).await?;
             if added + ended > 0 {
                 self.warn(format!(

@@ -18,7 +18,7 @@ pub fn day(text: &str) -> Date {
 /// Build options: Russian, two workers, this week's printouts.
 pub fn options(full: bool) -> build::Options {
     build::Options {
-        school: None,
+        schools: Vec::new(),
         date: day(TODAY),
         full,
         jobs: Some(2),

@@ -46,7 +46,7 @@ pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) 
     .unwrap();
     let out = tempfile::tempdir().unwrap();
     let opts = build::Options {
-        school: None,
+        schools: Vec::new(),
         date: today,
         full: true,
         jobs: Some(2),

@@ -1,0 +1,363 @@
+//! The nightly build follows the day's changes: the next night without new
+//! data renders only the pages that show the day, one school day later
+//! renders a few pages per student, and both equal a full build; the
+//! demo's history stays what it was at a later date; a watching build
+//! publishes an imported mark within seconds, and one killed in the middle
+//! leaves the last release live.
+
+use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use tabel::build;
+use tabel::gradebook::{self, Snapshot, YearChoice};
+use tabel::http::{self, Gate};
+
+use crate::support::build::{day, fill, options};
+use crate::support::gate::{Fixture, add, get, login, send};
+use crate::support::{TestDb, tabel, tree};
+
+/// A Wednesday in the autumn term; the next day is a school day too.
+const D: &str = "2026-11-25";
+const NEXT: &str = "2026-11-26";
+
+/// Fails naming the files that differ between two trees.
+fn assert_same_files(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, what: &str) {
+    let differ: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|p| a.get(*p) != b.get(*p))
+        .collect();
+    assert!(differ.is_empty(), "{what}: these files differ: {differ:?}");
+}
+
+fn opts_on(date: &str, full: bool) -> build::Options {
+    build::Options {
+        date: day(date),
+        ..options(full)
+    }
+}
+
+async fn students(t: &TestDb) -> usize {
+    let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM student")
+        .fetch_one(t.db.pool())
+        .await
+        .unwrap();
+    n as usize
+}
+
+/// The next night, no new data: only each student's start page and the
+/// running week's page show the day; the release equals a full build's.
+#[tokio::test]
+async fn the_next_night_without_new_data_renders_only_what_shows_the_day() {
+    let t = TestDb::sqlite().await;
+    fill(&t, 40, D).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &opts_on(D, true))
+        .await
+        .unwrap();
+    let night = build::run(&t.db, out.path(), &opts_on(NEXT, false))
+        .await
+        .unwrap();
+    let n = students(&t).await;
+    assert!(
+        night.rendered <= 2 * n + 2,
+        "{} pages rendered for {n} students: {:?}",
+        night.rendered,
+        night.rendered_paths
+    );
+    for p in &night.rendered_paths {
+        assert!(
+            p.ends_with("/index.html") || p.contains("/w/2026-W48.html"),
+            "{p} does not show the day"
+        );
+    }
+    assert_eq!(night.typeset, 0);
+    let full = tempfile::tempdir().unwrap();
+    build::run(&t.db, full.path(), &opts_on(NEXT, true))
+        .await
+        .unwrap();
+    assert_same_files(
+        &tree(&out.path().join("current")),
+        &tree(&full.path().join("current")),
+        "the next night and a full build",
+    );
+    t.finish().await;
+}
+
+/// `tabel demo` one school day later over the last demo's database and
+/// output: a realistic next night. A few pages per student are rendered,
+/// and the release equals a full build of the same day.
+#[test]
+fn one_school_day_later_renders_a_few_pages_per_student() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let demo = |date: &str| {
+        let o = tabel()
+            .current_dir(d)
+            .args(["--database", "sqlite://y.db", "--output", "out", "demo"])
+            .args(["--students", "40", "--date", date, "--no-serve"])
+            .success();
+        let text = String::from_utf8_lossy(&o.stdout).into_owned();
+        let line = text
+            .lines()
+            .find(|l| l.contains("pages: "))
+            .unwrap()
+            .to_owned();
+        line.split("pages: ")
+            .nth(1)
+            .and_then(|r| r.split(' ').next())
+            .unwrap()
+            .parse::<usize>()
+            .unwrap()
+    };
+    demo(D);
+    let rendered = demo(NEXT);
+    assert!(rendered <= 6 * 40 + 20, "{rendered} pages for 40 students");
+    tabel()
+        .current_dir(d)
+        .args(["--database", "sqlite://y.db", "--output", "full"])
+        .args(["build", "--full", "--date", NEXT])
+        .success();
+    assert_same_files(
+        &tree(&d.join("out/current")),
+        &tree(&d.join("full/current")),
+        "one day later and a full build",
+    );
+}
+
+/// What a snapshot of a later day holds of the days up to `upto`.
+fn up_to(mut s: Snapshot, upto: &str) -> Snapshot {
+    let upto = day(upto);
+    let lessons: std::collections::HashSet<i64> = s
+        .lessons
+        .iter()
+        .filter(|l| l.date <= upto)
+        .map(|l| l.id)
+        .collect();
+    let finished: std::collections::HashSet<i64> = s
+        .periods
+        .iter()
+        .filter(|p| p.ends_on < upto)
+        .map(|p| p.id)
+        .collect();
+    s.lessons.retain(|l| l.date <= upto);
+    s.marks.retain(|m| m.date <= upto);
+    s.attendance.retain(|a| lessons.contains(&a.lesson_id));
+    s.notes.retain(|n| n.date <= upto);
+    s.period_marks.retain(|m| finished.contains(&m.period_id));
+    s
+}
+
+/// The demo at a later date holds the same rows, with the same ids and
+/// keys, up to the earlier date — across a week and across a quarter's end.
+#[tokio::test]
+async fn the_demos_history_stays_what_it_was() {
+    for (early, late) in [(D, NEXT), (D, "2026-12-02"), ("2026-10-20", "2026-11-10")] {
+        for t in TestDb::each().await {
+            let snap = |date: &'static str| {
+                let db = t.db.clone();
+                async move {
+                    tabel::demo::run(
+                        &db,
+                        &tabel::demo::Options {
+                            students: 60,
+                            schools: None,
+                            seed: 4,
+                            today: day(date),
+                        },
+                    )
+                    .await
+                    .unwrap();
+                    let school = gradebook::list_schools(&db).await.unwrap()[0].id;
+                    gradebook::load(&db, school, YearChoice::On(day(date)))
+                        .await
+                        .unwrap()
+                }
+            };
+            let a = snap(early).await;
+            let b = up_to(snap(late).await, early);
+            assert_eq!(a.counts(), b.counts(), "{early} → {late} on {}", t.label);
+            assert!(
+                a == b,
+                "{early} → {late} on {}: the history differs",
+                t.label
+            );
+            t.finish().await;
+        }
+    }
+}
+
+/// A mark with the comment `text` for a student in a lesson of day D, as
+/// marks.csv gives it.
+fn mark_csv(dir: &Path, s: &Snapshot, text: &str) -> tabel::gradebook::Student {
+    let lesson = s
+        .lessons
+        .iter()
+        .find(|l| l.date == day(D) && l.class_id.is_some())
+        .unwrap();
+    let st = s
+        .students
+        .iter()
+        .find(|st| st.class_id == lesson.class_id)
+        .unwrap();
+    let subject = s
+        .subjects
+        .iter()
+        .find(|x| x.id == lesson.subject_id)
+        .unwrap();
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(
+        dir.join("marks.csv"),
+        format!(
+            "school,external_id,student,subject,lesson,date,value,comment\n\
+             {},watch-{text},{},{},{},{D},5,{text}\n",
+            s.school.external_id, st.external_id, subject.external_id, lesson.external_id
+        ),
+    )
+    .unwrap();
+    st.clone()
+}
+
+/// `tabel build --watch` as a child process on the test's database.
+fn start_watch(t: &TestDb, out: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+    let mut child = tabel()
+        .args(["--database", &t.url, "--output"])
+        .arg(out)
+        .args(["build", "--watch", "--date", D])
+        .env("TABEL_LOG", "info")
+        .command()
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (child, rx)
+}
+
+/// Waits for a line of the watcher that contains `what`.
+fn wait_for(rx: &std::sync::mpsc::Receiver<String>, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        if let Ok(line) = rx.recv_timeout(Duration::from_millis(200))
+            && line.contains(what)
+        {
+            return;
+        }
+    }
+    panic!("the watcher never logged {what:?}");
+}
+
+/// An import while `tabel build --watch` runs: the gate serves the page
+/// with the new mark within seconds (the figure itself is a benchmark's:
+/// docs/benchmarks.md). On both backends: PostgreSQL notifies, SQLite is
+/// polled.
+#[tokio::test]
+async fn a_watching_build_publishes_an_imported_mark() {
+    for t in TestDb::each().await {
+        fill(&t, 40, D).await;
+        let out = tempfile::tempdir().unwrap();
+        let (mut watcher, lines) = start_watch(&t, out.path());
+        wait_for(&lines, "built");
+        let school = gradebook::list_schools(&t.db).await.unwrap()[0].clone();
+        let s = gradebook::load(&t.db, school.id, YearChoice::On(day(D)))
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let text = "Отлично-проверено";
+        let st = mark_csv(dir.path(), &s, text);
+        let mut settings = http::Settings::new(out.path());
+        settings.cache_ttl = Duration::ZERO;
+        let (gate, _writer) = Gate::new(t.db.clone(), settings).await.unwrap();
+        let f = Fixture { t, out, gate, s };
+        add(&f, "office", "admin", None).await;
+        let token = login(&f, "office").await;
+        let week = format!("/s/{}/w/{}.html", st.key, day(D).iso_week());
+        let started = Instant::now();
+        let o = tabel()
+            .args(["--database", &f.t.url, "import", "csv"])
+            .arg(dir.path())
+            .output();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        loop {
+            let (status, _, body) = send(&f, get(&week, Some(&token))).await;
+            assert_eq!(status, StatusCode::OK);
+            if String::from_utf8_lossy(&body).contains(text) {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "the mark was not served within a minute ({})",
+                f.t.label
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let _ = watcher.kill();
+        let _ = watcher.wait();
+        f.t.finish().await;
+    }
+}
+
+/// SIGKILL in the middle of a build the watcher started: the release that
+/// was live stays live and whole, and the next build clears the leftovers.
+#[tokio::test]
+async fn a_watching_build_killed_midway_leaves_the_last_release_live() {
+    let t = TestDb::sqlite().await;
+    fill(&t, 120, D).await;
+    let out = tempfile::tempdir().unwrap();
+    let (mut watcher, lines) = start_watch(&t, out.path());
+    wait_for(&lines, "built");
+    let current = out.path().join("current");
+    let live = std::fs::read_link(&current).unwrap();
+    let before = tree(&current);
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].clone();
+    let s = gradebook::load(&t.db, school.id, YearChoice::On(day(D)))
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    mark_csv(dir.path(), &s, "killed");
+    let o = tabel()
+        .args(["--database", &t.url, "import", "csv"])
+        .arg(dir.path())
+        .output();
+    assert!(o.status.success());
+    // Wait for the new release to be under way, then kill the watcher.
+    let releases = out.path().join("releases");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let building = std::fs::read_dir(&releases)
+            .unwrap()
+            .any(|e| e.unwrap().file_name().to_string_lossy().ends_with(".tmp"));
+        if building {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no build started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let _ = watcher.kill();
+    let _ = watcher.wait();
+    assert_eq!(std::fs::read_link(&current).unwrap(), live);
+    assert_same_files(&tree(&current), &before, "the live release after the kill");
+    // The next build starts clean and publishes.
+    let next = build::run(&t.db, out.path(), &opts_on(D, false))
+        .await
+        .unwrap();
+    assert!(next.rendered >= 1);
+    assert!(
+        std::fs::read_dir(&releases).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".tmp"))
+    );
+    t.finish().await;
+}
