@@ -50,6 +50,28 @@ fn week_days(ix: &Index<'_>, w: usize) -> (Date, Date) {
     (monday, Date(monday.0 + chrono::Duration::days(6)))
 }
 
+/// Emits the page of week `w` of `st`, shown by `view`.
+fn week_page(
+    e: &Emitter<'_>,
+    ix: &Index<'_>,
+    st: &Student,
+    w: usize,
+    view: &views::week::WeekView,
+) -> Result<()> {
+    let (from, until) = week_days(ix, w);
+    e.page(
+        &Page::Week {
+            student: &st.key,
+            week: &view.week,
+        }
+        .path(),
+        days(st, from, until),
+        school_id(ix),
+        "week.html",
+        view,
+    )
+}
+
 /// The school's files are listed under its external id.
 fn school_id<'a>(ix: &'a Index<'_>) -> &'a str {
     ix.s.school.external_id.as_str()
@@ -110,17 +132,7 @@ pub(super) fn emit_school(
                         doc,
                     ));
                 }
-                e.page(
-                    &Page::Week {
-                        student: &st.key,
-                        week: &view.week,
-                    }
-                    .path(),
-                    days(st, from, until),
-                    school,
-                    "week.html",
-                    &view,
-                )?;
+                week_page(e, ix, st, w, &view)?;
             }
             e.page(
                 &Page::Marks { student: &st.key }.path(),
@@ -199,19 +211,7 @@ pub(super) fn emit_earlier_year(
             )?;
         }
         for w in 0..ix.weeks.len() {
-            let (from, until) = week_days(ix, w);
-            let view = ix.week(st, w, false);
-            e.page(
-                &Page::Week {
-                    student: &st.key,
-                    week: &view.week,
-                }
-                .path(),
-                days(st, from, until),
-                school,
-                "week.html",
-                &view,
-            )?;
+            week_page(e, ix, st, w, &ix.week(st, w, false))?;
         }
         e.page(
             &Page::YearMarks {

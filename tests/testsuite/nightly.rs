@@ -5,7 +5,6 @@
 //! publishes an imported mark within seconds, and one killed in the middle
 //! leaves the last release live.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::Stdio;
@@ -18,21 +17,11 @@ use tabel::http::{self, Gate};
 
 use crate::support::build::{day, fill, options};
 use crate::support::gate::{Fixture, add, get, login, send};
-use crate::support::{TestDb, tabel, tree};
+use crate::support::{TestDb, assert_same_files, tabel, tree};
 
 /// A Wednesday in the autumn term; the next day is a school day too.
 const D: &str = "2026-11-25";
 const NEXT: &str = "2026-11-26";
-
-/// Fails naming the files that differ between two trees.
-fn assert_same_files(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, what: &str) {
-    let differ: Vec<&String> = a
-        .keys()
-        .chain(b.keys())
-        .filter(|p| a.get(*p) != b.get(*p))
-        .collect();
-    assert!(differ.is_empty(), "{what}: these files differ: {differ:?}");
-}
 
 fn opts_on(date: &str, full: bool) -> build::Options {
     build::Options {

@@ -16,7 +16,7 @@ use tabel::views::Index;
 
 use crate::support::build::day;
 use crate::support::gate::{Fixture, add, get, login, send};
-use crate::support::{TestDb, copy_dir, repo, tabel, tree};
+use crate::support::{TestDb, assert_same_files, copy_dir, repo, tabel, tree};
 
 /// The demo year 2026/2027 is over on this day: every mark is in.
 const AFTER: &str = "2027-07-01";
@@ -65,16 +65,6 @@ fn bag_payload(out: &Path) -> BTreeMap<String, Vec<u8>> {
         .into_iter()
         .filter(|(p, _)| p.starts_with("data/") || p.starts_with("manifest-"))
         .collect()
-}
-
-/// Fails naming the files that differ between two trees.
-fn assert_same_files(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec<u8>>, what: &str) {
-    let differ: Vec<&String> = a
-        .keys()
-        .chain(b.keys())
-        .filter(|p| a.get(*p) != b.get(*p))
-        .collect();
-    assert!(differ.is_empty(), "{what}: these files differ: {differ:?}");
 }
 
 /// Reads a CSV file of an export: header and rows.
@@ -224,15 +214,9 @@ async fn finished_year(t: &TestDb, students: u32) {
 
 fn options(date: &str) -> build::Options {
     build::Options {
-        schools: Vec::new(),
         date: day(date),
-        full: true,
-        jobs: Some(2),
-        keep: 3,
-        language: Language::Ru,
-        templates: None,
-        progress: false,
         print_weeks: build::PrintWeeks::None,
+        ..crate::support::build::options(true)
     }
 }
 

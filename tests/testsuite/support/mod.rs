@@ -18,5 +18,5 @@ pub mod tools;
 
 pub use command::tabel;
 pub use db::TestDb;
-pub use files::{copy_dir, repo, tree};
+pub use files::{assert_same_files, copy_dir, repo, tree};
 pub use tools::tool;
