@@ -796,7 +796,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
             assert!(ct.ends_with("charset=utf-8"), "{path}: {ct}");
         }
     }
-    // Personal files: private, revalidated; encodings; ETag and 304.
+    // Personal files: private, never stored; encodings; ETag and 304.
     let path = format!("/s/{}/index.html", st.key);
     let req = Request::get(&path)
         .header(header::COOKIE, format!("__Host-tabel={token}"))
@@ -805,7 +805,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
         .unwrap();
     let (status, h, body) = send(&f, req).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-cache");
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-store");
     assert_eq!(h.get(header::CONTENT_ENCODING).unwrap(), "br");
     assert!(
         h.get(header::VARY)
@@ -844,7 +844,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
     // What a 200 would carry of ETag, Vary and Cache-Control; no
     // representation metadata (RFC 9110 §15.4.5).
     assert_eq!(h.get(header::ETAG), Some(&etag));
-    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-cache");
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-store");
     assert!(h.contains_key(header::VARY));
     assert!(!h.contains_key(header::CONTENT_TYPE));
     assert!(!h.contains_key(header::CONTENT_ENCODING));
@@ -1016,4 +1016,93 @@ async fn the_access_log_stores_every_entry_on_each_backend() {
         let times: Vec<&str> = rows.iter().map(|r| r.at.as_str()).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{}", t.label);
     }
+}
+
+/// The access-log entries of `login` with `action`, once the writer has
+/// stored at least `n` of them.
+async fn logged(f: &Fixture, login: &str, action: &str, n: usize) -> Vec<(String, Option<String>)> {
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = tabel::accounts::audit::query(
+            &f.t.db,
+            &tabel::accounts::audit::Filter {
+                login: Some(login.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .map(|r| (r.result, r.path))
+        .collect();
+        if rows.len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rows
+}
+
+/// A one-time password is changed before anything personal is read; but
+/// first the file is authorized, so that the redirect tells nothing of
+/// other families' files, and it is logged.
+#[tokio::test]
+async fn the_one_time_password_redirect_comes_after_authorization_and_is_logged() {
+    let f = fixture(30, |_| {}).await;
+    let link = &f.s.guardian_links[0];
+    let g =
+        f.s.guardians
+            .iter()
+            .find(|g| g.id == link.guardian_id)
+            .unwrap();
+    let own =
+        f.s.students
+            .iter()
+            .find(|s| s.id == link.student_id)
+            .unwrap();
+    let other =
+        f.s.students
+            .iter()
+            .find(|s| {
+                !f.s.guardian_links
+                    .iter()
+                    .any(|l| l.guardian_id == g.id && l.student_id == s.id)
+            })
+            .unwrap();
+    let (_, one_time) = accounts::add(
+        &f.t.db,
+        "parent",
+        "guardian".parse().unwrap(),
+        Some(&g.external_id),
+        None,
+    )
+    .await
+    .unwrap();
+    let token = login_from(&f, "parent", &one_time, "192.0.2.70")
+        .await
+        .unwrap();
+    let own_path = format!("/s/{}/index.html", own.key);
+    let (status, h, _) = send(&f, get(&own_path, Some(&token))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h.get(header::LOCATION).unwrap(), "/account");
+    // Another family's child and a page that does not exist: the same 404.
+    let (status, _, theirs) = send(
+        &f,
+        get(&format!("/s/{}/index.html", other.key), Some(&token)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, missing) = send(
+        &f,
+        get("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html", Some(&token)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(theirs, missing);
+    let files = logged(&f, "parent", "file", 3).await;
+    assert!(
+        files.contains(&("must-change".into(), Some(own_path.clone()))),
+        "{files:?}"
+    );
 }
