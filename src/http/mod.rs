@@ -116,6 +116,20 @@ pub struct Gate {
 type SessionCache = HashMap<String, (Instant, Arc<SessionCheck>)>;
 type SessionCheck = tokio::sync::OnceCell<Option<Arc<Authed>>>;
 
+/// Session checks kept at most. When full, checks whose time is up and
+/// tokens that named no session are dropped first: made-up cookies fill no
+/// memory and push out no live session.
+const SESSION_CACHE: usize = 4096;
+
+/// True for what a session token looks like (base64url of 32 bytes): other
+/// cookie values are not looked up, nor cached.
+fn plausible_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
 impl Gate {
     /// Sets up the gate: templates, the dummy hash, the access log writer.
     pub async fn new(
@@ -153,6 +167,14 @@ impl Gate {
         self.lookups.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Session checks in the cache now (answered or under way).
+    pub fn cached_sessions(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
     /// Forgets cached sessions (after logout, password change, breach).
     fn forget_sessions(&self) {
         self.sessions
@@ -163,7 +185,7 @@ impl Gate {
 
     /// The account behind a request's session cookie, if any.
     async fn authed(&self, headers: &HeaderMap) -> Option<Arc<Authed>> {
-        let token = respond::session_cookie(headers)?;
+        let token = respond::session_cookie(headers).filter(|t| plausible_token(t))?;
         let ttl = self.settings.cache_ttl;
         let check = {
             let cache = self
@@ -201,8 +223,12 @@ impl Gate {
         {
             return check.clone();
         }
-        if cache.len() > 100_000 {
-            cache.clear();
+        if cache.len() >= SESSION_CACHE {
+            let ttl = self.settings.cache_ttl;
+            cache.retain(|_, (at, check)| at.elapsed() < ttl && !matches!(check.get(), Some(None)));
+            if cache.len() >= SESSION_CACHE {
+                cache.clear();
+            }
         }
         let check = Arc::new(SessionCheck::new());
         cache.insert(token.to_owned(), (Instant::now(), check.clone()));

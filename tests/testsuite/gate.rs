@@ -1106,3 +1106,44 @@ async fn the_one_time_password_redirect_comes_after_authorization_and_is_logged(
         "{files:?}"
     );
 }
+
+/// Cookies that name no session cost no memory beyond a cap, and ones that
+/// cannot be a session token not even a database lookup.
+#[tokio::test]
+async fn made_up_session_cookies_are_not_looked_up_or_kept_without_bound() {
+    let f = fixture(20, |s| s.cache_ttl = Duration::from_secs(60)).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::OK
+    );
+    let before = f.gate.session_lookups();
+    for bad in ["x", "../../etc", &"A".repeat(42), "x%20y"] {
+        assert_eq!(
+            send(&f, get("/school/index.html", Some(bad))).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        f.gate.session_lookups(),
+        before,
+        "implausible tokens are not looked up"
+    );
+    for _ in 0..5000 {
+        let made_up = tabel::accounts::session::random_token(32);
+        send(&f, get("/", Some(&made_up))).await;
+    }
+    assert!(
+        f.gate.cached_sessions() <= 4096,
+        "{}",
+        f.gate.cached_sessions()
+    );
+    // The live session survived the flood in the cache.
+    let before = f.gate.session_lookups();
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(f.gate.session_lookups(), before);
+}
