@@ -8,7 +8,7 @@ use axum::http::{StatusCode, header};
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
-use super::forms::{CsrfForm, posted, same_origin, tokens_equal};
+use super::forms::{CsrfForm, posted, read_body, same_origin, tokens_equal};
 use super::respond::{
     Frame, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, frame, redirect, render, session_cookie,
     set_cookie,
@@ -68,9 +68,7 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     let client = gate.client(&headers, peer(&req));
     let address = address_text(client);
     let t = crate::i18n::labels(gate.settings.language);
-    let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
-        .await
-        .map_err(|_| Error::TooLarge)?;
+    let body = read_body(req.into_body(), gate.settings.body_timeout).await?;
     let form = serde_urlencoded::from_bytes::<LoginForm>(&body)
         .map_err(|_| Error::BadRequest("bad form"))?;
     let fresh = session::random_token(24);

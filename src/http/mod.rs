@@ -66,6 +66,15 @@ pub struct Settings {
     /// E-mail settings, when digests are set up: subscriptions on the
     /// account page, confirmation requests sent at once.
     pub mail: Option<crate::config::Mail>,
+    /// How long a request's form body may take to arrive once its headers
+    /// have: a client that announces a body and sends it slowly, or not at
+    /// all, is answered 408 and cut off.
+    pub body_timeout: Duration,
+    /// Connections open at once, at most (also kept below the open-file limit).
+    pub max_connections: usize,
+    /// Connections open at once from one address, at most (trusted proxies
+    /// are not limited: they carry everyone's).
+    pub max_connections_per_address: usize,
 }
 
 impl Settings {
@@ -82,6 +91,9 @@ impl Settings {
             cache_ttl: Duration::from_secs(1),
             cache_bytes: 256 << 20,
             mail: None,
+            body_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            max_connections_per_address: 256,
         }
     }
 }
