@@ -17,6 +17,7 @@ mod mail;
 pub mod releases;
 mod respond;
 mod serve;
+mod words;
 
 pub use serve::{serve, worker_woke};
 
@@ -142,6 +143,9 @@ fn plausible_token(token: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
 }
 
+/// How often the failed logins and forgotten devices are cleared away.
+const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
+
 impl Gate {
     /// Sets up the gate: templates, the dummy hash, the access log writer.
     pub async fn new(
@@ -151,6 +155,7 @@ impl Gate {
         let templates = Templates::new(settings.templates.as_deref())?;
         let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
         let (audit, writer) = AuditLog::start(&db)?;
+        let window = settings.limits.window;
         let gate = Gate {
             releases: releases::Releases::new(
                 &settings.output,
@@ -165,7 +170,22 @@ impl Gate {
             sessions: RwLock::new(HashMap::new()),
             lookups: std::sync::atomic::AtomicU64::new(0),
         };
-        Ok((Arc::new(gate), writer))
+        let gate = Arc::new(gate);
+        // Old failures count for nothing; a task clears them while the gate lives.
+        let weak = Arc::downgrade(&gate);
+        tokio::spawn(async move {
+            loop {
+                let Some(db) = weak.upgrade().map(|g| g.db.clone()) else {
+                    return;
+                };
+                if let Err(err) = crate::accounts::login::prune(&db, window).await {
+                    tracing::warn!("{err:#}");
+                }
+                drop(db);
+                tokio::time::sleep(PRUNE_EVERY).await;
+            }
+        });
+        Ok((gate, writer))
     }
 
     /// The database.

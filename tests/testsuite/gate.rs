@@ -648,7 +648,14 @@ async fn password_change_and_breach_end_other_sessions() {
             .await
             .unwrap();
     assert_eq!(must, 1);
-    let after = login_from(&f, "office", new, "192.0.2.7").await.unwrap();
+    // The office hands out a one-time password; files wait until it is changed.
+    let account = accounts::get(&f.t.db, "office").await.unwrap();
+    accounts::set_password(&f.t.db, account.id, "one-time from the office", false)
+        .await
+        .unwrap();
+    let after = login_from(&f, "office", "one-time from the office", "192.0.2.7")
+        .await
+        .unwrap();
     let (status, h, _) = send(&f, get("/school/index.html", Some(&after))).await;
     assert_eq!(
         status,
@@ -1044,6 +1051,223 @@ async fn logged(f: &Fixture, login: &str, action: &str, n: usize) -> Vec<(String
     rows
 }
 
+/// Regulation 4.4: from the report on, the leaked password neither logs in
+/// nor serves as the current password of a change, whether the owner
+/// reported it on the account page or the office with `tabel breach`;
+/// whoever types it is told the way back, and the office's one-time
+/// password is that way.
+#[tokio::test]
+async fn a_breach_locks_the_leaked_password_out_until_the_office_sets_a_one_time_one() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    add(&f, "office2", "admin", None).await;
+    // The owner reports the leak on the account page.
+    let token = login(&f, "office").await;
+    let csrf = csrf_of(&f, &token).await;
+    let (status, h, _) = form(
+        &f,
+        "/account/breach",
+        &token,
+        format!("csrf={}", urlencode(&csrf)),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Whoever has the leaked password gets no session, and is told why.
+    let (status, h2, page) = login_with(&f, "office", PASSWORD, "192.0.2.60", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(set_cookie(&h2, "__Host-tabel").is_none());
+    assert!(page.contains("скомпрометированным"), "{page}");
+    // The owner, sent to the login page, is told how to get back in.
+    let to = h
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, page) = send(&f, get(&to, None)).await;
+    assert!(
+        String::from_utf8(page)
+            .unwrap()
+            .contains("одноразовый пароль"),
+        "the login page says how to get back in"
+    );
+    // A wrong password says nothing of the breach.
+    let (status, _, page) = login_with(&f, "office", "not the password", "192.0.2.60", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!page.contains("скомпрометированным"));
+    // A session that a gate still knew of (started a moment before the
+    // report reached it): the leaked password does not change itself.
+    let account = accounts::get(&f.t.db, "office").await.unwrap();
+    let (stale, _) = accounts::session::create(&f.t.db, account.id, "192.0.2.61", "x")
+        .await
+        .unwrap();
+    let csrf = csrf_of(&f, &stale).await;
+    let body = format!(
+        "csrf={}&current={}&new=taken+over+now&repeat=taken+over+now",
+        urlencode(&csrf),
+        urlencode(PASSWORD)
+    );
+    let (status, _, _) = form(&f, "/account/password", &stale, body, "http://gate.test").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        login_with(&f, "office", "taken over now", "192.0.2.62", None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The office's command does the same to another account.
+    assert!(
+        login_from(&f, "office2", PASSWORD, "192.0.2.63")
+            .await
+            .is_ok()
+    );
+    crate::support::tabel()
+        .args(["--database", &f.t.url, "breach", "--login", "office2"])
+        .success();
+    assert_eq!(
+        login_from(&f, "office2", PASSWORD, "192.0.2.63").await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    // The way back: a one-time password from the office, then a new one.
+    let o = crate::support::tabel()
+        .args([
+            "--database",
+            &f.t.url,
+            "accounts",
+            "passwd",
+            "--login",
+            "office",
+        ])
+        .success();
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let one_time = stdout
+        .split("one-time password of office: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, h, _) = login_with(&f, "office", &one_time, "192.0.2.64", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h.get(header::LOCATION).unwrap(), "/account");
+    assert_eq!(
+        login_from(&f, "office", PASSWORD, "192.0.2.64").await,
+        Err(StatusCode::UNAUTHORIZED),
+        "the leaked password is gone"
+    );
+    assert!(
+        logged(&f, "office", "login", 3)
+            .await
+            .iter()
+            .any(|(r, _)| r == "breached")
+    );
+}
+
+/// Attempts that arrive together are counted as they arrive: sixty wrong
+/// passwords at once for one account from one address check at most the
+/// account's limit of passwords; the rest are refused unchecked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_wrong_passwords_at_once_check_at_most_the_limit() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let mut pairs = Vec::new();
+    for _ in 0..60 {
+        pairs.push(login_form(&f).await);
+    }
+    let mut all = tokio::task::JoinSet::new();
+    for (i, pair) in pairs.iter().enumerate() {
+        let app = tabel::http::app(f.gate.clone());
+        let req = login_request(
+            pair,
+            "office",
+            &format!("wrong password {i}"),
+            "192.0.2.50",
+            None,
+        );
+        all.spawn(async move {
+            use tower::ServiceExt;
+            app.oneshot(req).await.unwrap().status()
+        });
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(status) = all.join_next().await {
+        *statuses.entry(status.unwrap().as_u16()).or_insert(0) += 1;
+    }
+    let checked = statuses.get(&401).copied().unwrap_or(0);
+    assert!(checked <= 10, "{statuses:?}");
+    assert_eq!(
+        checked + statuses.get(&429).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0),
+        60,
+        "{statuses:?}"
+    );
+    let (failures,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failure")
+        .fetch_one(f.t.db.pool())
+        .await
+        .unwrap();
+    assert!(failures <= 10, "{failures} failures recorded");
+    assert_eq!(
+        failures, checked as i64,
+        "a check refused as busy counts for nothing"
+    );
+    // The limit, once reached, holds for the right password too.
+    if failures == 10 {
+        assert_eq!(
+            login_from(&f, "office", PASSWORD, "192.0.2.50").await,
+            Err(StatusCode::TOO_MANY_REQUESTS)
+        );
+    }
+}
+
+/// A session does not buy unlimited guesses at the current password: they
+/// count against the account's login limit.
+#[tokio::test]
+async fn guesses_at_the_current_password_count_against_the_login_limit() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    let csrf = csrf_of(&f, &token).await;
+    let change = |current: &str| {
+        format!(
+            "csrf={}&current={}&new=a+brand+new+phrase&repeat=a+brand+new+phrase",
+            urlencode(&csrf),
+            urlencode(current)
+        )
+    };
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        let (status, _, _) = form(
+            &f,
+            "/account/password",
+            &token,
+            change(&format!("guess number {i}")),
+            "http://gate.test",
+        )
+        .await;
+        statuses.push(status.as_u16());
+    }
+    assert_eq!(statuses[..10], [400; 10], "{statuses:?}");
+    assert_eq!(statuses[10..], [429; 5], "{statuses:?}");
+    // The right one now waits for the window like a login would.
+    let (status, _, page) = form(
+        &f,
+        "/account/password",
+        &token,
+        change(PASSWORD),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(String::from_utf8(page).unwrap().contains("Слишком много"));
+    assert!(
+        logged(&f, "office", "password", 16)
+            .await
+            .iter()
+            .any(|(r, _)| r == "limited")
+    );
+}
+
 /// A one-time password is changed before anything personal is read; but
 /// first the file is authorized, so that the redirect tells nothing of
 /// other families' files, and it is logged.
@@ -1105,6 +1329,132 @@ async fn the_one_time_password_redirect_comes_after_authorization_and_is_logged(
         files.contains(&("must-change".into(), Some(own_path.clone()))),
         "{files:?}"
     );
+}
+
+/// A browser that logged in before keeps its owner in when strangers have
+/// locked the login (anyone who knows it can), or the school's one address
+/// (a whole school behind one NAT); its own failures are limited all the same.
+#[tokio::test]
+async fn a_known_browser_logs_in_past_the_limits_that_strangers_set() {
+    let f = fixture(20, |s| {
+        s.limits.per_account = 3;
+        s.limits.per_address = 5;
+    })
+    .await;
+    add(&f, "parent", "admin", None).await;
+    let (status, h, _) = login_with(&f, "parent", PASSWORD, "192.0.2.80", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = set_cookie(&h, "__Host-tabel-device").expect("a device cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("Secure") && set.contains("Max-Age="),
+        "{set}"
+    );
+    let phone = cookie_value(&set);
+    // Someone who knows the login locks it from elsewhere.
+    for _ in 0..3 {
+        let _ = login_from(&f, "parent", "a guess at it", "198.51.100.9").await;
+    }
+    assert_eq!(
+        login_with(&f, "parent", PASSWORD, "192.0.2.81", None)
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an unknown browser waits"
+    );
+    let (status, h, _) = login_with(&f, "parent", PASSWORD, "192.0.2.81", Some(&phone)).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the phone that logged in before does not"
+    );
+    // The same browser keeps its cookie value.
+    assert_eq!(
+        cookie_value(&set_cookie(&h, "__Host-tabel-device").unwrap()),
+        phone
+    );
+    // A school's address full of others' failures.
+    for i in 0..5 {
+        let _ = login_from(&f, &format!("pupil{i}"), "a guess at it", "203.0.113.5").await;
+    }
+    assert_eq!(
+        login_with(&f, "parent", PASSWORD, "203.0.113.5", Some(&phone))
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    // A made-up cookie is a stranger, and is not adopted.
+    let (status, _, _) =
+        login_with(&f, "parent", PASSWORD, "203.0.113.5", Some("made-up-value")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // The phone's own wrong passwords lock the phone.
+    for _ in 0..3 {
+        assert_eq!(
+            login_with(&f, "parent", "typo typo", "192.0.2.82", Some(&phone))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_with(&f, "parent", PASSWORD, "192.0.2.82", Some(&phone))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// Failed logins are forgotten once they count no more, and what a
+/// visitor types as a login is stored only if it could be one.
+#[tokio::test]
+async fn failed_logins_are_pruned_and_store_no_text_that_is_not_a_login() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    sqlx::query(
+        "INSERT INTO login_failure (login, address, at) VALUES \
+         ('office', '198.51.100.1', '2000-01-01T00:00:00.000000Z'), \
+         ('other', '192.0.2.90', '2000-01-01T00:00:00.000000Z')",
+    )
+    .execute(f.t.db.pool())
+    .await
+    .unwrap();
+    let _ = login_from(&f, "office", "not it at all", "192.0.2.90").await;
+    let huge = format!(
+        "{}\n2026-11-28T09:00:00Z office ok\u{1b}[2K",
+        "x".repeat(16_000)
+    );
+    assert_eq!(
+        login_from(&f, &huge, "not it at all", "192.0.2.91").await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT login, address FROM login_failure ORDER BY id")
+            .fetch_all(f.t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("office".to_owned(), "192.0.2.90".to_owned()),
+            (String::new(), "192.0.2.91".to_owned())
+        ]
+    );
+    // The access log has the attempt, without the text.
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = tabel::accounts::audit::query(&f.t.db, &Default::default())
+            .await
+            .unwrap();
+        if stored.iter().filter(|r| r.action == "login").count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed: Vec<Option<&str>> = stored
+        .iter()
+        .filter(|r| r.action == "login" && r.result == "failed")
+        .map(|r| r.login.as_deref())
+        .collect();
+    assert_eq!(failed, [Some("office"), None]);
 }
 
 /// Cookies that name no session cost no memory beyond a cap, and ones that

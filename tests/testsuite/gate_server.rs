@@ -1,7 +1,7 @@
 //! The gate as a real server on loopback: 500 keep-alive connections (wrk),
 //! SIGTERM under load losing no access-log entry, a guardian in headless
-//! Chromium on a 360×640 screen, and slow bodies and a flood of connections
-//! against its descriptors.
+//! Chromium on a 360×640 screen, a burst of logins against its memory, and
+//! slow bodies and a flood of connections against its descriptors.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -67,6 +67,56 @@ fn start_with(
         }
     });
     (child, url, logged)
+}
+
+/// `VmRSS` and `VmHWM` (the peak) of a process, in MiB.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kib| kib.parse::<u64>().ok())
+            .unwrap()
+            / 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// One request over a connection of its own: the status and the whole answer.
+fn http(host: &str, request: &str) -> std::io::Result<(u16, String)> {
+    let mut tcp = TcpStream::connect(host)?;
+    tcp.set_read_timeout(Some(Duration::from_secs(60)))?;
+    tcp.write_all(request.as_bytes())?;
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, answer))
+}
+
+/// A login form's CSRF pair (cookie, field) from the server at `host`.
+fn login_pair(host: &str) -> (String, String) {
+    let (status, page) = http(
+        host,
+        &format!("GET /login HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{page}");
+    let cookie = page
+        .split("__Host-tabel-csrf=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, csrf_field(&page))
 }
 
 /// Runs wrk; returns (completed requests, its report).
@@ -243,6 +293,65 @@ async fn a_guardian_on_a_phone_logs_in_and_reads_the_diary() {
     for shot in ["1-login.png", "2-home.png", "3-diary.png", "4-week.png"] {
         assert!(artifacts.join(shot).exists(), "{shot}");
     }
+}
+
+/// 150 logins at once: every one is answered (checked, or "busy, try again"
+/// at once), and the gate's memory neither climbs by gigabytes nor stays
+/// up: checks run on a few threads, each reusing its 19 MiB.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_logins_is_answered_within_bounded_memory() {
+    let f = fixture(30, |_| {}).await;
+    accounts_add(&f, "office", "admin").await;
+    // Limits high enough that every attempt reaches the check.
+    let (mut child, url, _) = start_with(
+        &f,
+        "[serve]\nfailures_per_account = 100000\nfailures_per_address = 100000\n",
+        None,
+    );
+    let host = url.trim_start_matches("http://").to_owned();
+    let pid = child.id();
+    let pairs: Vec<(String, String)> = (0..150).map(|_| login_pair(&host)).collect();
+    let (before, _) = memory_of(pid);
+    let go = Arc::new(std::sync::Barrier::new(pairs.len()));
+    let burst: Vec<_> = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (cookie, field))| {
+            let (host, go) = (host.clone(), go.clone());
+            std::thread::spawn(move || {
+                let body = format!("login=office&password=wrong+password+{i}&csrf={}", urlencode(&field));
+                let request = format!(
+                    "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nConnection: close\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\nCookie: __Host-tabel-csrf={cookie}\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                go.wait();
+                http(&host, &request).map(|(status, _)| status)
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for t in burst {
+        *statuses.entry(t.join().unwrap().unwrap()).or_insert(0) += 1;
+    }
+    let (_, peak) = memory_of(pid);
+    // What the gate holds once the burst is over.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (after, _) = memory_of(pid);
+    child.kill().unwrap();
+    let _ = child.wait();
+    let answered = statuses.get(&401).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0);
+    assert_eq!(answered, 150, "{statuses:?}");
+    assert!(statuses.get(&401).is_some_and(|n| *n > 0), "{statuses:?}");
+    eprintln!(
+        "burst of 150 logins: {statuses:?}; RSS {before} MiB before, peak {peak} MiB, {after} MiB after"
+    );
+    assert!(
+        peak < before + 400,
+        "peak {peak} MiB from {before} MiB: {statuses:?}"
+    );
+    assert!(after < before + 200, "{after} MiB after, from {before} MiB");
 }
 
 /// A client that announces a form and sends it slowly, or never, is
