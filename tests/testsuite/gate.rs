@@ -1497,3 +1497,166 @@ async fn made_up_session_cookies_are_not_looked_up_or_kept_without_bound() {
     );
     assert_eq!(f.gate.session_lookups(), before);
 }
+
+/// The login reservations, known browsers, breaches and confirmation limits
+/// on each backend (the gate's tests above run on SQLite): attempts made
+/// together are counted one by one on PostgreSQL too.
+#[tokio::test]
+async fn logins_breaches_and_confirmations_on_each_backend() {
+    use tabel::accounts::login::{self, Attempt, Limits, Outcome};
+    use tabel::mail::{self, Subscribed};
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let today = tabel::gradebook::Date::parse_iso(TODAY).unwrap();
+        let opts = tabel::demo::Options {
+            students: 20,
+            schools: None,
+            seed: 5,
+            today,
+        };
+        tabel::demo::run(db, &opts).await.unwrap();
+        let limits = Limits::default();
+        let dummy = tabel::accounts::password::hash_async("dummy dummy".into())
+            .await
+            .unwrap();
+        let (office, _) = accounts::add(
+            db,
+            "office",
+            "admin".parse().unwrap(),
+            None,
+            Some(PASSWORD.into()),
+        )
+        .await
+        .unwrap();
+        let mut all = tokio::task::JoinSet::new();
+        for i in 0..30 {
+            let (db, dummy) = (db.clone(), dummy.clone());
+            all.spawn(async move {
+                let password = format!("wrong password {i}");
+                let who = Attempt {
+                    login: "office",
+                    password: &password,
+                    address: "192.0.2.1",
+                    device: None,
+                };
+                login::attempt(&db, &Limits::default(), who, &dummy)
+                    .await
+                    .unwrap()
+            });
+        }
+        let (mut failed, mut limited) = (0, 0);
+        while let Some(outcome) = all.join_next().await {
+            match outcome.unwrap() {
+                Outcome::Failed => failed += 1,
+                Outcome::Limited | Outcome::Busy => limited += 1,
+                other => panic!("{}: {other:?}", t.label),
+            }
+        }
+        assert!(
+            failed <= 10 && failed + limited == 30,
+            "{}: {failed} {limited}",
+            t.label
+        );
+        let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failure")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, failed, "{}", t.label);
+        // A known browser passes the account's limit once it is reached.
+        let phone = login::remember_device(db, office.id, None).await.unwrap();
+        assert_eq!(
+            login::remember_device(db, office.id, Some(&phone))
+                .await
+                .unwrap(),
+            phone
+        );
+        let right = |device| Attempt {
+            login: "office",
+            password: PASSWORD,
+            address: "192.0.2.2",
+            device,
+        };
+        if failed == 10 {
+            assert!(matches!(
+                login::attempt(db, &limits, right(None), &dummy)
+                    .await
+                    .unwrap(),
+                Outcome::Limited
+            ));
+        }
+        assert!(matches!(
+            login::attempt(db, &limits, right(Some(&phone)), &dummy)
+                .await
+                .unwrap(),
+            Outcome::Accepted(_)
+        ));
+        // A breach: the right password is refused, until the office's one.
+        accounts::breach(db, office.id, &accounts::now(), "cli")
+            .await
+            .unwrap();
+        assert!(matches!(
+            login::attempt(db, &limits, right(Some(&phone)), &dummy)
+                .await
+                .unwrap(),
+            Outcome::Limited | Outcome::Breached
+        ));
+        accounts::set_password(db, office.id, "from the office", false)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM login_failure")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let who = Attempt {
+            password: "from the office",
+            ..right(None)
+        };
+        assert!(matches!(
+            login::attempt(db, &limits, who, &dummy).await.unwrap(),
+            Outcome::Accepted(_)
+        ));
+        login::prune(db, limits.window).await.unwrap();
+        // One confirmation per subscription in a few hours.
+        let school = tabel::gradebook::list_schools(db).await.unwrap()[0].id;
+        let s = tabel::gradebook::load(db, school, tabel::gradebook::YearChoice::On(today))
+            .await
+            .unwrap();
+        let link = &s.guardian_links[0];
+        let g = s
+            .guardians
+            .iter()
+            .find(|g| g.id == link.guardian_id)
+            .unwrap();
+        let (parent, _) = accounts::add(
+            db,
+            "parent",
+            "guardian".parse().unwrap(),
+            Some(&g.external_id),
+            None,
+        )
+        .await
+        .unwrap();
+        let first = mail::subscribe(db, parent.id, link.student_id, "a@example.test")
+            .await
+            .unwrap();
+        assert!(
+            matches!(first, Subscribed::Asked(_)),
+            "{}: {first:?}",
+            t.label
+        );
+        let again = mail::subscribe(db, parent.id, link.student_id, "b@example.test")
+            .await
+            .unwrap();
+        assert!(
+            matches!(again, Subscribed::Recent(m) if m > 170),
+            "{}: {again:?}",
+            t.label
+        );
+        assert!(
+            !mail::confirm(db, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                .await
+                .unwrap()
+        );
+        t.finish().await;
+    }
+}
