@@ -177,7 +177,7 @@ struct Pool {
 
 /// Threads of the pool: one per CPU (at most 8: a check is a few tens of
 /// milliseconds of one core, and more threads would only hold more memory).
-pub fn threads() -> usize {
+fn threads() -> usize {
     std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8))
 }
 

@@ -191,7 +191,7 @@ impl Throttle {
     }
 }
 
-/// " (and N more like it)" when some were left out.
+/// " (N more like it in between)" when some were left out.
 fn more(n: u64) -> String {
     if n == 0 {
         String::new()
