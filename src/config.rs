@@ -186,6 +186,12 @@ pub struct Serve {
     pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The gate sits behind a TLS proxy: send HSTS.
     pub tls: bool,
+    /// Seconds a form's body may take to arrive.
+    pub body_seconds: u64,
+    /// Connections open at once, at most.
+    pub max_connections: usize,
+    /// Connections open at once from one address (trusted proxies aside), at most.
+    pub max_connections_per_address: usize,
 }
 
 impl Default for Serve {
@@ -199,6 +205,9 @@ impl Default for Serve {
             window_minutes: 15,
             trusted_proxies: Vec::new(),
             tls: false,
+            body_seconds: 10,
+            max_connections: 4096,
+            max_connections_per_address: 256,
         }
     }
 }

@@ -146,9 +146,12 @@ pub struct Account {
     pub must_change_password: i64,
     pub disabled: i64,
     pub created_at: String,
+    /// When a breach was reported; until the office sets a one-time
+    /// password, the old one logs in no more (regulation 4.4).
+    pub breached_at: Option<String>,
 }
 
-const ACCOUNT_COLUMNS: &str = "id, login, role, guardian_id, student_id, staff_id, must_change_password, disabled, created_at";
+const ACCOUNT_COLUMNS: &str = "id, login, role, guardian_id, student_id, staff_id, must_change_password, disabled, created_at, breached_at";
 
 /// Finds an account by login.
 pub async fn find(db: &Database, login: &str) -> Result<Option<Account>> {
@@ -251,7 +254,8 @@ pub async fn add(
 }
 
 /// Sets a password. By the office (`by_owner` false) it is a one-time
-/// password the user must change; every session of the account ends.
+/// password the user must change, and it ends a breach's lock-out (the
+/// office has handed it to the owner); every session of the account ends.
 pub async fn set_password(
     db: &Database,
     account_id: i64,
@@ -261,7 +265,8 @@ pub async fn set_password(
     password::check(password)?;
     let hash = password::hash_async(password.to_owned()).await?;
     let mut tx = db.pool().begin().await?;
-    sqlx::query("UPDATE account SET password_hash = $1, must_change_password = $2, password_changed_at = $3 WHERE id = $4")
+    let by_office = if by_owner { "" } else { ", breached_at = NULL" };
+    sqlx::query(&format!("UPDATE account SET password_hash = $1, must_change_password = $2, password_changed_at = $3{by_office} WHERE id = $4"))
         .bind(hash)
         .bind(i64::from(!by_owner))
         .bind(by_owner.then(now))
@@ -295,17 +300,22 @@ pub async fn set_disabled(db: &Database, account_id: i64, disabled: bool) -> Res
     Ok(())
 }
 
-/// Records a credential breach (regulation 4.3–4.4): every session ends, a
-/// new password is required, and every audit entry of the account since
-/// `noticed_at` is marked invalid. Returns the number of entries marked.
+/// Records a credential breach (regulation 4.3–4.4): every session ends,
+/// the password logs in no more (nor serves to change itself) until the
+/// office sets a one-time one, the browsers the account logged in from are
+/// forgotten, and every audit entry of the account since `noticed_at` is
+/// marked invalid. Returns the number of entries marked.
 pub async fn breach(db: &Database, account_id: i64, noticed_at: &str, by: &str) -> Result<u64> {
     let mut tx = db.pool().begin().await?;
-    sqlx::query("DELETE FROM session WHERE account_id = $1")
+    for sql in [
+        "DELETE FROM session WHERE account_id = $1",
+        "DELETE FROM login_device WHERE account_id = $1",
+    ] {
+        sqlx::query(sql).bind(account_id).execute(&mut *tx).await?;
+    }
+    sqlx::query("UPDATE account SET must_change_password = 1, breached_at = $2 WHERE id = $1")
         .bind(account_id)
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("UPDATE account SET must_change_password = 1 WHERE id = $1")
-        .bind(account_id)
+        .bind(now())
         .execute(&mut *tx)
         .await?;
     sqlx::query("INSERT INTO breach (account_id, noticed_at, reported_at, reported_by) VALUES ($1, $2, $3, $4)")

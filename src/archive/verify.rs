@@ -36,17 +36,13 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<Verdict> {
 }
 
 fn check_signature(dir: &Path, pk: &minisign::PublicKey, report: &bagit::Report) -> Result<String> {
-    let read = |name: &str| -> Result<Vec<u8>> {
-        let mut f = bagit::open_in_bag(&dir.join(name))
-            .with_context(|| format!("{name}: cannot be read"))?;
-        let mut v = Vec::new();
-        std::io::Read::read_to_end(&mut f, &mut v)
-            .with_context(|| format!("{name}: cannot be read"))?;
-        Ok(v)
+    let read = |name: &str, max: u64| -> Result<Vec<u8>> {
+        bagit::read_in_bag(&dir.join(name), max).with_context(|| format!("{name}: cannot be read"))
     };
-    let sig = read(SIGNATURE)?;
+    // A signature is a few hundred bytes.
+    let sig = read(SIGNATURE, 64 << 10)?;
     let sig = String::from_utf8(sig).with_context(|| format!("{SIGNATURE}: is not text"))?;
-    let data = read(SIGNED)?;
+    let data = read(SIGNED, bagit::TAG_BYTES)?;
     let comment = sign::verify(pk, &sig, &data)
         .with_context(|| format!("{SIGNATURE}: the signature of {SIGNED} does not verify"))?;
     // The trusted comment must name this bag.

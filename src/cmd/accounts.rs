@@ -31,7 +31,8 @@ pub enum Command {
     },
     /// List every account.
     List,
-    /// Set a new one-time password (printed, or read with --password-stdin); ends the sessions.
+    /// Set a new one-time password (printed, or read with --password-stdin); ends the sessions
+    /// and, after a breach, lets the owner back in with it.
     Passwd {
         /// The login.
         #[arg(long)]
@@ -131,6 +132,9 @@ async fn manage(db: &Database, cmd: Command) -> Result<()> {
                     a.role,
                     if a.disabled != 0 {
                         "disabled"
+                    } else if a.breached_at.is_some() {
+                        // Waits for a one-time password (`passwd`).
+                        "breached"
                     } else {
                         "active"
                     },

@@ -1,4 +1,7 @@
-//! `tabel audit`: the access log, as a table or CSV.
+//! `tabel audit`: the access log, as a table or CSV. Every text is printed
+//! with its control characters escaped (`crate::text::printable`): what a
+//! visitor typed or sent (a user agent, a path) cannot print a line that
+//! looks like an entry of its own, nor rewrite one on a terminal.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,6 +11,7 @@ use anyhow::Result;
 use crate::accounts::{self, audit};
 use crate::config::Settings;
 use crate::db::Database;
+use crate::text::printable;
 
 /// `tabel audit`.
 #[derive(Debug, clap::Args)]
@@ -79,7 +83,7 @@ async fn show(db: &Database, args: Args) -> Result<ExitCode> {
                         "valid".into()
                     },
                 ]
-                .map(|c| crate::text::csv_safe(&c)),
+                .map(|c| crate::text::csv_safe(&printable(&c))),
             )?;
         }
         w.flush()?;
@@ -88,15 +92,15 @@ async fn show(db: &Database, args: Args) -> Result<ExitCode> {
             writeln!(
                 out,
                 "{} {:<20} {:<9} {:<12} {:<9} {}{}{}",
-                r.at,
-                r.login.as_deref().unwrap_or("-"),
-                r.role.as_deref().unwrap_or("-"),
-                r.action,
-                r.result,
-                r.path.as_deref().unwrap_or(""),
+                printable(&r.at),
+                printable(r.login.as_deref().unwrap_or("-")),
+                printable(r.role.as_deref().unwrap_or("-")),
+                printable(&r.action),
+                printable(&r.result),
+                printable(r.path.as_deref().unwrap_or("")),
                 r.address
                     .as_deref()
-                    .map(|a| format!("  from {a}"))
+                    .map(|a| format!("  from {}", printable(a)))
                     .unwrap_or_default(),
                 if r.invalid != 0 {
                     "  [INVALID: breach]"

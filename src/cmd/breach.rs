@@ -33,10 +33,12 @@ async fn record(db: &Database, args: Args) -> Result<ExitCode> {
     };
     let marked = accounts::breach(db, a.id, &noticed, "cli").await?;
     println!(
-        "breach of {} recorded (noticed {noticed}): sessions ended, a new password is required, \
-         {marked} access-log entr{} since then marked invalid",
+        "breach of {} recorded (noticed {noticed}): sessions ended, the password no longer logs in, \
+         {marked} access-log entr{} since then marked invalid; give the owner a one-time password \
+         with `tabel accounts passwd --login {}`",
         args.login,
-        if marked == 1 { "y" } else { "ies" }
+        if marked == 1 { "y" } else { "ies" },
+        args.login
     );
     Ok(ExitCode::SUCCESS)
 }

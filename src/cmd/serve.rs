@@ -31,6 +31,9 @@ pub(super) fn gate(settings: &Settings) -> http::Settings {
     s.limits.window = Duration::from_secs(c.window_minutes * 60);
     s.trusted_proxies = c.trusted_proxies.clone();
     s.tls = c.tls;
+    s.body_timeout = Duration::from_secs(c.body_seconds.max(1));
+    s.max_connections = c.max_connections.max(1);
+    s.max_connections_per_address = c.max_connections_per_address.max(1);
     s.mail = config.mail.configured().then(|| config.mail.clone());
     s
 }

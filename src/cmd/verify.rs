@@ -23,28 +23,33 @@ pub struct Args {
 pub fn run(_settings: &Settings, args: Args) -> Result<ExitCode> {
     let verdict = crate::archive::verify(&args.dir, args.pubkey.as_deref())?;
     let r = &verdict.report;
+    // Names in a bag are anyone's choice: printed escaped, a name cannot
+    // start a line of its own ("valid: …") or move the terminal's cursor.
+    let p = crate::text::printable;
     for w in &r.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", p(w));
     }
     for e in &r.errors {
-        eprintln!("error: {e}");
+        eprintln!("error: {}", p(e));
     }
-    let dir = args.dir.display();
+    let dir = args.dir.display().to_string();
+    let dir = p(&dir);
     if !verdict.is_valid() {
         eprintln!("INVALID: {dir}: {} problem(s)", r.errors.len());
         return Ok(ExitCode::FAILURE);
     }
     println!(
         "valid: {dir}: BagIt {}, {} payload files, {} bytes, checksums {} all match",
-        r.version,
+        p(&r.version),
         r.payload_files,
         r.payload_bytes,
         r.algorithms.join(", ")
     );
     match (&verdict.signed, &args.pubkey) {
         (Some(comment), Some(pk)) => println!(
-            "signature: good, by the key {}; it vouches for: {comment}",
-            pk.display()
+            "signature: good, by the key {}; it vouches for: {}",
+            p(&pk.display().to_string()),
+            p(comment)
         ),
         _ => println!(
             "signature: NOT checked (no --pubkey given): only the bag's own checksums were verified, which anyone could have rewritten"

@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use super::error::{Error, Result};
 use super::forms::{CsrfForm, posted};
 use super::respond::{Frame, SESSION_COOKIE, frame, redirect, render, set_cookie};
+use super::words::words;
 use super::{Authed, Gate, address_text};
+use crate::accounts::login::Outcome;
 use crate::accounts::{self, Role, session};
 use crate::gradebook::lookup;
 use crate::i18n;
@@ -142,14 +144,45 @@ struct PasswordForm {
     repeat: String,
 }
 
-/// `POST /account/password`: checks the current password, sets the new one,
-/// ends every other session.
+/// `POST /account/password`: checks the current password (a wrong one
+/// counts against the account's login limits), sets the new one, ends
+/// every other session.
 pub async fn change_password(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     let p = posted::<PasswordForm>(&gate, req).await?;
     let (a, form) = (&p.a, &p.form);
     let t = i18n::labels(gate.settings.language);
-    let current_ok =
-        accounts::login::check_password(&gate.db, a.session.account.id, &form.current).await?;
+    let outcome = accounts::login::check_current(
+        &gate.db,
+        &gate.settings.limits,
+        &a.session.account,
+        &form.current,
+        &address_text(p.address),
+        &gate.dummy_hash,
+    )
+    .await?;
+    let current_ok = match outcome {
+        Outcome::Accepted(_) => true,
+        Outcome::Failed | Outcome::Breached => false,
+        Outcome::Limited => {
+            gate.audit.log(p.event("password", "limited")).await;
+            let minutes = gate.settings.limits.window.as_secs().div_ceil(60);
+            let msg = t
+                .too_many_attempts
+                .replace("{minutes}", &minutes.to_string());
+            return account_page(&gate, a, None, Some(msg), StatusCode::TOO_MANY_REQUESTS).await;
+        }
+        Outcome::Busy => {
+            gate.audit.log(p.event("password", "busy")).await;
+            let busy = words(gate.settings.language).busy.to_owned();
+            let mut res =
+                account_page(&gate, a, None, Some(busy), StatusCode::SERVICE_UNAVAILABLE).await?;
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("2"),
+            );
+            return Ok(res);
+        }
+    };
     let error = if !current_ok {
         Some(t.wrong_password.to_owned())
     } else if form.new != form.repeat {
@@ -200,9 +233,10 @@ pub async fn end_session(State(gate): State<Arc<Gate>>, req: Request) -> Result 
 }
 
 /// `POST /account/breach`: the user reports that their credentials leaked
-/// (regulation 4.3). Every session ends, a new password is required, the
-/// office sees the report in the access log, and every entry of the account
-/// since the report is marked invalid.
+/// (regulation 4.3). Every session ends, the password logs in no more until
+/// the office hands out a one-time one (the login page says so), the office
+/// sees the report in the access log, and every entry of the account since
+/// the report is marked invalid.
 pub async fn report_breach(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     let p = posted::<CsrfForm>(&gate, req).await?;
     let a = &p.a;
@@ -210,7 +244,7 @@ pub async fn report_breach(State(gate): State<Arc<Gate>>, req: Request) -> Resul
     accounts::breach(&gate.db, a.session.account.id, &noticed, "self").await?;
     gate.forget_sessions();
     gate.audit.log(p.event("breach", "reported")).await;
-    let mut res = redirect("/login");
+    let mut res = redirect("/login?breach");
     res.headers_mut()
         .append(header::SET_COOKIE, set_cookie(SESSION_COOKIE, "", Some(0)));
     Ok(res)

@@ -4,18 +4,19 @@
 use std::sync::Arc;
 
 use axum::extract::{Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, Uri, header};
 use serde::{Deserialize, Serialize};
 
 use super::error::{Error, Result};
-use super::forms::{CsrfForm, posted, same_origin, tokens_equal};
+use super::forms::{CsrfForm, posted, read_body, same_origin, tokens_equal};
 use super::respond::{
-    Frame, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, frame, redirect, render, session_cookie,
-    set_cookie,
+    DEVICE_COOKIE, Frame, LOGIN_CSRF_COOKIE, SESSION_COOKIE, cookie, frame, redirect, render,
+    session_cookie, set_cookie,
 };
+use super::words::words;
 use super::{Gate, address_text, peer, user_agent};
 use crate::accounts::audit::Event;
-use crate::accounts::login::Outcome;
+use crate::accounts::login::{self, Attempt, Outcome};
 use crate::accounts::{self, session};
 
 #[derive(Serialize)]
@@ -48,10 +49,14 @@ fn login_page(
     Ok(res)
 }
 
-/// `GET /login`: the form, with a fresh CSRF token in a cookie and a hidden field.
-pub async fn login_form(State(gate): State<Arc<Gate>>) -> Result {
+/// `GET /login`: the form, with a fresh CSRF token in a cookie and a hidden
+/// field; `/login?breach` after the owner reported a breach says how to get
+/// back in.
+pub async fn login_form(State(gate): State<Arc<Gate>>, uri: Uri) -> Result {
     let csrf = session::random_token(24);
-    login_page(&gate, &csrf, None, "", StatusCode::OK)
+    let notice =
+        (uri.query() == Some("breach")).then_some(words(gate.settings.language).breach_reported);
+    login_page(&gate, &csrf, notice, "", StatusCode::OK)
 }
 
 /// The login form.
@@ -68,17 +73,22 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     let client = gate.client(&headers, peer(&req));
     let address = address_text(client);
     let t = crate::i18n::labels(gate.settings.language);
-    let body = axum::body::to_bytes(req.into_body(), 16 * 1024)
-        .await
-        .map_err(|_| Error::TooLarge)?;
+    let w = words(gate.settings.language);
+    let body = read_body(req.into_body(), gate.settings.body_timeout).await?;
     let form = serde_urlencoded::from_bytes::<LoginForm>(&body)
         .map_err(|_| Error::BadRequest("bad form"))?;
     let fresh = session::random_token(24);
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE);
+    let login = form.login.trim().to_owned();
+    // A login the rule refuses cannot exist: it is not stored, so the log
+    // holds no text a visitor chose.
+    let logged = accounts::check_login(&login)
+        .is_ok()
+        .then_some(login.as_str());
     if !same_origin(&headers) || !expected.is_some_and(|e| tokens_equal(e, &form.csrf)) {
         gate.audit
             .log(Event {
-                login: Some(&form.login),
+                login: logged,
                 action: "login",
                 result: "csrf",
                 address: client,
@@ -94,24 +104,22 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
             StatusCode::FORBIDDEN,
         );
     }
-    let login = form.login.trim().to_owned();
     let event = |result: &'static str| Event {
-        login: Some(&login),
+        login: logged,
         action: "login",
         result,
         address: client,
         user_agent: user_agent(&headers),
         ..Event::default()
     };
-    let outcome = accounts::login::attempt(
-        &gate.db,
-        &gate.settings.limits,
-        &login,
-        &form.password,
-        &address,
-        &gate.dummy_hash,
-    )
-    .await?;
+    let device = cookie(&headers, DEVICE_COOKIE);
+    let who = Attempt {
+        login: &login,
+        password: &form.password,
+        address: &address,
+        device,
+    };
+    let outcome = login::attempt(&gate.db, &gate.settings.limits, who, &gate.dummy_hash).await?;
     let account = match outcome {
         Outcome::Limited => {
             // An honest message: the window slides, so the wait is known.
@@ -128,6 +136,19 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
                 StatusCode::TOO_MANY_REQUESTS,
             );
         }
+        Outcome::Busy => {
+            gate.audit.log(event("busy")).await;
+            let mut res = login_page(
+                &gate,
+                &fresh,
+                Some(w.busy),
+                &login,
+                StatusCode::SERVICE_UNAVAILABLE,
+            )?;
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            return Ok(res);
+        }
         Outcome::Failed => {
             gate.audit.log(event("failed")).await;
             return login_page(
@@ -138,6 +159,18 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
                 StatusCode::UNAUTHORIZED,
             );
         }
+        // Only someone who has the password learns this: the owner, told
+        // the way back, or whoever took it, told it is of no more use.
+        Outcome::Breached => {
+            gate.audit.log(event("breached")).await;
+            return login_page(
+                &gate,
+                &fresh,
+                Some(w.breached),
+                &login,
+                StatusCode::FORBIDDEN,
+            );
+        }
         Outcome::Accepted(account) => account,
     };
     // A new session id at every login; the old one, if any, ends.
@@ -146,6 +179,7 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     }
     let ua = user_agent(&headers).unwrap_or_default();
     let (token, _csrf) = session::create(&gate.db, account.id, &address, ua).await?;
+    let device = login::remember_device(&gate.db, account.id, device).await?;
     gate.forget_sessions();
     gate.audit
         .log(Event {
@@ -164,6 +198,10 @@ pub async fn login(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     res.headers_mut().append(
         header::SET_COOKIE,
         set_cookie(LOGIN_CSRF_COOKIE, "", Some(0)),
+    );
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(DEVICE_COOKIE, &device, Some(login::DEVICE_DAYS * 24 * 3600)),
     );
     Ok(res)
 }

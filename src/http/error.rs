@@ -17,6 +17,9 @@ pub enum Error {
     /// A body larger than any form of the gate.
     #[error("the request body is too large")]
     TooLarge,
+    /// A body that did not arrive in time.
+    #[error("the request body did not arrive in time")]
+    TimedOut,
     /// A body that is not the form expected.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
@@ -34,6 +37,12 @@ impl IntoResponse for Error {
             Error::LoggedOut => super::respond::redirect("/login"),
             Error::Forged => (StatusCode::FORBIDDEN, "CSRF check failed").into_response(),
             Error::TooLarge => StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+            // The rest of the body is not waited for: the connection closes.
+            Error::TimedOut => (
+                StatusCode::REQUEST_TIMEOUT,
+                [(axum::http::header::CONNECTION, "close")],
+            )
+                .into_response(),
             Error::BadRequest(what) => (StatusCode::BAD_REQUEST, what).into_response(),
             Error::NotFound => StatusCode::NOT_FOUND.into_response(),
             Error::Internal(err) => {

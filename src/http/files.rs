@@ -120,18 +120,21 @@ pub(super) async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Respons
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
     };
-    // A one-time password must be changed before anything personal is read.
-    if *file.scope != Scope::Public
-        && let Some(a) = &authed
-        && a.session.account.must_change_password != 0
-    {
-        return respond::redirect("/account");
-    }
     let no_access = Access::default();
     let access = authed.as_ref().map_or(&no_access, |a| &a.access);
     if !access::may_read(access, &file.scope, &file.school) {
         gate.audit.log(event("file", "denied")).await;
         return not_found(&gate);
+    }
+    // A one-time password must be changed before anything personal is
+    // read. Asked only of a file the account may read: a redirect for
+    // others' files would tell which exist.
+    if *file.scope != Scope::Public
+        && let Some(a) = &authed
+        && a.session.account.must_change_password != 0
+    {
+        gate.audit.log(event("file", "must-change")).await;
+        return respond::redirect("/account");
     }
     // The variant the client accepts.
     let (br, gz) = accepts(headers);
@@ -154,7 +157,9 @@ pub(super) async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Respons
             "public, max-age=31536000, immutable"
         }
         Scope::Public => "no-cache",
-        _ => "private, no-cache",
+        // A diary is not kept on the disk of a computer a family shares:
+        // the browser fetches it again each time (a few kilobytes).
+        _ => "private, no-store",
     };
     let matches = headers
         .get(header::IF_NONE_MATCH)

@@ -48,22 +48,38 @@ pub fn tokens_equal(a: &str, b: &str) -> bool {
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {}
 
-/// Checks a logged-in form's CSRF token and origin; returns the form body.
-pub async fn checked_form<T: serde::de::DeserializeOwned>(
-    headers: &HeaderMap,
+/// The largest form body of the gate.
+const FORM_BYTES: usize = 16 * 1024;
+
+/// Reads a form body of at most [`FORM_BYTES`] within `deadline` of its
+/// start: a body announced and sent slowly, or never, holds nothing open
+/// for longer ([`Error::TimedOut`]).
+pub async fn read_body(
     body: axum::body::Body,
+    deadline: std::time::Duration,
+) -> Result<axum::body::Bytes> {
+    match tokio::time::timeout(deadline, axum::body::to_bytes(body, FORM_BYTES)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(Error::TooLarge),
+        Err(_) => Err(Error::TimedOut),
+    }
+}
+
+/// Checks a logged-in form's CSRF token and origin; returns the form.
+pub fn checked_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    bytes: &[u8],
     csrf: &str,
 ) -> Option<T> {
     #[derive(Deserialize)]
     struct WithCsrf {
         csrf: String,
     }
-    let bytes = axum::body::to_bytes(body, 16 * 1024).await.ok()?;
-    let token: WithCsrf = serde_urlencoded::from_bytes(&bytes).ok()?;
+    let token: WithCsrf = serde_urlencoded::from_bytes(bytes).ok()?;
     if !same_origin(headers) || !tokens_equal(&token.csrf, csrf) {
         return None;
     }
-    serde_urlencoded::from_bytes(&bytes).ok()
+    serde_urlencoded::from_bytes(bytes).ok()
 }
 
 /// A logged-in form POST: the account, the form (its CSRF token and origin
@@ -104,9 +120,8 @@ pub async fn posted<T: serde::de::DeserializeOwned>(
     let peer_addr = peer(&req);
     let (parts, body) = req.into_parts();
     let a = gate.authed(&parts.headers).await.ok_or(Error::LoggedOut)?;
-    let form = checked_form::<T>(&parts.headers, body, &a.session.csrf)
-        .await
-        .ok_or(Error::Forged)?;
+    let bytes = read_body(body, gate.settings.body_timeout).await?;
+    let form = checked_form::<T>(&parts.headers, &bytes, &a.session.csrf).ok_or(Error::Forged)?;
     Ok(Posted {
         address: gate.client(&parts.headers, peer_addr),
         ua: user_agent(&parts.headers).map(str::to_owned),

@@ -1,6 +1,8 @@
 //! Subscriptions to the weekly e-mail digest: subscribing on the account
-//! page, and the links in the messages (confirm, unsubscribe). The links
-//! carry a random token, which is their only authority; a GET shows a page
+//! page (one confirmation per child in a few hours, a few a day), and the
+//! links in the messages (confirm, unsubscribe). The links carry a random
+//! token, which is their only authority, one for confirming (stored only
+//! hashed, valid for two days) and one for unsubscribing; a GET shows a page
 //! with a button and only the POST changes anything (so a mail scanner that
 //! opens links confirms nothing), except that a POST to the unsubscribe
 //! link with no page in between is the one-click unsubscribe of RFC 8058.
@@ -16,9 +18,10 @@ use super::account::account_page;
 use super::error::{Error, Result};
 use super::forms::posted;
 use super::respond::{Frame, frame, redirect, render};
+use super::words::words;
 use crate::accounts::Role;
 use crate::gradebook::lookup;
-use crate::mail::{self, Sink, Summary, digest::MailLabels};
+use crate::mail::{self, Sink, Subscribed, Summary, digest::MailLabels};
 
 #[derive(Deserialize)]
 struct SubscribeForm {
@@ -80,7 +83,34 @@ pub async fn subscribe(State(gate): State<Arc<Gate>>, req: Request) -> Result {
     let student = lookup::student(&gate.db, &form.student)
         .await?
         .ok_or(Error::NotFound)?;
-    mail::subscribe(&gate.db, a.session.account.id, student.id, &address).await?;
+    let w = words(gate.settings.language);
+    let refused =
+        |msg: String| account_page(&gate, a, None, Some(msg), StatusCode::TOO_MANY_REQUESTS);
+    match mail::subscribe(&gate.db, a.session.account.id, student.id, &address).await? {
+        Subscribed::Asked(_) => {}
+        Subscribed::Active => {
+            return account_page(
+                &gate,
+                a,
+                Some(w.mail_active.to_owned()),
+                None,
+                StatusCode::OK,
+            )
+            .await;
+        }
+        Subscribed::Recent(minutes) => {
+            gate.audit.log(p.event("mail-subscribe", "limited")).await;
+            return refused(w.mail_recent.replace("{minutes}", &minutes.to_string())).await;
+        }
+        Subscribed::Daily => {
+            gate.audit.log(p.event("mail-subscribe", "limited")).await;
+            return refused(
+                w.mail_daily
+                    .replace("{n}", &mail::DAILY_REQUESTS.to_string()),
+            )
+            .await;
+        }
+    }
     gate.audit.log(p.event("mail-subscribe", "ok")).await;
     send_confirmations_soon(&gate);
     account_page(
@@ -173,24 +203,35 @@ fn button(
     )
 }
 
-/// The subscription of a link's token, if the token is one.
-async fn by_link(gate: &Gate, token: &str) -> Result<Option<mail::Subscription>> {
-    // A token is base64url of 32 bytes; anything else is not looked up.
-    let plausible = token.len() == 43
+/// A token is base64url of 32 bytes; anything else is not looked up.
+fn plausible(token: &str) -> bool {
+    token.len() == 43
         && token
             .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_');
-    if !plausible {
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+/// The subscription of an unsubscribe link's token, if the token is one.
+async fn by_link(gate: &Gate, token: &str) -> Result<Option<mail::Subscription>> {
+    if !plausible(token) {
         return Ok(None);
     }
     Ok(mail::by_token(&gate.db, token).await?)
 }
 
+/// The subscription a live confirmation link's token confirms, if any.
+async fn by_confirm_link(gate: &Gate, token: &str) -> Result<Option<mail::Subscription>> {
+    if !plausible(token) {
+        return Ok(None);
+    }
+    Ok(mail::by_confirm_token(&gate.db, token).await?)
+}
+
 /// `GET /mail/confirm?t=…`: a page with the button that confirms.
 pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Result {
     let l = mail::digest::labels(gate.settings.language);
-    match by_link(&gate, &q.t).await? {
-        Some(s) if s.state() == "unconfirmed" => button(
+    match by_confirm_link(&gate, &q.t).await? {
+        Some(s) => button(
             &gate,
             l.confirm_title,
             format!("/mail/confirm?t={}", q.t),
@@ -204,7 +245,7 @@ pub async fn confirm_page(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQu
 /// `POST /mail/confirm?t=…`: confirms the address.
 pub async fn confirm(State(gate): State<Arc<Gate>>, Query(q): Query<TokenQuery>) -> Result {
     let l = mail::digest::labels(gate.settings.language);
-    let ok = by_link(&gate, &q.t).await?.is_some() && mail::confirm(&gate.db, &q.t).await?;
+    let ok = plausible(&q.t) && mail::confirm(&gate.db, &q.t).await?;
     if ok {
         notice(&gate, l.confirm_title, l.confirmed, StatusCode::OK)
     } else {

@@ -17,6 +17,7 @@ mod mail;
 pub mod releases;
 mod respond;
 mod serve;
+mod words;
 
 pub use serve::{serve, shutdown_signal, worker_woke};
 
@@ -66,6 +67,15 @@ pub struct Settings {
     /// E-mail settings, when digests are set up: subscriptions on the
     /// account page, confirmation requests sent at once.
     pub mail: Option<crate::config::Mail>,
+    /// How long a request's form body may take to arrive once its headers
+    /// have: a client that announces a body and sends it slowly, or not at
+    /// all, is answered 408 and cut off.
+    pub body_timeout: Duration,
+    /// Connections open at once, at most (also kept below the open-file limit).
+    pub max_connections: usize,
+    /// Connections open at once from one address, at most (trusted proxies
+    /// are not limited: they carry everyone's).
+    pub max_connections_per_address: usize,
 }
 
 impl Settings {
@@ -82,6 +92,9 @@ impl Settings {
             cache_ttl: Duration::from_secs(1),
             cache_bytes: 256 << 20,
             mail: None,
+            body_timeout: Duration::from_secs(10),
+            max_connections: 4096,
+            max_connections_per_address: 256,
         }
     }
 }
@@ -116,6 +129,23 @@ pub struct Gate {
 type SessionCache = HashMap<String, (Instant, Arc<SessionCheck>)>;
 type SessionCheck = tokio::sync::OnceCell<Option<Arc<Authed>>>;
 
+/// Session checks kept at most. When full, checks whose time is up and
+/// tokens that named no session are dropped first: made-up cookies fill no
+/// memory and push out no live session.
+const SESSION_CACHE: usize = 4096;
+
+/// True for what a session token looks like (base64url of 32 bytes): other
+/// cookie values are not looked up, nor cached.
+fn plausible_token(token: &str) -> bool {
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_')
+}
+
+/// How often the failed logins and forgotten devices are cleared away.
+const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
+
 impl Gate {
     /// Sets up the gate: templates, the dummy hash, the access log writer.
     pub async fn new(
@@ -125,6 +155,7 @@ impl Gate {
         let templates = Templates::new(settings.templates.as_deref())?;
         let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
         let (audit, writer) = AuditLog::start(&db)?;
+        let window = settings.limits.window;
         let gate = Gate {
             releases: releases::Releases::new(
                 &settings.output,
@@ -139,7 +170,22 @@ impl Gate {
             sessions: RwLock::new(HashMap::new()),
             lookups: std::sync::atomic::AtomicU64::new(0),
         };
-        Ok((Arc::new(gate), writer))
+        let gate = Arc::new(gate);
+        // Old failures count for nothing; a task clears them while the gate lives.
+        let weak = Arc::downgrade(&gate);
+        tokio::spawn(async move {
+            loop {
+                let Some(db) = weak.upgrade().map(|g| g.db.clone()) else {
+                    return;
+                };
+                if let Err(err) = crate::accounts::login::prune(&db, window).await {
+                    tracing::warn!("{err:#}");
+                }
+                drop(db);
+                tokio::time::sleep(PRUNE_EVERY).await;
+            }
+        });
+        Ok((gate, writer))
     }
 
     /// The database.
@@ -153,6 +199,14 @@ impl Gate {
         self.lookups.load(std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// Session checks in the cache now (answered or under way).
+    pub fn cached_sessions(&self) -> usize {
+        self.sessions
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len()
+    }
+
     /// Forgets cached sessions (after logout, password change, breach).
     fn forget_sessions(&self) {
         self.sessions
@@ -163,7 +217,7 @@ impl Gate {
 
     /// The account behind a request's session cookie, if any.
     async fn authed(&self, headers: &HeaderMap) -> Option<Arc<Authed>> {
-        let token = respond::session_cookie(headers)?;
+        let token = respond::session_cookie(headers).filter(|t| plausible_token(t))?;
         let ttl = self.settings.cache_ttl;
         let check = {
             let cache = self
@@ -201,8 +255,12 @@ impl Gate {
         {
             return check.clone();
         }
-        if cache.len() > 100_000 {
-            cache.clear();
+        if cache.len() >= SESSION_CACHE {
+            let ttl = self.settings.cache_ttl;
+            cache.retain(|_, (at, check)| at.elapsed() < ttl && !matches!(check.get(), Some(None)));
+            if cache.len() >= SESSION_CACHE {
+                cache.clear();
+            }
         }
         let check = Arc::new(SessionCheck::new());
         cache.insert(token.to_owned(), (Instant::now(), check.clone()));

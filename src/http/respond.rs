@@ -14,6 +14,9 @@ pub use crate::views::Frame;
 pub const SESSION_COOKIE: &str = "__Host-tabel";
 /// The cookie carrying the login form's CSRF token before a session exists.
 pub const LOGIN_CSRF_COOKIE: &str = "__Host-tabel-csrf";
+/// The cookie of a browser that logged in before: from it the right
+/// password passes the limits that a stranger's failures set.
+pub const DEVICE_COOKIE: &str = "__Host-tabel-device";
 
 /// A cookie's value from the request.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {

@@ -48,12 +48,49 @@ pub struct CsvOptions {
 pub enum Input {
     /// A folder on disk.
     Dir(PathBuf),
-    /// The files of a .zip archive, read into memory, by base name.
-    Zip(Vec<(String, Vec<u8>)>),
+    /// A .zip archive: its files by base name, each read only when asked for.
+    Zip {
+        /// The archive.
+        path: PathBuf,
+        /// Its files.
+        entries: Vec<ZipEntry>,
+    },
+}
+
+/// A file of a .zip archive, as its directory describes it.
+#[derive(Debug, Clone)]
+pub struct ZipEntry {
+    /// The base name (archives made by hand often wrap the files in a folder).
+    pub name: String,
+    /// Its place in the archive.
+    index: usize,
+    /// Its size unpacked, as declared.
+    size: u64,
+}
+
+/// The largest file a .zip archive may unpack to: a city's marks fit.
+pub const ZIP_ENTRY_BYTES: u64 = 2 << 30;
+/// The most all the files of a .zip archive may unpack to.
+pub const ZIP_TOTAL_BYTES: u64 = 8 << 30;
+/// How many times its packed size a file may unpack to. CSV packs 5 to 20
+/// times; a run of zeros made to fill memory, a thousand times.
+pub const ZIP_RATIO: u64 = 100;
+
+/// "1.5 GiB", "12.0 MiB": sizes in messages.
+fn size_text(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.1} GiB", bytes as f64 / f64::from(1u32 << 30))
+    } else {
+        format!("{:.1} MiB", bytes as f64 / f64::from(1u32 << 20))
+    }
 }
 
 impl Input {
     /// Opens a folder, or a .zip archive (OneRoster sets travel as zips).
+    /// An archive that would unpack to more than the caps allow — a file
+    /// above [`ZIP_ENTRY_BYTES`], all above [`ZIP_TOTAL_BYTES`], or a large
+    /// file packed more than [`ZIP_RATIO`] times — is refused before
+    /// anything is unpacked, whether or not its files are used.
     pub fn open(path: &Path) -> Result<Input> {
         let meta =
             std::fs::metadata(path).with_context(|| format!("cannot open {}", path.display()))?;
@@ -64,34 +101,65 @@ impl Input {
         let mut zip = zip::ZipArchive::new(BufReader::new(file)).with_context(|| {
             format!("{} is neither a folder nor a .zip archive", path.display())
         })?;
-        let mut files = Vec::new();
+        let mut entries: Vec<ZipEntry> = Vec::new();
+        let mut total = 0u64;
         for i in 0..zip.len() {
-            let mut entry = zip
-                .by_index(i)
+            // Read without unpacking: only the directory's record.
+            let entry = zip
+                .by_index_raw(i)
                 .with_context(|| format!("cannot read entry {i} of {}", path.display()))?;
             if entry.is_dir() {
                 continue;
             }
-            // Archives made by hand often wrap the files in a folder; only
-            // the base name counts, and it must be unique.
             let full = entry
                 .name()
                 .with_context(|| format!("entry {i} of {} has no readable name", path.display()))?
                 .into_owned();
+            let (size, packed) = (entry.size(), entry.compressed_size());
+            let refuse = |why: String| {
+                anyhow::anyhow!(
+                    "{}: {full:?} {why}; nothing was read (unpack the archive and import the folder if it is genuine)",
+                    path.display()
+                )
+            };
+            if size > ZIP_ENTRY_BYTES {
+                return Err(refuse(format!(
+                    "would unpack to {}, more than the {} a file of an archive may",
+                    size_text(size),
+                    size_text(ZIP_ENTRY_BYTES)
+                )));
+            }
+            if size > 1 << 20 && size / packed.max(1) > ZIP_RATIO {
+                return Err(refuse(format!(
+                    "would unpack to {} from {} bytes, more than {ZIP_RATIO} times its size (a zip bomb?)",
+                    size_text(size),
+                    packed
+                )));
+            }
+            total += size;
+            if total > ZIP_TOTAL_BYTES {
+                return Err(refuse(format!(
+                    "brings what the archive unpacks to above {}",
+                    size_text(ZIP_TOTAL_BYTES)
+                )));
+            }
             let name = full.rsplit('/').next().unwrap_or_default().to_owned();
             if name.starts_with('.') || full.starts_with("__MACOSX/") {
                 continue;
             }
-            if files.iter().any(|(n, _)| *n == name) {
+            if entries.iter().any(|e| e.name == name) {
                 bail!("{} holds two files named {name}", path.display());
             }
-            let mut bytes = Vec::new();
-            entry
-                .read_to_end(&mut bytes)
-                .with_context(|| format!("cannot read {name} in {}", path.display()))?;
-            files.push((name, bytes));
+            entries.push(ZipEntry {
+                name,
+                index: i,
+                size,
+            });
         }
-        Ok(Input::Zip(files))
+        Ok(Input::Zip {
+            path: path.to_owned(),
+            entries,
+        })
     }
 
     /// The named file with its size, or `None` when it is not there.
@@ -108,13 +176,13 @@ impl Input {
                     Err(e) => Err(e).with_context(|| format!("cannot open {}", path.display())),
                 }
             }
-            Input::Zip(files) => Ok(files.iter().find(|(n, _)| n == name).map(|(_, b)| {
-                let len = b.len() as u64;
-                (
-                    Box::new(Cursor::new(b.clone())) as Box<dyn Read + Send>,
-                    len,
-                )
-            })),
+            Input::Zip { path, entries } => {
+                let Some(entry) = entries.iter().find(|e| e.name == name) else {
+                    return Ok(None);
+                };
+                let reader = Unzipped::start(path.clone(), entry.clone())?;
+                Ok(Some((Box::new(reader) as Box<dyn Read + Send>, entry.size)))
+            }
         }
     }
 
@@ -134,7 +202,73 @@ impl Input {
                 out.sort();
                 Ok(out)
             }
-            Input::Zip(files) => Ok(files.iter().map(|(n, _)| n.clone()).collect()),
+            Input::Zip { entries, .. } => Ok(entries.iter().map(|e| e.name.clone()).collect()),
+        }
+    }
+}
+
+/// A file of a .zip archive, unpacked by a thread of its own as it is read:
+/// a few chunks at a time in memory, never the whole file, and never more
+/// than the archive's directory declared.
+struct Unzipped {
+    chunks: std::sync::mpsc::Receiver<std::io::Result<Vec<u8>>>,
+    chunk: Cursor<Vec<u8>>,
+}
+
+impl Unzipped {
+    fn start(path: PathBuf, entry: ZipEntry) -> Result<Unzipped> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(4);
+        std::thread::Builder::new()
+            .name("tabel-unzip".into())
+            .spawn(move || {
+                let unpack = || -> std::io::Result<()> {
+                    let file = File::open(&path)?;
+                    let mut zip = zip::ZipArchive::new(BufReader::new(file))?;
+                    let mut reader = zip.by_index(entry.index)?;
+                    let mut left = entry.size;
+                    loop {
+                        let mut chunk = vec![0u8; 1 << 16];
+                        let n = reader.read(&mut chunk)?;
+                        if n == 0 {
+                            return Ok(());
+                        }
+                        left = left.checked_sub(n as u64).ok_or_else(|| {
+                            std::io::Error::other(format!(
+                                "{} unpacks to more than its archive declares",
+                                entry.name
+                            ))
+                        })?;
+                        chunk.truncate(n);
+                        // The reader went away: stop unpacking.
+                        if tx.send(Ok(chunk)).is_err() {
+                            return Ok(());
+                        }
+                    }
+                };
+                if let Err(e) = unpack() {
+                    let _ = tx.send(Err(e));
+                }
+            })
+            .context("cannot start unpacking")?;
+        Ok(Unzipped {
+            chunks: rx,
+            chunk: Cursor::new(Vec::new()),
+        })
+    }
+}
+
+impl Read for Unzipped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            let n = self.chunk.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            match self.chunks.recv() {
+                Ok(chunk) => self.chunk = Cursor::new(chunk?),
+                // The file is done.
+                Err(_) => return Ok(0),
+            }
         }
     }
 }

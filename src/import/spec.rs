@@ -268,7 +268,7 @@ pub const TABLES: &[TableSpec] = &[
         cols: &[
             SCHOOL, EXT,
             c("school_year", "school_year_id", Ty::Ref("school_year"), "the year's external_id"),
-            o("key", "key", Ty::UrlKey, "opaque key in URLs; empty: kept, or a new random one"),
+            o("key", "key", Ty::UrlKey, "opaque key in URLs: 16–64 lower-case Latin letters and digits; empty: kept, or a new random one"),
             c("grade", "grade", Ty::Int(1, 11), "параллель, 1–11"),
             c("letter", "letter", Ty::Text, "литера («А»)"),
             c("title", "title", Ty::Text, "«5А»"),
@@ -282,7 +282,7 @@ pub const TABLES: &[TableSpec] = &[
         doc: "students",
         cols: &[
             SCHOOL, EXT,
-            o("key", "key", Ty::UrlKey, "opaque key in URLs; empty: kept, or a new random one"),
+            o("key", "key", Ty::UrlKey, "opaque key in URLs: 16–64 lower-case Latin letters and digits; empty: kept, or a new random one"),
             c("family_name", "family_name", Ty::Text, "фамилия"),
             c("given_name", "given_name", Ty::Text, "имя"),
             o("patronymic", "patronymic", Ty::Text, "отчество"),

@@ -114,10 +114,13 @@ pub struct Subscription {
     pub account_id: i64,
     pub student_id: i64,
     pub address: String,
+    /// The capability in the unsubscribe links of its digests.
     pub token: String,
     pub created_at: String,
     pub confirmed_at: Option<String>,
     pub unsubscribed_at: Option<String>,
+    /// When the latest confirmation link went out.
+    pub confirm_sent_at: Option<String>,
 }
 
 impl Subscription {
@@ -133,36 +136,98 @@ impl Subscription {
     }
 }
 
-const COLUMNS: &str =
-    "id, account_id, student_id, address, token, created_at, confirmed_at, unsubscribed_at";
+const COLUMNS: &str = "id, account_id, student_id, address, token, created_at, confirmed_at, \
+     unsubscribed_at, confirm_sent_at";
+
+/// Hours after which a confirmation link no longer confirms (and a request
+/// not sent by then is not sent at all).
+pub const CONFIRM_HOURS: i64 = 48;
+/// Hours before a subscription's confirmation may be asked for again: a
+/// form posted again and again sends one message, not one per post.
+pub const RESEND_HOURS: i64 = 3;
+/// Confirmations an account may ask for in 24 hours (all its children).
+pub const DAILY_REQUESTS: i64 = 5;
+
+/// What came of asking for a subscription.
+#[derive(Debug)]
+pub enum Subscribed {
+    /// Asked for: the confirmation goes out with the next send.
+    Asked(Subscription),
+    /// The address is the subscription's already, and confirmed.
+    Active,
+    /// A confirmation was asked for lately; this many minutes to wait.
+    Recent(i64),
+    /// The account asked for [`DAILY_REQUESTS`] in the last 24 hours.
+    Daily,
+}
 
 /// Subscribes `address` to the digest of `student_id` for `account_id`
 /// (replacing an earlier address of the same pair, which must be confirmed
-/// anew). The caller has checked that the account may read the student.
+/// anew), within the limits: one confirmation per subscription in
+/// [`RESEND_HOURS`], [`DAILY_REQUESTS`] per account a day. The caller has
+/// checked that the account may read the student.
 pub async fn subscribe(
     db: &Database,
     account_id: i64,
     student_id: i64,
     address: &str,
-) -> Result<Subscription> {
+) -> Result<Subscribed> {
     let Some(address) = check_address(address) else {
         bail!("{address:?} is not an e-mail address");
     };
     let token = accounts::session::random_token(32);
-    let now = accounts::now();
+    let at = chrono::Utc::now();
+    let now = accounts::stamp(at);
+    let day_ago = accounts::stamp(at - chrono::Duration::hours(24));
     let mut tx = db.write_tx().await?;
-    let old: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM mail_subscription WHERE account_id = $1 AND student_id = $2",
+    sqlx::query("DELETE FROM mail_request WHERE account_id = $1 AND at < $2")
+        .bind(account_id)
+        .bind(&day_ago)
+        .execute(&mut *tx)
+        .await?;
+    let old: Option<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, address, confirmed_at, unsubscribed_at FROM mail_subscription \
+         WHERE account_id = $1 AND student_id = $2",
     )
     .bind(account_id)
     .bind(student_id)
     .fetch_optional(&mut *tx)
     .await?;
-    match old {
-        Some((id,)) => {
+    if let Some((_, old_address, Some(_), None)) = &old
+        && *old_address == address
+    {
+        return Ok(Subscribed::Active);
+    }
+    let (today,): (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM mail_request WHERE account_id = $1 AND at >= $2")
+            .bind(account_id)
+            .bind(&day_ago)
+            .fetch_one(&mut *tx)
+            .await?;
+    if today >= DAILY_REQUESTS {
+        return Ok(Subscribed::Daily);
+    }
+    if let Some((id, ..)) = &old {
+        let (last,): (Option<String>,) =
+            sqlx::query_as("SELECT MAX(at) FROM mail_request WHERE subscription_id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let next = last
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok())
+            .map(|t| t.with_timezone(&chrono::Utc) + chrono::Duration::hours(RESEND_HOURS));
+        if let Some(next) = next
+            && next > at
+        {
+            return Ok(Subscribed::Recent((next - at).num_minutes() + 1));
+        }
+    }
+    let id = match old {
+        Some((id, ..)) => {
             sqlx::query(
                 "UPDATE mail_subscription SET address = $1, token = $2, created_at = $3, \
-                 confirmed_at = NULL, unsubscribed_at = NULL WHERE id = $4",
+                 confirmed_at = NULL, unsubscribed_at = NULL, confirm_hash = NULL, confirm_sent_at = NULL \
+                 WHERE id = $4",
             )
             .bind(&address)
             .bind(&token)
@@ -174,33 +239,62 @@ pub async fn subscribe(
                 .bind(id)
                 .execute(&mut *tx)
                 .await?;
+            id
         }
         None => {
-            sqlx::query(
+            let (id,): (i64,) = sqlx::query_as(
                 "INSERT INTO mail_subscription (account_id, student_id, address, token, created_at) \
-                 VALUES ($1, $2, $3, $4, $5)",
+                 VALUES ($1, $2, $3, $4, $5) RETURNING id",
             )
             .bind(account_id)
             .bind(student_id)
             .bind(&address)
             .bind(&token)
             .bind(&now)
-            .execute(&mut *tx)
+            .fetch_one(&mut *tx)
             .await?;
+            id
         }
-    }
+    };
+    sqlx::query(
+        "INSERT INTO mail_request (account_id, subscription_id, address, at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(account_id)
+    .bind(id)
+    .bind(&address)
+    .bind(&now)
+    .execute(&mut *tx)
+    .await?;
     tx.commit().await?;
-    by_token(db, &token)
+    let sub = by_token(db, &token)
         .await?
-        .context("the subscription just written is gone")
+        .context("the subscription just written is gone")?;
+    Ok(Subscribed::Asked(sub))
 }
 
-/// The subscription with link token `token`.
+/// The subscription whose unsubscribe links carry `token`.
 pub async fn by_token(db: &Database, token: &str) -> Result<Option<Subscription>> {
     Ok(sqlx::query_as(&format!(
         "SELECT {COLUMNS} FROM mail_subscription WHERE token = $1"
     ))
     .bind(token)
+    .fetch_optional(db.pool())
+    .await?)
+}
+
+/// The oldest time a confirmation link may have been sent and still confirm.
+fn confirm_since() -> String {
+    accounts::stamp(chrono::Utc::now() - chrono::Duration::hours(CONFIRM_HOURS))
+}
+
+/// The unconfirmed subscription whose live confirmation link carries `token`.
+pub async fn by_confirm_token(db: &Database, token: &str) -> Result<Option<Subscription>> {
+    Ok(sqlx::query_as(&format!(
+        "SELECT {COLUMNS} FROM mail_subscription WHERE confirm_hash = $1 AND confirm_sent_at >= $2 \
+         AND confirmed_at IS NULL AND unsubscribed_at IS NULL"
+    ))
+    .bind(accounts::session::token_hash(token))
+    .bind(confirm_since())
     .fetch_optional(db.pool())
     .await?)
 }
@@ -215,14 +309,16 @@ pub async fn of_account(db: &Database, account_id: i64) -> Result<Vec<Subscripti
     .await?)
 }
 
-/// Confirms the subscription of `token`; false if there is none to confirm.
+/// Confirms the subscription whose live confirmation link carries `token`
+/// (once: the link confirms nothing more); false if there is none.
 pub async fn confirm(db: &Database, token: &str) -> Result<bool> {
     let r = sqlx::query(
-        "UPDATE mail_subscription SET confirmed_at = $1 \
-         WHERE token = $2 AND confirmed_at IS NULL AND unsubscribed_at IS NULL",
+        "UPDATE mail_subscription SET confirmed_at = $1, confirm_hash = NULL \
+         WHERE confirm_hash = $2 AND confirm_sent_at >= $3 AND confirmed_at IS NULL AND unsubscribed_at IS NULL",
     )
     .bind(accounts::now())
-    .bind(token)
+    .bind(accounts::session::token_hash(token))
+    .bind(confirm_since())
     .execute(db.pool())
     .await?;
     Ok(r.rows_affected() > 0)
@@ -473,8 +569,10 @@ pub fn message(
     msg.context("cannot build the message")
 }
 
-/// Sends the confirmation request of every eligible subscription that has
-/// not had one; returns how many were sent and what failed.
+/// Sends the confirmation request of every eligible subscription asked for
+/// within [`CONFIRM_HOURS`] that has not had one; records what was sent
+/// and what failed. The link's token is made now and only its hash stored;
+/// a temporary failure leaves the request to the next run, with a new token.
 pub async fn send_confirmations(
     db: &Database,
     settings: &Mail,
@@ -482,22 +580,25 @@ pub async fn send_confirmations(
     sink: &Sink,
     summary: &mut Summary,
 ) -> Result<()> {
-    let pending: Vec<(i64, String, String, String, String, String)> = sqlx::query_as(&format!(
-        "SELECT m.id, m.address, m.token, s.family_name, s.given_name, a.login {ELIGIBLE} \
-         AND m.confirmed_at IS NULL \
-         AND NOT EXISTS (SELECT 1 FROM mail_log l WHERE l.subscription_id = m.id \
-             AND l.kind = 'confirm' AND l.week = m.address AND l.status IN ('sent', 'permanent')) \
+    let pending: Vec<(i64, String, String, String)> = sqlx::query_as(&format!(
+        "SELECT m.id, m.address, s.family_name, s.given_name {ELIGIBLE} \
+         AND m.confirmed_at IS NULL AND m.confirm_hash IS NULL AND m.created_at >= $1 \
          ORDER BY m.id"
     ))
+    .bind(confirm_since())
     .fetch_all(db.pool())
     .await
     .context("cannot read the subscriptions")?;
-    for (id, address, token, family, given, login) in pending {
+    for (id, address, family, given) in pending {
         let l = digest::labels(lang);
+        let token = accounts::session::random_token(32);
+        let hash = accounts::session::token_hash(&token);
         let link = settings.link(&format!("/mail/confirm?t={token}"));
+        // The message names the child, not the account: it may reach
+        // someone who is not the guardian.
         let text = format!(
-            "{}\n\n{}: {given} {family}\n{}: {login}\n\n{}\n{link}\n\n{}\n",
-            l.confirm_intro, l.child, l.account, l.confirm_action, l.confirm_ignore
+            "{}\n\n{}: {given} {family}\n\n{}\n{link}\n\n{}\n",
+            l.confirm_intro, l.child, l.confirm_action, l.confirm_ignore
         );
         let msg = message(
             settings,
@@ -508,12 +609,37 @@ pub async fn send_confirmations(
             None,
             None,
         )?;
-        if sink.live() && !claim(db, id, "confirm", &address).await? {
-            continue;
+        // Claimed by storing the hash: two senders never send one twice.
+        if sink.live() {
+            let claimed = sqlx::query(
+                "UPDATE mail_subscription SET confirm_hash = $1, confirm_sent_at = $2 \
+                 WHERE id = $3 AND confirm_hash IS NULL AND confirmed_at IS NULL AND unsubscribed_at IS NULL",
+            )
+            .bind(&hash)
+            .bind(accounts::now())
+            .bind(id)
+            .execute(db.pool())
+            .await
+            .context("cannot record a confirmation request")?
+            .rows_affected();
+            if claimed == 0 {
+                continue;
+            }
         }
         let (outcome, n) = sink.deliver(&msg, &format!("confirm-{id}")).await?;
         if sink.live() {
             log(db, id, "confirm", &address, &outcome, n).await?;
+            if matches!(outcome, Outcome::Temporary(_)) {
+                sqlx::query(
+                    "UPDATE mail_subscription SET confirm_hash = NULL, confirm_sent_at = NULL \
+                     WHERE id = $1 AND confirm_hash = $2",
+                )
+                .bind(id)
+                .bind(&hash)
+                .execute(db.pool())
+                .await
+                .context("cannot record a confirmation request")?;
+            }
         }
         match outcome {
             Outcome::Sent => summary.confirmations += 1,

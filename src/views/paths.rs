@@ -22,8 +22,9 @@
 
 use std::fmt;
 
-/// True for an opaque key: 16–64 lower-case letters and digits.
-fn is_key(s: &str) -> bool {
+/// True for an opaque key: 16–64 lower-case letters and digits (the
+/// importer refuses any other).
+pub fn is_key(s: &str) -> bool {
     (16..=64).contains(&s.len())
         && s.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())

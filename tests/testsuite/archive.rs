@@ -793,3 +793,98 @@ fn the_same_year_gives_the_same_payload() {
         );
     }
 }
+
+/// `tabel verify` with `args`, stopped after 30 s: its output, or `None`
+/// if it had to be stopped.
+fn verify_within(args: &[&str]) -> Option<Output> {
+    let mut child = tabel()
+        .arg("verify")
+        .args(args)
+        .command()
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Some(child.wait_with_output().unwrap())
+}
+
+/// A FIFO in place of a tag file (the declaration, or the signature with
+/// `--pubkey`) would block a reader for good: it is refused as not a
+/// regular file, at once.
+#[test]
+fn a_fifo_in_a_bag_is_refused_not_waited_on() {
+    let Some(mkfifo) = tool("/usr/bin/mkfifo") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("bag");
+    let o = Command::new("cp")
+        .args([
+            "-a",
+            &format!("{SUITE}/v1.0/valid/basicBag"),
+            b.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    fs::remove_file(b.join("bagit.txt")).unwrap();
+    assert!(
+        Command::new(&mkfifo)
+            .arg(b.join("bagit.txt"))
+            .status()
+            .unwrap()
+            .success()
+    );
+    let o = verify_within(&[b.to_str().unwrap()]).expect("verify returned");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("bagit.txt: cannot be read: not a regular file"),
+        "{}",
+        text(&o)
+    );
+    // The signature, read only with --pubkey.
+    let ours = copy_bag("fifo-signature");
+    let sig = ours.join("tagmanifest-sha512.txt.minisig");
+    fs::remove_file(&sig).unwrap();
+    assert!(Command::new(&mkfifo).arg(&sig).status().unwrap().success());
+    let key = pubkey();
+    let o = verify_within(&[ours.to_str().unwrap(), "--pubkey", key.to_str().unwrap()])
+        .expect("verify returned");
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(text(&o).contains("minisig: cannot be read"), "{}", text(&o));
+}
+
+/// File names are anyone's choice: printed escaped, a name with a newline
+/// cannot print a "valid:" line of its own, nor one with an escape sequence
+/// rewrite the screen.
+#[test]
+fn names_in_a_bag_are_printed_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let b = dir.path().join("bag");
+    let o = Command::new("cp")
+        .args([
+            "-a",
+            &format!("{SUITE}/v1.0/valid/basicBag"),
+            b.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    fs::write(b.join("data/x\nvalid: all is well"), "x").unwrap();
+    fs::write(b.join("data/\u{1b}[1A\u{1b}[2Kok"), "x").unwrap();
+    let o = verify_within(&[b.to_str().unwrap()]).expect("verify returned");
+    assert_eq!(o.status.code(), Some(1));
+    let all = text(&o);
+    assert!(!all.contains('\u{1b}'), "{all:?}");
+    assert!(!all.lines().any(|l| l.starts_with("valid:")), "{all}");
+    assert!(all.contains("data/x\\nvalid: all is well"), "{all}");
+}

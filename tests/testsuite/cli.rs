@@ -253,3 +253,34 @@ fn spreadsheet_cells_never_become_formulas() {
     assert_eq!(tabel::text::csv_safe("+7 900"), "'+7 900");
     assert_eq!(tabel::text::csv_safe("Иванова Мария"), "Иванова Мария");
 }
+
+/// `tabel audit` prints what visitors typed or sent escaped: a login with
+/// a newline cannot print a line that looks like an entry, nor an escape
+/// sequence rewrite one on the office's terminal.
+#[tokio::test]
+async fn audit_output_cannot_forge_or_rewrite_entries() {
+    let t = crate::support::TestDb::sqlite().await;
+    sqlx::query(
+        "INSERT INTO audit (at, login, action, path, result, address, user_agent) \
+         VALUES ($1, $2, 'login', $3, 'failed', '192.0.2.1', $4)",
+    )
+    .bind("2026-11-28T09:00:00.000000Z")
+    .bind("x\n2026-11-28T09:00:01.000000Z office               admin     file         ok        /school/index.html")
+    .bind("/s/\u{1b}[1A\u{1b}[2K\rforged")
+    .bind("\u{1b}]0;title\u{7}")
+    .execute(t.db.pool())
+    .await
+    .unwrap();
+    for format in ["table", "csv"] {
+        let o = tabel()
+            .args(["--database", &t.url, "audit", "--format", format])
+            .success();
+        let out = String::from_utf8(o.stdout).unwrap();
+        assert!(
+            !out.contains(['\u{1b}', '\r', '\u{7}']),
+            "{format}: {out:?}"
+        );
+        assert!(!out.contains("\n2026-11-28T09:00:01"), "{format}: {out}");
+        assert!(out.contains("x\\n2026-11-28T09:00:01"), "{format}: {out}");
+    }
+}

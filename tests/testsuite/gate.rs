@@ -648,7 +648,14 @@ async fn password_change_and_breach_end_other_sessions() {
             .await
             .unwrap();
     assert_eq!(must, 1);
-    let after = login_from(&f, "office", new, "192.0.2.7").await.unwrap();
+    // The office hands out a one-time password; files wait until it is changed.
+    let account = accounts::get(&f.t.db, "office").await.unwrap();
+    accounts::set_password(&f.t.db, account.id, "one-time from the office", false)
+        .await
+        .unwrap();
+    let after = login_from(&f, "office", "one-time from the office", "192.0.2.7")
+        .await
+        .unwrap();
     let (status, h, _) = send(&f, get("/school/index.html", Some(&after))).await;
     assert_eq!(
         status,
@@ -796,7 +803,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
             assert!(ct.ends_with("charset=utf-8"), "{path}: {ct}");
         }
     }
-    // Personal files: private, revalidated; encodings; ETag and 304.
+    // Personal files: private, never stored; encodings; ETag and 304.
     let path = format!("/s/{}/index.html", st.key);
     let req = Request::get(&path)
         .header(header::COOKIE, format!("__Host-tabel={token}"))
@@ -805,7 +812,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
         .unwrap();
     let (status, h, body) = send(&f, req).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-cache");
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-store");
     assert_eq!(h.get(header::CONTENT_ENCODING).unwrap(), "br");
     assert!(
         h.get(header::VARY)
@@ -844,7 +851,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
     // What a 200 would carry of ETag, Vary and Cache-Control; no
     // representation metadata (RFC 9110 §15.4.5).
     assert_eq!(h.get(header::ETAG), Some(&etag));
-    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-cache");
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "private, no-store");
     assert!(h.contains_key(header::VARY));
     assert!(!h.contains_key(header::CONTENT_TYPE));
     assert!(!h.contains_key(header::CONTENT_ENCODING));
@@ -1015,5 +1022,641 @@ async fn the_access_log_stores_every_entry_on_each_backend() {
         );
         let times: Vec<&str> = rows.iter().map(|r| r.at.as_str()).collect();
         assert!(times.windows(2).all(|w| w[0] <= w[1]), "{}", t.label);
+    }
+}
+
+/// The access-log entries of `login` with `action`, once the writer has
+/// stored at least `n` of them.
+async fn logged(f: &Fixture, login: &str, action: &str, n: usize) -> Vec<(String, Option<String>)> {
+    let mut rows = Vec::new();
+    for _ in 0..100 {
+        rows = tabel::accounts::audit::query(
+            &f.t.db,
+            &tabel::accounts::audit::Filter {
+                login: Some(login.into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|r| r.action == action)
+        .map(|r| (r.result, r.path))
+        .collect();
+        if rows.len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    rows
+}
+
+/// Regulation 4.4: from the report on, the leaked password neither logs in
+/// nor serves as the current password of a change, whether the owner
+/// reported it on the account page or the office with `tabel breach`;
+/// whoever types it is told the way back, and the office's one-time
+/// password is that way.
+#[tokio::test]
+async fn a_breach_locks_the_leaked_password_out_until_the_office_sets_a_one_time_one() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    add(&f, "office2", "admin", None).await;
+    // The owner reports the leak on the account page.
+    let token = login(&f, "office").await;
+    let csrf = csrf_of(&f, &token).await;
+    let (status, h, _) = form(
+        &f,
+        "/account/breach",
+        &token,
+        format!("csrf={}", urlencode(&csrf)),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    // Whoever has the leaked password gets no session, and is told why.
+    let (status, h2, page) = login_with(&f, "office", PASSWORD, "192.0.2.60", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{page}");
+    assert!(set_cookie(&h2, "__Host-tabel").is_none());
+    assert!(page.contains("скомпрометированным"), "{page}");
+    // The owner, sent to the login page, is told how to get back in.
+    let to = h
+        .get(header::LOCATION)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let (_, _, page) = send(&f, get(&to, None)).await;
+    assert!(
+        String::from_utf8(page)
+            .unwrap()
+            .contains("одноразовый пароль"),
+        "the login page says how to get back in"
+    );
+    // A wrong password says nothing of the breach.
+    let (status, _, page) = login_with(&f, "office", "not the password", "192.0.2.60", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(!page.contains("скомпрометированным"));
+    // A session that a gate still knew of (started a moment before the
+    // report reached it): the leaked password does not change itself.
+    let account = accounts::get(&f.t.db, "office").await.unwrap();
+    let (stale, _) = accounts::session::create(&f.t.db, account.id, "192.0.2.61", "x")
+        .await
+        .unwrap();
+    let csrf = csrf_of(&f, &stale).await;
+    let body = format!(
+        "csrf={}&current={}&new=taken+over+now&repeat=taken+over+now",
+        urlencode(&csrf),
+        urlencode(PASSWORD)
+    );
+    let (status, _, _) = form(&f, "/account/password", &stale, body, "http://gate.test").await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        login_with(&f, "office", "taken over now", "192.0.2.62", None)
+            .await
+            .0,
+        StatusCode::UNAUTHORIZED
+    );
+    // The office's command does the same to another account.
+    assert!(
+        login_from(&f, "office2", PASSWORD, "192.0.2.63")
+            .await
+            .is_ok()
+    );
+    crate::support::tabel()
+        .args(["--database", &f.t.url, "breach", "--login", "office2"])
+        .success();
+    assert_eq!(
+        login_from(&f, "office2", PASSWORD, "192.0.2.63").await,
+        Err(StatusCode::FORBIDDEN)
+    );
+    // The way back: a one-time password from the office, then a new one.
+    let o = crate::support::tabel()
+        .args([
+            "--database",
+            &f.t.url,
+            "accounts",
+            "passwd",
+            "--login",
+            "office",
+        ])
+        .success();
+    let stdout = String::from_utf8(o.stdout).unwrap();
+    let one_time = stdout
+        .split("one-time password of office: ")
+        .nth(1)
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_owned();
+    let (status, h, _) = login_with(&f, "office", &one_time, "192.0.2.64", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h.get(header::LOCATION).unwrap(), "/account");
+    assert_eq!(
+        login_from(&f, "office", PASSWORD, "192.0.2.64").await,
+        Err(StatusCode::UNAUTHORIZED),
+        "the leaked password is gone"
+    );
+    assert!(
+        logged(&f, "office", "login", 3)
+            .await
+            .iter()
+            .any(|(r, _)| r == "breached")
+    );
+}
+
+/// Attempts that arrive together are counted as they arrive: sixty wrong
+/// passwords at once for one account from one address check at most the
+/// account's limit of passwords; the rest are refused unchecked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sixty_wrong_passwords_at_once_check_at_most_the_limit() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let mut pairs = Vec::new();
+    for _ in 0..60 {
+        pairs.push(login_form(&f).await);
+    }
+    let mut all = tokio::task::JoinSet::new();
+    for (i, pair) in pairs.iter().enumerate() {
+        let app = tabel::http::app(f.gate.clone());
+        let req = login_request(
+            pair,
+            "office",
+            &format!("wrong password {i}"),
+            "192.0.2.50",
+            None,
+        );
+        all.spawn(async move {
+            use tower::ServiceExt;
+            app.oneshot(req).await.unwrap().status()
+        });
+    }
+    let mut statuses = std::collections::BTreeMap::new();
+    while let Some(status) = all.join_next().await {
+        *statuses.entry(status.unwrap().as_u16()).or_insert(0) += 1;
+    }
+    let checked = statuses.get(&401).copied().unwrap_or(0);
+    assert!(checked <= 10, "{statuses:?}");
+    assert_eq!(
+        checked + statuses.get(&429).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0),
+        60,
+        "{statuses:?}"
+    );
+    let (failures,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failure")
+        .fetch_one(f.t.db.pool())
+        .await
+        .unwrap();
+    assert!(failures <= 10, "{failures} failures recorded");
+    assert_eq!(
+        failures, checked as i64,
+        "a check refused as busy counts for nothing"
+    );
+    // The limit, once reached, holds for the right password too.
+    if failures == 10 {
+        assert_eq!(
+            login_from(&f, "office", PASSWORD, "192.0.2.50").await,
+            Err(StatusCode::TOO_MANY_REQUESTS)
+        );
+    }
+}
+
+/// A session does not buy unlimited guesses at the current password: they
+/// count against the account's login limit.
+#[tokio::test]
+async fn guesses_at_the_current_password_count_against_the_login_limit() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    let csrf = csrf_of(&f, &token).await;
+    let change = |current: &str| {
+        format!(
+            "csrf={}&current={}&new=a+brand+new+phrase&repeat=a+brand+new+phrase",
+            urlencode(&csrf),
+            urlencode(current)
+        )
+    };
+    let mut statuses = Vec::new();
+    for i in 0..15 {
+        let (status, _, _) = form(
+            &f,
+            "/account/password",
+            &token,
+            change(&format!("guess number {i}")),
+            "http://gate.test",
+        )
+        .await;
+        statuses.push(status.as_u16());
+    }
+    assert_eq!(statuses[..10], [400; 10], "{statuses:?}");
+    assert_eq!(statuses[10..], [429; 5], "{statuses:?}");
+    // The right one now waits for the window like a login would.
+    let (status, _, page) = form(
+        &f,
+        "/account/password",
+        &token,
+        change(PASSWORD),
+        "http://gate.test",
+    )
+    .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(String::from_utf8(page).unwrap().contains("Слишком много"));
+    assert!(
+        logged(&f, "office", "password", 16)
+            .await
+            .iter()
+            .any(|(r, _)| r == "limited")
+    );
+}
+
+/// A one-time password is changed before anything personal is read; but
+/// first the file is authorized, so that the redirect tells nothing of
+/// other families' files, and it is logged.
+#[tokio::test]
+async fn the_one_time_password_redirect_comes_after_authorization_and_is_logged() {
+    let f = fixture(30, |_| {}).await;
+    let link = &f.s.guardian_links[0];
+    let g =
+        f.s.guardians
+            .iter()
+            .find(|g| g.id == link.guardian_id)
+            .unwrap();
+    let own =
+        f.s.students
+            .iter()
+            .find(|s| s.id == link.student_id)
+            .unwrap();
+    let other =
+        f.s.students
+            .iter()
+            .find(|s| {
+                !f.s.guardian_links
+                    .iter()
+                    .any(|l| l.guardian_id == g.id && l.student_id == s.id)
+            })
+            .unwrap();
+    let (_, one_time) = accounts::add(
+        &f.t.db,
+        "parent",
+        "guardian".parse().unwrap(),
+        Some(&g.external_id),
+        None,
+    )
+    .await
+    .unwrap();
+    let token = login_from(&f, "parent", &one_time, "192.0.2.70")
+        .await
+        .unwrap();
+    let own_path = format!("/s/{}/index.html", own.key);
+    let (status, h, _) = send(&f, get(&own_path, Some(&token))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(h.get(header::LOCATION).unwrap(), "/account");
+    // Another family's child and a page that does not exist: the same 404.
+    let (status, _, theirs) = send(
+        &f,
+        get(&format!("/s/{}/index.html", other.key), Some(&token)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _, missing) = send(
+        &f,
+        get("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html", Some(&token)),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(theirs, missing);
+    let files = logged(&f, "parent", "file", 3).await;
+    assert!(
+        files.contains(&("must-change".into(), Some(own_path.clone()))),
+        "{files:?}"
+    );
+}
+
+/// A browser that logged in before keeps its owner in when strangers have
+/// locked the login (anyone who knows it can), or the school's one address
+/// (a whole school behind one NAT); its own failures are limited all the same.
+#[tokio::test]
+async fn a_known_browser_logs_in_past_the_limits_that_strangers_set() {
+    let f = fixture(20, |s| {
+        s.limits.per_account = 3;
+        s.limits.per_address = 5;
+    })
+    .await;
+    add(&f, "parent", "admin", None).await;
+    let (status, h, _) = login_with(&f, "parent", PASSWORD, "192.0.2.80", None).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let set = set_cookie(&h, "__Host-tabel-device").expect("a device cookie");
+    assert!(
+        set.contains("HttpOnly") && set.contains("Secure") && set.contains("Max-Age="),
+        "{set}"
+    );
+    let phone = cookie_value(&set);
+    // Someone who knows the login locks it from elsewhere.
+    for _ in 0..3 {
+        let _ = login_from(&f, "parent", "a guess at it", "198.51.100.9").await;
+    }
+    assert_eq!(
+        login_with(&f, "parent", PASSWORD, "192.0.2.81", None)
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS,
+        "an unknown browser waits"
+    );
+    let (status, h, _) = login_with(&f, "parent", PASSWORD, "192.0.2.81", Some(&phone)).await;
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the phone that logged in before does not"
+    );
+    // The same browser keeps its cookie value.
+    assert_eq!(
+        cookie_value(&set_cookie(&h, "__Host-tabel-device").unwrap()),
+        phone
+    );
+    // A school's address full of others' failures.
+    for i in 0..5 {
+        let _ = login_from(&f, &format!("pupil{i}"), "a guess at it", "203.0.113.5").await;
+    }
+    assert_eq!(
+        login_with(&f, "parent", PASSWORD, "203.0.113.5", Some(&phone))
+            .await
+            .0,
+        StatusCode::SEE_OTHER
+    );
+    // A made-up cookie is a stranger, and is not adopted.
+    let (status, _, _) =
+        login_with(&f, "parent", PASSWORD, "203.0.113.5", Some("made-up-value")).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    // The phone's own wrong passwords lock the phone.
+    for _ in 0..3 {
+        assert_eq!(
+            login_with(&f, "parent", "typo typo", "192.0.2.82", Some(&phone))
+                .await
+                .0,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    assert_eq!(
+        login_with(&f, "parent", PASSWORD, "192.0.2.82", Some(&phone))
+            .await
+            .0,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}
+
+/// Failed logins are forgotten once they count no more, and what a
+/// visitor types as a login is stored only if it could be one.
+#[tokio::test]
+async fn failed_logins_are_pruned_and_store_no_text_that_is_not_a_login() {
+    let f = fixture(20, |_| {}).await;
+    add(&f, "office", "admin", None).await;
+    sqlx::query(
+        "INSERT INTO login_failure (login, address, at) VALUES \
+         ('office', '198.51.100.1', '2000-01-01T00:00:00.000000Z'), \
+         ('other', '192.0.2.90', '2000-01-01T00:00:00.000000Z')",
+    )
+    .execute(f.t.db.pool())
+    .await
+    .unwrap();
+    let _ = login_from(&f, "office", "not it at all", "192.0.2.90").await;
+    let huge = format!(
+        "{}\n2026-11-28T09:00:00Z office ok\u{1b}[2K",
+        "x".repeat(16_000)
+    );
+    assert_eq!(
+        login_from(&f, &huge, "not it at all", "192.0.2.91").await,
+        Err(StatusCode::UNAUTHORIZED)
+    );
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT login, address FROM login_failure ORDER BY id")
+            .fetch_all(f.t.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        rows,
+        [
+            ("office".to_owned(), "192.0.2.90".to_owned()),
+            (String::new(), "192.0.2.91".to_owned())
+        ]
+    );
+    // The access log has the attempt, without the text.
+    let mut stored = Vec::new();
+    for _ in 0..100 {
+        stored = tabel::accounts::audit::query(&f.t.db, &Default::default())
+            .await
+            .unwrap();
+        if stored.iter().filter(|r| r.action == "login").count() >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let failed: Vec<Option<&str>> = stored
+        .iter()
+        .filter(|r| r.action == "login" && r.result == "failed")
+        .map(|r| r.login.as_deref())
+        .collect();
+    assert_eq!(failed, [Some("office"), None]);
+}
+
+/// Cookies that name no session cost no memory beyond a cap, and ones that
+/// cannot be a session token not even a database lookup.
+#[tokio::test]
+async fn made_up_session_cookies_are_not_looked_up_or_kept_without_bound() {
+    let f = fixture(20, |s| s.cache_ttl = Duration::from_secs(60)).await;
+    add(&f, "office", "admin", None).await;
+    let token = login(&f, "office").await;
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::OK
+    );
+    let before = f.gate.session_lookups();
+    for bad in ["x", "../../etc", &"A".repeat(42), "x%20y"] {
+        assert_eq!(
+            send(&f, get("/school/index.html", Some(bad))).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert_eq!(
+        f.gate.session_lookups(),
+        before,
+        "implausible tokens are not looked up"
+    );
+    for _ in 0..5000 {
+        let made_up = tabel::accounts::session::random_token(32);
+        send(&f, get("/", Some(&made_up))).await;
+    }
+    assert!(
+        f.gate.cached_sessions() <= 4096,
+        "{}",
+        f.gate.cached_sessions()
+    );
+    // The live session survived the flood in the cache.
+    let before = f.gate.session_lookups();
+    assert_eq!(
+        send(&f, get("/school/index.html", Some(&token))).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(f.gate.session_lookups(), before);
+}
+
+/// The login reservations, known browsers, breaches and confirmation limits
+/// on each backend (the gate's tests above run on SQLite): attempts made
+/// together are counted one by one on PostgreSQL too.
+#[tokio::test]
+async fn logins_breaches_and_confirmations_on_each_backend() {
+    use tabel::accounts::login::{self, Attempt, Limits, Outcome};
+    use tabel::mail::{self, Subscribed};
+    for t in TestDb::each().await {
+        let db = &t.db;
+        let today = tabel::gradebook::Date::parse_iso(TODAY).unwrap();
+        let opts = tabel::demo::Options {
+            students: 20,
+            schools: None,
+            seed: 5,
+            today,
+        };
+        tabel::demo::run(db, &opts).await.unwrap();
+        let limits = Limits::default();
+        let dummy = tabel::accounts::password::hash_async("dummy dummy".into())
+            .await
+            .unwrap();
+        let (office, _) = accounts::add(
+            db,
+            "office",
+            "admin".parse().unwrap(),
+            None,
+            Some(PASSWORD.into()),
+        )
+        .await
+        .unwrap();
+        let mut all = tokio::task::JoinSet::new();
+        for i in 0..30 {
+            let (db, dummy) = (db.clone(), dummy.clone());
+            all.spawn(async move {
+                let password = format!("wrong password {i}");
+                let who = Attempt {
+                    login: "office",
+                    password: &password,
+                    address: "192.0.2.1",
+                    device: None,
+                };
+                login::attempt(&db, &Limits::default(), who, &dummy)
+                    .await
+                    .unwrap()
+            });
+        }
+        let (mut failed, mut limited) = (0, 0);
+        while let Some(outcome) = all.join_next().await {
+            match outcome.unwrap() {
+                Outcome::Failed => failed += 1,
+                Outcome::Limited | Outcome::Busy => limited += 1,
+                other => panic!("{}: {other:?}", t.label),
+            }
+        }
+        assert!(
+            failed <= 10 && failed + limited == 30,
+            "{}: {failed} {limited}",
+            t.label
+        );
+        let (stored,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM login_failure")
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(stored, failed, "{}", t.label);
+        // A known browser passes the account's limit once it is reached.
+        let phone = login::remember_device(db, office.id, None).await.unwrap();
+        assert_eq!(
+            login::remember_device(db, office.id, Some(&phone))
+                .await
+                .unwrap(),
+            phone
+        );
+        let right = |device| Attempt {
+            login: "office",
+            password: PASSWORD,
+            address: "192.0.2.2",
+            device,
+        };
+        if failed == 10 {
+            assert!(matches!(
+                login::attempt(db, &limits, right(None), &dummy)
+                    .await
+                    .unwrap(),
+                Outcome::Limited
+            ));
+        }
+        assert!(matches!(
+            login::attempt(db, &limits, right(Some(&phone)), &dummy)
+                .await
+                .unwrap(),
+            Outcome::Accepted(_)
+        ));
+        // A breach: the right password is refused, until the office's one.
+        accounts::breach(db, office.id, &accounts::now(), "cli")
+            .await
+            .unwrap();
+        assert!(matches!(
+            login::attempt(db, &limits, right(Some(&phone)), &dummy)
+                .await
+                .unwrap(),
+            Outcome::Limited | Outcome::Breached
+        ));
+        accounts::set_password(db, office.id, "from the office", false)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM login_failure")
+            .execute(db.pool())
+            .await
+            .unwrap();
+        let who = Attempt {
+            password: "from the office",
+            ..right(None)
+        };
+        assert!(matches!(
+            login::attempt(db, &limits, who, &dummy).await.unwrap(),
+            Outcome::Accepted(_)
+        ));
+        login::prune(db, limits.window).await.unwrap();
+        // One confirmation per subscription in a few hours.
+        let school = tabel::gradebook::list_schools(db).await.unwrap()[0].id;
+        let s = tabel::gradebook::load(db, school, tabel::gradebook::YearChoice::On(today))
+            .await
+            .unwrap();
+        let link = &s.guardian_links[0];
+        let g = s
+            .guardians
+            .iter()
+            .find(|g| g.id == link.guardian_id)
+            .unwrap();
+        let (parent, _) = accounts::add(
+            db,
+            "parent",
+            "guardian".parse().unwrap(),
+            Some(&g.external_id),
+            None,
+        )
+        .await
+        .unwrap();
+        let first = mail::subscribe(db, parent.id, link.student_id, "a@example.test")
+            .await
+            .unwrap();
+        assert!(
+            matches!(first, Subscribed::Asked(_)),
+            "{}: {first:?}",
+            t.label
+        );
+        let again = mail::subscribe(db, parent.id, link.student_id, "b@example.test")
+            .await
+            .unwrap();
+        assert!(
+            matches!(again, Subscribed::Recent(m) if m > 170),
+            "{}: {again:?}",
+            t.label
+        );
+        assert!(
+            !mail::confirm(db, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
+                .await
+                .unwrap()
+        );
+        t.finish().await;
     }
 }

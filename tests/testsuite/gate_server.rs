@@ -1,11 +1,14 @@
 //! The gate as a real server on loopback: 500 keep-alive connections (wrk),
-//! SIGTERM under load losing no access-log entry, and a guardian in headless
-//! Chromium on a 360×640 screen.
+//! SIGTERM under load losing no access-log entry, a guardian in headless
+//! Chromium on a 360×640 screen, a burst of logins against its memory, and
+//! slow bodies and a flood of connections against its descriptors.
 
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use tabel::accounts::session;
 
@@ -14,11 +17,31 @@ use crate::support::{tabel, tool};
 
 /// `tabel serve` on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
-    let mut child = tabel()
-        .args(["--database", &f.t.url, "--output"])
+    let (child, url, _) = start_with(f, "", None);
+    (child, url)
+}
+
+/// `tabel serve` with `config` as its `tabel.toml` and, if given, at most
+/// `open_files` open files; returns the child, its base URL and the lines
+/// it logs (gathered as they come).
+fn start_with(
+    f: &Fixture,
+    config: &str,
+    open_files: Option<u64>,
+) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+    let toml = f.out.path().join("tabel.toml");
+    std::fs::write(&toml, config).unwrap();
+    let mut run = tabel()
+        .args(["--database", &f.t.url, "--config"])
+        .arg(&toml)
+        .arg("--output")
         .arg(f.out.path())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TABEL_LOG", "info")
+        .env("TABEL_LOG", "info");
+    if let Some(n) = open_files {
+        run = run.open_files(n);
+    }
+    let mut child = run
         .command()
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -36,8 +59,64 @@ fn start(f: &Fixture) -> (Child, String) {
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let logged = Arc::new(Mutex::new(Vec::new()));
+    let keep = logged.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep.lock().unwrap().push(line);
+        }
+    });
+    (child, url, logged)
+}
+
+/// `VmRSS` and `VmHWM` (the peak) of a process, in MiB.
+fn memory_of(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|kib| kib.parse::<u64>().ok())
+            .unwrap()
+            / 1024
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// One request over a connection of its own: the status and the whole answer.
+fn http(host: &str, request: &str) -> std::io::Result<(u16, String)> {
+    let mut tcp = TcpStream::connect(host)?;
+    tcp.set_read_timeout(Some(Duration::from_secs(60)))?;
+    tcp.write_all(request.as_bytes())?;
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer).into_owned();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Ok((status, answer))
+}
+
+/// A login form's CSRF pair (cookie, field) from the server at `host`.
+fn login_pair(host: &str) -> (String, String) {
+    let (status, page) = http(
+        host,
+        &format!("GET /login HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"),
+    )
+    .unwrap();
+    assert_eq!(status, 200, "{page}");
+    let cookie = page
+        .split("__Host-tabel-csrf=")
+        .nth(1)
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    (cookie, csrf_field(&page))
 }
 
 /// Runs wrk; returns (completed requests, its report).
@@ -88,7 +167,8 @@ async fn five_hundred_keep_alive_connections_for_ten_seconds_without_an_error() 
     };
     let f = fixture(30, |_| {}).await;
     let token = session_for_office(&f).await;
-    let (mut child, url) = start(&f);
+    // wrk's connections all come from one address.
+    let (mut child, url, _) = start_with(&f, "[serve]\nmax_connections_per_address = 1000\n", None);
     let key = &f.s.students[0].key;
     let cookie = format!("Cookie: __Host-tabel={token}");
     let (completed, report) = wrk(&[
@@ -213,4 +293,181 @@ async fn a_guardian_on_a_phone_logs_in_and_reads_the_diary() {
     for shot in ["1-login.png", "2-home.png", "3-diary.png", "4-week.png"] {
         assert!(artifacts.join(shot).exists(), "{shot}");
     }
+}
+
+/// 150 logins at once: every one is answered (checked, or "busy, try again"
+/// at once), and the gate's memory neither climbs by gigabytes nor stays
+/// up: checks run on a few threads, each reusing its 19 MiB.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_logins_is_answered_within_bounded_memory() {
+    let f = fixture(30, |_| {}).await;
+    accounts_add(&f, "office", "admin").await;
+    // Limits high enough that every attempt reaches the check.
+    let (mut child, url, _) = start_with(
+        &f,
+        "[serve]\nfailures_per_account = 100000\nfailures_per_address = 100000\n",
+        None,
+    );
+    let host = url.trim_start_matches("http://").to_owned();
+    let pid = child.id();
+    let pairs: Vec<(String, String)> = (0..150).map(|_| login_pair(&host)).collect();
+    let (before, _) = memory_of(pid);
+    let go = Arc::new(std::sync::Barrier::new(pairs.len()));
+    let burst: Vec<_> = pairs
+        .into_iter()
+        .enumerate()
+        .map(|(i, (cookie, field))| {
+            let (host, go) = (host.clone(), go.clone());
+            std::thread::spawn(move || {
+                let body = format!("login=office&password=wrong+password+{i}&csrf={}", urlencode(&field));
+                let request = format!(
+                    "POST /login HTTP/1.1\r\nHost: {host}\r\nOrigin: http://{host}\r\nConnection: close\r\n\
+                     Content-Type: application/x-www-form-urlencoded\r\nCookie: __Host-tabel-csrf={cookie}\r\n\
+                     Content-Length: {}\r\n\r\n{body}",
+                    body.len()
+                );
+                go.wait();
+                http(&host, &request).map(|(status, _)| status)
+            })
+        })
+        .collect();
+    let mut statuses = std::collections::BTreeMap::new();
+    for t in burst {
+        *statuses.entry(t.join().unwrap().unwrap()).or_insert(0) += 1;
+    }
+    let (_, peak) = memory_of(pid);
+    // What the gate holds once the burst is over.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (after, _) = memory_of(pid);
+    child.kill().unwrap();
+    let _ = child.wait();
+    let answered = statuses.get(&401).unwrap_or(&0) + statuses.get(&503).unwrap_or(&0);
+    assert_eq!(answered, 150, "{statuses:?}");
+    assert!(statuses.get(&401).is_some_and(|n| *n > 0), "{statuses:?}");
+    eprintln!(
+        "burst of 150 logins: {statuses:?}; RSS {before} MiB before, peak {peak} MiB, {after} MiB after"
+    );
+    assert!(
+        peak < before + 400,
+        "peak {peak} MiB from {before} MiB: {statuses:?}"
+    );
+    assert!(after < before + 200, "{after} MiB after, from {before} MiB");
+}
+
+/// A client that announces a form and sends it slowly, or never, is
+/// answered 408 and cut off within the body deadline; a flood of idle
+/// connections from one address beyond what the process has descriptors
+/// for is capped, the surplus closed at once, and the gate still answers
+/// another client, with no storm of accept errors in its log.
+#[tokio::test(flavor = "multi_thread")]
+async fn slow_bodies_and_a_flood_of_connections_do_not_starve_the_gate() {
+    let Some(_) = tool("/usr/bin/prlimit") else {
+        return;
+    };
+    let f = fixture(30, |_| {}).await;
+    // 600 descriptors: 344 for connections, 256 of them per address.
+    let (mut child, url, logged) = start_with(&f, "", Some(600));
+    let host = url.trim_start_matches("http://").to_owned();
+    let head = format!(
+        "POST /login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: 16000\r\n\r\n"
+    );
+    let slow = |dribble: bool| {
+        // Connected before the flood, so that the cap is not full yet.
+        let started = Instant::now();
+        let mut tcp = TcpStream::connect(&host).unwrap();
+        tcp.write_all(head.as_bytes()).unwrap();
+        std::thread::spawn(move || {
+            tcp.set_read_timeout(Some(Duration::from_millis(500)))
+                .unwrap();
+            let mut answer = Vec::new();
+            let mut buf = [0u8; 4096];
+            while started.elapsed() < Duration::from_secs(40) {
+                if dribble {
+                    // A byte every half second: never the whole body.
+                    if tcp.write_all(b"a").is_err() {
+                        break;
+                    }
+                }
+                match tcp.read(&mut buf) {
+                    Ok(0) => break,
+                    Ok(n) => answer.extend_from_slice(&buf[..n]),
+                    Err(e)
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) => {}
+                    Err(_) => break,
+                }
+            }
+            (
+                String::from_utf8_lossy(&answer).into_owned(),
+                started.elapsed(),
+            )
+        })
+    };
+    let silent = slow(false);
+    let dribbling = slow(true);
+    // 700 idle connections from 127.0.0.1, more than the process may open.
+    let mut flood = Vec::new();
+    for _ in 0..700 {
+        match tokio::net::TcpStream::connect(&host).await {
+            Ok(tcp) => flood.push(tcp),
+            Err(e) => panic!("the kernel refused a connection: {e}"),
+        }
+    }
+    // Another client, from another address, is served.
+    let other = async {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        let mut tcp = socket.connect(host.parse().unwrap()).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        tcp.write_all(
+            format!("GET /healthz HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
+        .await
+        .unwrap();
+        let mut answer = String::new();
+        tcp.read_to_string(&mut answer).await.unwrap();
+        answer
+    };
+    let health = tokio::time::timeout(Duration::from_secs(10), other).await;
+    // The surplus was closed by the gate.
+    let mut closed = 0;
+    for tcp in &mut flood {
+        use tokio::io::AsyncReadExt;
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0) | Err(_)) =
+            tokio::time::timeout(Duration::from_millis(5), tcp.read(&mut byte)).await
+        {
+            closed += 1;
+        }
+    }
+    drop(flood);
+    let (silent, silent_took) = silent.join().unwrap();
+    let (dribbled, dribble_took) = dribbling.join().unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let log = logged.lock().unwrap().clone();
+    let health = health.expect("/healthz answered within 10 s under the flood");
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(closed >= 700 - 256, "only {closed} of 700 closed");
+    for (answer, took) in [(&silent, silent_took), (&dribbled, dribble_took)] {
+        assert!(
+            answer.starts_with("HTTP/1.1 408"),
+            "{answer:?} after {took:?}"
+        );
+        assert!(took < Duration::from_secs(30), "{took:?}");
+    }
+    let accept_errors = log.iter().filter(|l| l.contains("cannot accept")).count();
+    assert!(accept_errors <= 1, "{accept_errors} accept errors logged");
+    let refusals = log
+        .iter()
+        .filter(|l| l.contains("refused a connection"))
+        .count();
+    assert!(
+        (1..=5).contains(&refusals),
+        "{refusals} refusals logged: {log:#?}"
+    );
 }

@@ -130,3 +130,66 @@ fn oneroster_from_the_command_line() {
         text(&o.stderr)
     );
 }
+
+/// The tabel CSV set of `examples/csv` as a .zip (in a folder, as archives
+/// made by hand have them), with `junk` bytes of zeros in a file no import
+/// reads.
+fn zipped_example(path: &std::path::Path, junk: usize) {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default();
+    for entry in std::fs::read_dir(repo("examples/csv")).unwrap() {
+        let entry = entry.unwrap();
+        zip.start_file(
+            format!("set/{}", entry.file_name().to_string_lossy()),
+            options,
+        )
+        .unwrap();
+        zip.write_all(&std::fs::read(entry.path()).unwrap())
+            .unwrap();
+    }
+    if junk > 0 {
+        zip.start_file("set/junk.bin", options).unwrap();
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..junk >> 20 {
+            zip.write_all(&zeros).unwrap();
+        }
+    }
+    zip.finish().unwrap();
+}
+
+/// A .zip of a megabyte that unpacks to half a gigabyte of zeros, in a
+/// file the import would not even read, is refused at once with its name,
+/// before anything is unpacked; the same set zipped honestly imports.
+#[test]
+fn a_zip_bomb_is_refused_at_once_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    zipped_example(&dir.path().join("set.zip"), 0);
+    zipped_example(&dir.path().join("bomb.zip"), 512 << 20);
+    assert!(
+        std::fs::metadata(dir.path().join("bomb.zip"))
+            .unwrap()
+            .len()
+            < 2 << 20
+    );
+    let o = tabel()
+        .args(DB)
+        .args(["import", "csv", "set.zip", "--dry-run"])
+        .current_dir(dir.path())
+        .output();
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let started = std::time::Instant::now();
+    let o = tabel()
+        .args(DB)
+        .args(["import", "csv", "bomb.zip", "--dry-run"])
+        .current_dir(dir.path())
+        .output();
+    let took = started.elapsed();
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("set/junk.bin") && err.contains("zip bomb"),
+        "{err}"
+    );
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+}

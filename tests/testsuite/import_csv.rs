@@ -161,6 +161,26 @@ const CASES: &[Case] = &[
         edit: |_| Vec::new(),
         expect: "notes.csv:1:1: the file is empty; expected a header row",
     },
+    // Keys the gate would not serve: the student's pages would be a 404
+    // for everyone.
+    Case {
+        name: "a key with capitals, '-' and '_'",
+        file: "students.csv",
+        edit: |t| {
+            (t + "sch5,s009,Key-Of_Mine-12345,Орлов,Олег,,m,2015-02-03,5a,0,2026-09-01,\n")
+                .into_bytes()
+        },
+        expect: "students.csv:6:key: \"Key-Of_Mine-12345\" is not a key; expected 16–64 lower-case Latin letters and digits",
+    },
+    Case {
+        name: "a short key",
+        file: "classes.csv",
+        edit: |t| {
+            t.replace("gq3tmzrtgq2dinbvgy4dsmzq", "abcd1234")
+                .into_bytes()
+        },
+        expect: "classes.csv:2:key: \"abcd1234\" is not a key",
+    },
     Case {
         name: "missing column",
         file: "subjects.csv",

@@ -576,3 +576,106 @@ async fn only_a_guardian_subscribes_only_their_child() {
     let (status, _, _) = send(&f, post("/mail/unsubscribe?t=x", None, String::new())).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+/// A subscription form posted again and again sends one confirmation, not
+/// one per post; more are sent only after some hours and a few a day; the
+/// message names no login; its link is stored only hashed, expires, and
+/// does not unsubscribe.
+#[tokio::test]
+async fn confirmation_requests_are_limited_hashed_and_expire() {
+    let Some(smtp) = Smtp::start() else { return };
+    let f = fixture(30, |s| s.mail = Some(settings(smtp.port))).await;
+    let g = guardians(&f, 1);
+    add(&f, "mother.login", "guardian", Some(&g[0].0)).await;
+    let cookie = login(&f, "mother.login").await;
+    let token = csrf_of(&f, &cookie).await;
+    let ask = || {
+        post(
+            "/account/mail",
+            Some(&cookie),
+            format!(
+                "csrf={}&student={}&address=someone%40example.test",
+                urlencode(&token),
+                g[0].1
+            ),
+        )
+    };
+    let mut statuses = Vec::new();
+    for _ in 0..30 {
+        statuses.push(send(&f, ask()).await.0.as_u16());
+    }
+    assert_eq!(statuses[0], 200, "{statuses:?}");
+    assert!(statuses[1..].iter().all(|s| *s == 429), "{statuses:?}");
+    confirmations_settled(&f, 1).await;
+    let got = smtp.messages();
+    assert_eq!(got.len(), 1, "one message for thirty posts");
+    let text = text_of(&got[0].1);
+    assert!(!text.contains("mother.login"), "{text}");
+    // The link's token is stored only as its hash, and is not the
+    // unsubscribe token.
+    let url = link(&got[0].1, "https://gate.test/mail/confirm?t=");
+    let t = url.split("t=").nth(1).unwrap().to_owned();
+    let (unsubscribe, hash): (String, Option<String>) =
+        sqlx::query_as("SELECT token, confirm_hash FROM mail_subscription")
+            .fetch_one(f.t.db.pool())
+            .await
+            .unwrap();
+    assert_ne!(unsubscribe, t);
+    assert_eq!(hash, Some(tabel::accounts::session::token_hash(&t)));
+    let (status, _, _) = send(
+        &f,
+        post(&format!("/mail/unsubscribe?t={t}"), None, String::new()),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "a confirmation link does not unsubscribe"
+    );
+    // Two days later the link confirms nothing.
+    let old = tabel::accounts::stamp(chrono::Utc::now() - chrono::Duration::hours(49));
+    sqlx::query("UPDATE mail_subscription SET confirm_sent_at = $1")
+        .bind(&old)
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    assert_eq!(
+        send(&f, get(&path_of(&url), None)).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        send(&f, post(&path_of(&url), None, String::new())).await.0,
+        StatusCode::NOT_FOUND
+    );
+    // Hours later a new one may be asked for, up to five a day.
+    let earlier = tabel::accounts::stamp(chrono::Utc::now() - chrono::Duration::hours(4));
+    for n in 2..=5 {
+        sqlx::query("UPDATE mail_request SET at = $1")
+            .bind(&earlier)
+            .execute(f.t.db.pool())
+            .await
+            .unwrap();
+        assert_eq!(send(&f, ask()).await.0, StatusCode::OK, "request {n}");
+        assert_eq!(smtp.wait_for(n).await.len(), n);
+    }
+    sqlx::query("UPDATE mail_request SET at = $1")
+        .bind(&earlier)
+        .execute(f.t.db.pool())
+        .await
+        .unwrap();
+    let (status, _, page) = send(&f, ask()).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(String::from_utf8(page).unwrap().contains("не больше 5"));
+    // The latest link confirms, once.
+    let all = smtp.messages();
+    let url = link(&all.last().unwrap().1, "https://gate.test/mail/confirm?t=");
+    assert_eq!(
+        send(&f, post(&path_of(&url), None, String::new())).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        send(&f, post(&path_of(&url), None, String::new())).await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(smtp.messages().len(), 5);
+}

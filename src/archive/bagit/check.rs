@@ -2,11 +2,10 @@
 //! checksums, the metadata and fetch.txt.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::Read;
 use std::path::Path;
 
 use super::Report;
-use super::hash::{Algorithm, open_in_bag};
+use super::hash::{Algorithm, TAG_BYTES, read_in_bag};
 use super::paths::{decode_path, lines, unsafe_path};
 
 /// A manifest: paths with their checksums.
@@ -36,10 +35,7 @@ impl Check<'_> {
 
     /// Reads a tag file in the bag's declared encoding.
     pub(super) fn read_tag(&mut self, name: &str) -> Option<String> {
-        let bytes = match open_in_bag(&self.root.join(name)).and_then(|mut f| {
-            let mut v = Vec::new();
-            f.read_to_end(&mut v).map(|_| v)
-        }) {
+        let bytes = match read_in_bag(&self.root.join(name), TAG_BYTES) {
             Ok(b) => b,
             Err(e) => {
                 self.error(format!("{name}: cannot be read: {e}"));
@@ -61,10 +57,7 @@ impl Check<'_> {
     /// cannot be read further.
     pub(super) fn declaration(&mut self) -> bool {
         let path = self.root.join("bagit.txt");
-        let bytes = match open_in_bag(&path).and_then(|mut f| {
-            let mut v = Vec::new();
-            f.read_to_end(&mut v).map(|_| v)
-        }) {
+        let bytes = match read_in_bag(&path, TAG_BYTES) {
             Ok(b) => b,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 self.error("bagit.txt: missing (every bag must have it)".into());

@@ -91,12 +91,39 @@ impl Hasher {
     }
 }
 
-/// Opens a file of the bag without following a symlink.
+/// The largest tag file read (manifests of millions of files fit).
+pub const TAG_BYTES: u64 = 256 << 20;
+
+/// Opens a file of the bag without following a symlink, and only a regular
+/// file: a FIFO would block the reader for good and a device never end.
+/// The open itself does not wait (`O_NONBLOCK`, which regular files ignore).
 pub fn open_in_bag(path: &Path) -> std::io::Result<fs::File> {
-    fs::OpenOptions::new()
+    let flags = rustix::fs::OFlags::NOFOLLOW | rustix::fs::OFlags::NONBLOCK;
+    let file = fs::OpenOptions::new()
         .read(true)
-        .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-        .open(path)
+        .custom_flags(flags.bits() as i32)
+        .open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a (tag) file of the bag whole, refusing one larger than `max` bytes.
+pub fn read_in_bag(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
+    let file = open_in_bag(path)?;
+    let mut bytes = Vec::new();
+    file.take(max + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > max {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("larger than {max} bytes"),
+        ));
+    }
+    Ok(bytes)
 }
 
 /// Checksums of one file by each of `algorithms`, read once.

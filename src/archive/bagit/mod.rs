@@ -24,7 +24,7 @@ mod check;
 mod hash;
 mod paths;
 
-pub use hash::{Algorithm, checksums, open_in_bag};
+pub use hash::{Algorithm, TAG_BYTES, checksums, open_in_bag, read_in_bag};
 pub use paths::{encode_path, unsafe_path};
 
 use check::Check;

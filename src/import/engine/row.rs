@@ -507,15 +507,17 @@ impl Engine {
                     }
                 }
             }
+            // The gate serves only such keys (`views::paths`): any other
+            // would give the student's pages a 404 for everyone.
             Ty::UrlKey => {
-                if (8..=64).contains(&text.len())
-                    && text
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-                {
+                if crate::views::paths::is_key(text) {
                     Val::Text(text.to_owned())
                 } else {
-                    return Err("is not a key; expected 8–64 letters, digits, '-' or '_'".into());
+                    return Err(
+                        "is not a key; expected 16–64 lower-case Latin letters and digits \
+                         (leave it empty for a new random one)"
+                            .into(),
+                    );
                 }
             }
         }))

@@ -22,7 +22,11 @@ pub fn tabel() -> Tabel {
             cmd.env_remove(key);
         }
     }
-    Tabel { cmd, stdin: None }
+    Tabel {
+        cmd,
+        stdin: None,
+        open_files: None,
+    }
 }
 
 /// A run of the `tabel` binary being set up; see [`tabel()`].
@@ -30,6 +34,7 @@ pub fn tabel() -> Tabel {
 pub struct Tabel {
     cmd: Command,
     stdin: Option<String>,
+    open_files: Option<u64>,
 }
 
 impl Tabel {
@@ -63,6 +68,35 @@ impl Tabel {
         self
     }
 
+    /// Runs the binary with at most `n` open files (the soft and the hard
+    /// limit), through `prlimit`: how it copes when descriptors run out.
+    pub fn open_files(mut self, n: u64) -> Tabel {
+        self.open_files = Some(n);
+        self
+    }
+
+    /// The command as set up: under `prlimit` if [`Tabel::open_files`] was asked for.
+    fn finish(self) -> (Command, Option<String>) {
+        let Some(n) = self.open_files else {
+            return (self.cmd, self.stdin);
+        };
+        let mut cmd = Command::new("prlimit");
+        cmd.arg(format!("--nofile={n}:{n}"))
+            .arg("--")
+            .arg(self.cmd.get_program())
+            .args(self.cmd.get_args());
+        for (key, value) in self.cmd.get_envs() {
+            match value {
+                Some(v) => cmd.env(key, v),
+                None => cmd.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.cmd.get_current_dir() {
+            cmd.current_dir(dir);
+        }
+        (cmd, self.stdin)
+    }
+
     /// Gives `text` on standard input (otherwise standard input is empty).
     pub fn stdin(mut self, text: &str) -> Tabel {
         self.stdin = Some(text.to_owned());
@@ -70,12 +104,12 @@ impl Tabel {
     }
 
     /// Runs to the end; standard output and error are captured.
-    pub fn output(mut self) -> Output {
-        let Some(text) = self.stdin.take() else {
-            return self.cmd.output().unwrap();
+    pub fn output(self) -> Output {
+        let (mut cmd, stdin) = self.finish();
+        let Some(text) = stdin else {
+            return cmd.output().unwrap();
         };
-        let mut child = self
-            .cmd
+        let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -107,6 +141,6 @@ impl Tabel {
 
     /// The command itself, to start (`spawn`, `status`) and stop.
     pub fn command(self) -> Command {
-        self.cmd
+        self.finish().0
     }
 }

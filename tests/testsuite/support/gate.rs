@@ -125,29 +125,64 @@ pub async fn login_from(
     password: &str,
     ip: &str,
 ) -> Result<String, StatusCode> {
-    let (_, h, body) = send(f, get("/login", None)).await;
-    let csrf_cookie = cookie_value(&set_cookie(&h, "__Host-tabel-csrf").unwrap());
-    let field = csrf_field(&String::from_utf8(body).unwrap());
-    assert_eq!(field, csrf_cookie);
-    let form = format!(
-        "login={}&password={}&csrf={}",
-        urlencode(login),
-        urlencode(password),
-        urlencode(&field)
-    );
-    let mut req = Request::post("/login")
-        .header(header::HOST, "gate.test")
-        .header(header::ORIGIN, "http://gate.test")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::COOKIE, format!("__Host-tabel-csrf={csrf_cookie}"))
-        .body(Body::from(form))
-        .unwrap();
-    req.extensions_mut().insert(ConnectInfo(addr(ip)));
-    let (status, h, _) = send(f, req).await;
+    let (status, h, _) = login_with(f, login, password, ip, None).await;
     if status != StatusCode::SEE_OTHER {
         return Err(status);
     }
     Ok(cookie_value(&set_cookie(&h, "__Host-tabel").unwrap()))
+}
+
+/// A login form's CSRF pair: (cookie, field), from `GET /login`.
+pub async fn login_form(f: &Fixture) -> (String, String) {
+    let (_, h, body) = send(f, get("/login", None)).await;
+    let csrf_cookie = cookie_value(&set_cookie(&h, "__Host-tabel-csrf").unwrap());
+    let field = csrf_field(&String::from_utf8(body).unwrap());
+    assert_eq!(field, csrf_cookie);
+    (csrf_cookie, field)
+}
+
+/// The `POST /login` of a form `pair`, from `ip`, with a browser's device
+/// cookie if given.
+pub fn login_request(
+    pair: &(String, String),
+    login: &str,
+    password: &str,
+    ip: &str,
+    device: Option<&str>,
+) -> Request<Body> {
+    let form = format!(
+        "login={}&password={}&csrf={}",
+        urlencode(login),
+        urlencode(password),
+        urlencode(&pair.1)
+    );
+    let mut cookies = format!("__Host-tabel-csrf={}", pair.0);
+    if let Some(d) = device {
+        cookies.push_str(&format!("; __Host-tabel-device={d}"));
+    }
+    let mut req = Request::post("/login")
+        .header(header::HOST, "gate.test")
+        .header(header::ORIGIN, "http://gate.test")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::COOKIE, cookies)
+        .body(Body::from(form))
+        .unwrap();
+    req.extensions_mut().insert(ConnectInfo(addr(ip)));
+    req
+}
+
+/// Logs in through the form, with a browser's device cookie if given;
+/// returns the answer whole (the page as text).
+pub async fn login_with(
+    f: &Fixture,
+    login: &str,
+    password: &str,
+    ip: &str,
+    device: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, String) {
+    let pair = login_form(f).await;
+    let (status, h, body) = send(f, login_request(&pair, login, password, ip, device)).await;
+    (status, h, String::from_utf8(body).unwrap())
 }
 
 /// The CSRF token in the hidden `csrf` field of a gate page's form.
