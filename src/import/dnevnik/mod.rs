@@ -228,8 +228,7 @@ pub async fn import_dnevnik(
     if !engine.has_problems() {
         window::remember(&mut engine, school, &fetched.window, client.sent()).await?;
     }
-    let mut summary = engine.finish(options.dry_run, fetched.window.to).await?;
-    summary.seconds = started.elapsed().as_secs_f64();
+    let summary = engine.finish(options.dry_run, fetched.window.to).await?;
     Ok(Synced {
         summary,
         window: fetched.window,
