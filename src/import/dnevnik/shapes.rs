@@ -24,8 +24,9 @@ use serde::de::{self, Deserializer, Visitor};
 pub enum Id {
     /// The id's digits as sent.
     Exact(String),
-    /// A number with a fraction or beyond 64 bits: its digits are not to be trusted.
-    Rounded(String),
+    /// Not to be trusted: a number with a fraction or beyond 64 bits, or a
+    /// string that is not a whole number (ids become parts of request paths).
+    Inexact(String),
 }
 
 impl Id {
@@ -53,10 +54,15 @@ impl<'de> Deserialize<'de> for Id {
                 Ok(Id::Exact(v.to_string()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Id, E> {
-                Ok(Id::Rounded(v.to_string()))
+                Ok(Id::Inexact(v.to_string()))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
-                Ok(Id::Exact(v.trim().to_owned()))
+                let v = v.trim();
+                Ok(if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+                    Id::Exact(v.to_owned())
+                } else {
+                    Id::Inexact(v.to_owned())
+                })
             }
         }
         d.deserialize_any(V)
@@ -73,7 +79,9 @@ pub fn pick(number: &Option<Id>, twin: &Option<Id>) -> Option<String> {
 
 /// True when an id was sent but none of its forms can be trusted.
 pub fn only_rounded(number: &Option<Id>, twin: &Option<Id>) -> bool {
-    pick(number, twin).is_none() && matches!(number, Some(Id::Rounded(_)))
+    pick(number, twin).is_none()
+        && (matches!(number, Some(Id::Inexact(_)))
+            || matches!(twin, Some(Id::Inexact(t)) if !t.is_empty()))
 }
 
 /// Text that may come as a string or a number (`5`, `"5"`, `5.0`).
@@ -673,6 +681,11 @@ mod tests {
         assert_eq!(m.id(), None);
         assert!(only_rounded(&m.id, &m.id_str));
         assert_eq!(m.shown(), Some(("5", "value")));
+        // A twin that is not a whole number is no id (it would become part of a path).
+        let m: Mark =
+            serde_json::from_str(r#"{"id_str": "../schools", "person_str": ""}"#).unwrap();
+        assert_eq!((m.id(), m.person()), (None, None));
+        assert!(only_rounded(&m.id, &m.id_str));
     }
 
     #[test]
