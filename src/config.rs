@@ -74,6 +74,8 @@ pub struct Config {
     pub archive: Archive,
     /// Weekly e-mail digests (`tabel mail`).
     pub mail: Mail,
+    /// The Дневник.ру sync (`tabel import dnevnik`).
+    pub dnevnik: Dnevnik,
 }
 
 /// The `[archive]` table.
@@ -97,6 +99,7 @@ impl Default for Config {
             serve: Serve::default(),
             archive: Archive::default(),
             mail: Mail::default(),
+            dnevnik: Dnevnik::default(),
         }
     }
 }
@@ -163,6 +166,46 @@ impl Mail {
     /// A link to `path` on the gate.
     pub fn link(&self, path: &str) -> String {
         format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+}
+
+/// The `[dnevnik]` table: how `tabel import dnevnik` talks to Дневник.ру.
+/// The token is never here: it comes from `TABEL_DNEVNIK_TOKEN`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Dnevnik {
+    /// The API's root, ending in `/`.
+    pub base_url: String,
+    /// Days before the last sync's last day that a night fetches again, for
+    /// marks and absences entered late.
+    pub look_back_days: u32,
+    /// Requests sent at the same time, at most.
+    pub requests_in_flight: usize,
+    /// Seconds a request may take, answer included.
+    pub timeout_seconds: f64,
+    /// Tries after the first for a request answered 429 or 5xx, or not at all.
+    pub retries: u32,
+    /// Seconds before the first retry; doubled for each further one.
+    pub retry_seconds: f64,
+    /// The longest wait before a retry, also for a `Retry-After` that asks more.
+    pub retry_ceiling_seconds: f64,
+    /// Days one request for lessons, marks or attendance covers at most; a
+    /// longer window is asked for in parts.
+    pub days_per_request: u32,
+}
+
+impl Default for Dnevnik {
+    fn default() -> Dnevnik {
+        Dnevnik {
+            base_url: "https://api.dnevnik.ru/v2/".to_owned(),
+            look_back_days: 7,
+            requests_in_flight: 4,
+            timeout_seconds: 30.0,
+            retries: 4,
+            retry_seconds: 1.0,
+            retry_ceiling_seconds: 60.0,
+            days_per_request: 31,
+        }
     }
 }
 
@@ -249,5 +292,26 @@ mod tests {
         assert_eq!(c.language, Language::En);
         assert_eq!(c.database.as_deref(), Some("postgres://h/db"));
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn dnevnik_keys_parse_and_default() {
+        let c = Config::parse(
+            "[dnevnik]\nbase_url = \"http://127.0.0.1:9/v2/\"\nlook_back_days = 0\nretry_seconds = 0.05\n",
+        )
+        .unwrap();
+        assert_eq!(c.dnevnik.base_url, "http://127.0.0.1:9/v2/");
+        assert_eq!(c.dnevnik.look_back_days, 0);
+        assert_eq!(c.dnevnik.retry_seconds, 0.05);
+        assert_eq!(c.dnevnik.requests_in_flight, 4);
+        assert_eq!(
+            Config::default().dnevnik.base_url,
+            "https://api.dnevnik.ru/v2/"
+        );
+        let err = format!(
+            "{:#}",
+            Config::parse("[dnevnik]\ntoken = \"x\"\n").unwrap_err()
+        );
+        assert!(err.contains("unknown field `token`"), "{err}");
     }
 }

@@ -15,7 +15,8 @@
 //!   a release;
 //! - [`accounts`]: accounts, sessions, logins, the access rule, breach
 //!   reports, the access log;
-//! - [`import`]: OneRoster and tabel CSV into the gradebook, and the export;
+//! - [`import`]: OneRoster, tabel CSV and Дневник.ру's API into the gradebook,
+//!   and the export;
 //! - [`demo`]: the deterministic demo school (or city);
 //! - [`build`]: the nightly build: pages, typeset PDFs, releases;
 //! - [`archive`]: signed year-end BagIt packages, and the verifier;

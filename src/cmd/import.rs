@@ -1,5 +1,5 @@
-//! `tabel import csv DIR` and `tabel import oneroster PATH`: one
-//! transaction each, all or nothing.
+//! `tabel import csv DIR`, `tabel import oneroster PATH` and `tabel import
+//! dnevnik --school ID`: one transaction each, all or nothing.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +8,9 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::config::Settings;
-use crate::import::{CsvOptions, Encoding, ImportError, ImportOptions};
+use crate::gradebook::Date;
+use crate::import::dnevnik::client::TOKEN_VARIABLE;
+use crate::import::{CsvOptions, Encoding, ImportError, ImportOptions, SyncOptions};
 
 /// `tabel import FORMAT PATH`.
 #[derive(Debug, clap::Args)]
@@ -25,6 +27,31 @@ pub enum Format {
     Csv(CsvArgs),
     /// A 1EdTech OneRoster 1.1 or 1.2 CSV set (bulk or delta), folder or .zip.
     Oneroster(OneRosterArgs),
+    /// A school straight from Дневник.ру's API (token in TABEL_DNEVNIK_TOKEN);
+    /// each night only the days since the last sync.
+    Dnevnik(DnevnikArgs),
+}
+
+/// Options of `tabel import dnevnik`.
+#[derive(Debug, clap::Args)]
+pub struct DnevnikArgs {
+    /// The school's id in Дневник.ру.
+    #[arg(long, value_name = "ID")]
+    pub school: String,
+    /// First day to fetch. [default: the last sync's last day less
+    /// `look_back_days`, or the school year's first day]
+    #[arg(long, value_parser = super::parse_date, value_name = "YYYY-MM-DD")]
+    pub from: Option<Date>,
+    /// Last day to fetch. [default: today]
+    #[arg(long, value_parser = super::parse_date, value_name = "YYYY-MM-DD")]
+    pub to: Option<Date>,
+    /// Fetch the whole school year so far and every student's relatives,
+    /// whatever the last sync covered.
+    #[arg(long)]
+    pub full: bool,
+    /// Fetch and check everything, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 /// Options of `tabel import csv`.
@@ -102,16 +129,33 @@ fn parse_delimiter(text: &str) -> Result<u8, String> {
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let result = super::with_database(settings, async |db| {
         Ok(match args.format {
-            Format::Csv(a) => crate::import::import_csv(db, &a.dir, &a.read.options()).await,
-            Format::Oneroster(a) => {
-                crate::import::import_oneroster(
-                    db,
-                    &a.path,
-                    &a.read.options(),
-                    &a.period_categories,
-                )
-                .await
+            Format::Dnevnik(a) => {
+                let token = std::env::var(TOKEN_VARIABLE).unwrap_or_default();
+                let options = SyncOptions {
+                    school: &a.school,
+                    from: a.from,
+                    to: a.to.unwrap_or_else(super::today),
+                    full: a.full,
+                    dry_run: a.dry_run,
+                    token: &token,
+                    settings: &settings.config.dnevnik,
+                    progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                };
+                crate::import::import_dnevnik(db, &options)
+                    .await
+                    .map(|synced| synced.to_string())
             }
+            Format::Csv(a) => crate::import::import_csv(db, &a.dir, &a.read.options())
+                .await
+                .map(|s| s.to_string()),
+            Format::Oneroster(a) => crate::import::import_oneroster(
+                db,
+                &a.path,
+                &a.read.options(),
+                &a.period_categories,
+            )
+            .await
+            .map(|s| s.to_string()),
         })
     })
     .await?;

@@ -52,7 +52,8 @@ pub enum Command {
     Init,
     /// Fill the database with a realistic, deterministic demo school.
     Demo(demo::Args),
-    /// Import OneRoster or tabel CSV files (one transaction: all or nothing).
+    /// Import tabel CSV files, OneRoster, or a school from Дневник.ру (one
+    /// transaction: all or nothing).
     Import(import::Args),
     /// Export the gradebook as tabel CSV files.
     Export(export::Args),

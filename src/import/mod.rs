@@ -1,15 +1,18 @@
-//! Real data in and out: the tabel CSV set and OneRoster 1.1/1.2 CSV.
+//! Real data in and out: the tabel CSV set, OneRoster 1.1/1.2 CSV, and
+//! Дневник.ру's API.
 //!
 //! Module map:
 //! - [`spec`] describes the tabel CSV set, one file per gradebook table;
 //! - [`source`] reads CSV as others write it (encodings, delimiters, zips);
 //! - [`engine`] checks and writes rows in one transaction, for every format;
 //! - [`oneroster`] maps OneRoster 1.1/1.2 CSV sets onto the same tables;
+//! - [`dnevnik`] reads a school straight from Дневник.ру's API, every night;
 //! - [`csv_set`] imports the tabel CSV set, [`export`] writes it;
 //! - [`rollover`] sets up the next school year from the last one;
 //! - [`error`] holds the problems (`FILE:LINE:COLUMN`) and the summary.
 
 pub mod csv_set;
+pub mod dnevnik;
 pub mod engine;
 pub mod error;
 pub mod export;
@@ -19,6 +22,7 @@ pub mod source;
 pub mod spec;
 
 pub use csv_set::import_csv;
+pub use dnevnik::{SyncOptions, Synced, import_dnevnik};
 pub use error::{ImportError, MAX_PROBLEMS, Problem, Summary, TableCount};
 pub use export::export_csv;
 pub use oneroster::import_oneroster;

@@ -10,6 +10,7 @@ mod support;
 mod archive;
 mod build;
 mod cli;
+mod dnevnik;
 mod gate;
 mod gate_server;
 mod golden;

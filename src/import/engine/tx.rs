@@ -371,6 +371,29 @@ impl Engine {
         Ok(())
     }
 
+    /// Runs one statement of an importer's own bookkeeping (the Дневник.ру
+    /// sync remembers its window so) in the import's transaction, after
+    /// every row sent so far: it is committed or rolled back with the
+    /// import. `$1`, `$2`, … take `binds` in order. Call it between tables.
+    pub async fn execute(&mut self, sql: &str, binds: Vec<Val>) -> Result<u64> {
+        let mut query = sqlx::query(sql);
+        for v in binds {
+            query = match v {
+                Val::Int(i) => query.bind(i),
+                Val::Real(r) => query.bind(r),
+                Val::Text(t) => query.bind(t),
+                Val::NullInt => query.bind(None::<i64>),
+                Val::NullReal => query.bind(None::<f64>),
+                Val::NullText => query.bind(None::<String>),
+            };
+        }
+        let done = query
+            .execute(&mut **self.tx().await?)
+            .await
+            .context("cannot run a statement in the import's transaction")?;
+        Ok(done.rows_affected())
+    }
+
     /// Ends the import: on problems rolls back and returns them; otherwise
     /// gives students the class spans the rows did not (see
     /// `derive_class_spans`, with `today` the day of the import), and

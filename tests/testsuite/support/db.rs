@@ -89,10 +89,20 @@ impl TestDb {
         self.db.close().await;
         if let Some((admin, name)) = self.pg {
             let admin_db = Database::connect(&admin).await.unwrap();
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(admin_db.pool())
-                .await
-                .unwrap();
+            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+            // FORCE may not end an autovacuum worker that happens to be in
+            // the database (it runs as no role the test's role may signal);
+            // such a worker is done within moments.
+            let mut tries = 0;
+            while let Err(err) = sqlx::query(&drop).execute(admin_db.pool()).await {
+                tries += 1;
+                let busy = err
+                    .as_database_error()
+                    .and_then(|e| e.code())
+                    .is_some_and(|c| c == "42501");
+                assert!(busy && tries < 100, "cannot drop {name}: {err}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
             admin_db.close().await;
         }
     }

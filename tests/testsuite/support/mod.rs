@@ -5,12 +5,14 @@
 //! - [`files`]: fixture folders of the repository and trees of files;
 //! - [`tools`]: outside tools a test needs, or a skip ([`tool()`]);
 //! - [`build`]: a demo school and build options for the build tests;
+//! - [`dnevnik`]: a stand-in for Дневник.ру's API on loopback, and its schools;
 //! - [`gate`]: a built demo school behind a gate, requests, logins, CSRF;
 //! - [`import`]: checksums and snapshots for the import tests.
 
 pub mod build;
 pub mod command;
 pub mod db;
+pub mod dnevnik;
 pub mod files;
 pub mod gate;
 pub mod import;
