@@ -2,42 +2,18 @@
 //! SIGTERM under load losing no access-log entry, and a guardian in headless
 //! Chromium on a 360×640 screen.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::Duration;
 
 use tabel::accounts::session;
 
 use crate::support::gate::*;
-use crate::support::{tabel, tool};
+use crate::support::tool;
 
-/// `tabel serve` on a free loopback port; returns the child and its base URL.
+/// `tabel serve` of the fixture on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
-    let mut child = tabel()
-        .args(["--database", &f.t.url, "--output"])
-        .arg(f.out.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TABEL_LOG", "info")
-        .command()
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the server printed its address")
-            .unwrap();
-        if let Some(rest) = line.split("serving on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    serve(&f.t.url, f.out.path(), &[])
 }
 
 /// Runs wrk; returns (completed requests, its report).
