@@ -141,6 +141,62 @@ pub struct Labels {
     pub past_years: &'static str,
     /// Before the day a student joined a class: «прибыл».
     pub joined_class: &'static str,
+    /// Column head of the weighted average where space is short.
+    pub weighted_short: &'static str,
+    /// How a term mark comes out; `{rule}`: the thresholds, `{min}`: the marks it needs.
+    pub rule_text: &'static str,
+    /// One threshold of the rule: `{mark}`, `{from}`.
+    pub rule_item: &'static str,
+    /// The range of averages that gives a mark: `{from}`, `{until}`.
+    pub band: &'static str,
+    /// The range of the top mark: `{from}`.
+    pub band_top: &'static str,
+    /// Summary of the calculation of a term mark.
+    pub calculation: &'static str,
+    /// Before the average of the term marks that gives the year mark.
+    pub year_average: &'static str,
+    /// A period mark that is not what the rule gives: `{set}`, `{rule}`.
+    pub teacher_set: &'static str,
+    /// Too few marks for a finished term: `{n}`, `{min}`.
+    pub few_marks: &'static str,
+    /// The running term so far: `{mark}`, `{avg}`.
+    pub so_far: &'static str,
+    /// The running term with too few marks yet: `{n}`, `{min}`.
+    pub so_far_few: &'static str,
+    /// No marks in the running term yet.
+    pub no_marks_yet: &'static str,
+    /// One more mark: `{value}`, `{weight}`.
+    pub more_one: &'static str,
+    /// Several more marks: `{count}` (a word), `{value}`, `{weight}`.
+    pub more_many: &'static str,
+    /// Between two ways to the next mark.
+    pub or: &'static str,
+    /// What it takes to reach the next mark: `{options}`, `{target}`.
+    pub next_mark: &'static str,
+    /// The next mark is far off: `{target}`.
+    pub next_far: &'static str,
+    /// Counting words for marks, one to ten.
+    pub counts: [&'static str; 10],
+    /// Home page: heading of a child's news.
+    pub news_marks_since: &'static str,
+    /// Home page: marks of the last days, when there was no earlier visit: `{days}`.
+    pub news_marks_recent: &'static str,
+    /// Home page: no new marks.
+    pub news_no_marks: &'static str,
+    /// Home page: more marks than listed: `{n}`.
+    pub news_more_marks: &'static str,
+    /// Home page: homework for the next school day: `{day}`.
+    pub news_homework: &'static str,
+    /// Home page: no homework known for that day.
+    pub news_no_homework: &'static str,
+    /// Home page: absences of this week.
+    pub news_absences: &'static str,
+    /// Home page: none this week.
+    pub news_no_absences: &'static str,
+    /// Home page: the latest notes from teachers.
+    pub news_notes: &'static str,
+    /// Home page: the student's own heading.
+    pub news_yours: &'static str,
 }
 
 /// Russian interface.
@@ -262,6 +318,45 @@ pub const RU: Labels = Labels {
     left_class: "выбыл",
     past_years: "Прошлые учебные годы",
     joined_class: "прибыл",
+    weighted_short: "Ср. взв.",
+    rule_text: "Оценка за период — средневзвешенный балл: каждая оценка умножается на свой вес (контрольная весит больше ответа на уроке), сумма делится на сумму весов, а результат округляется по правилу школы: {rule}. Нужно не меньше {min} оценок, иначе ставится «н/а».",
+    rule_item: "«{mark}» — от {from}",
+    band: "от {from} до {until}",
+    band_top: "от {from}",
+    calculation: "Расчёт",
+    year_average: "Среднее оценок за периоды",
+    teacher_set: "Учитель выставил «{set}», хотя по правилу выходит «{rule}».",
+    few_marks: "Оценок {n}, а нужно не меньше {min}: по правилу выходит «н/а».",
+    so_far: "Сейчас выходит «{mark}» ({avg}).",
+    so_far_few: "Пока оценок {n}, а для оценки за период нужно не меньше {min}.",
+    no_marks_yet: "Оценок пока нет.",
+    more_one: "ещё одна «{value}» с весом {weight}",
+    more_many: "ещё {count} «{value}» с весом {weight}",
+    or: "или",
+    next_mark: "{options} — и выйдет «{target}».",
+    next_far: "До «{target}» далеко: не хватит и десяти «5».",
+    counts: [
+        "одна",
+        "две",
+        "три",
+        "четыре",
+        "пять",
+        "шесть",
+        "семь",
+        "восемь",
+        "девять",
+        "десять",
+    ],
+    news_marks_since: "Новые оценки с {day}",
+    news_marks_recent: "Оценки за последние {days} дней",
+    news_no_marks: "Новых оценок нет.",
+    news_more_marks: "и ещё {n} — на странице оценок",
+    news_homework: "Домашнее задание на {day}",
+    news_no_homework: "Заданий на этот день нет.",
+    news_absences: "Пропуски на этой неделе",
+    news_no_absences: "Пропусков нет.",
+    news_notes: "Сообщения учителей",
+    news_yours: "Ваш дневник",
 };
 
 /// English interface.
@@ -383,6 +478,36 @@ pub const EN: Labels = Labels {
     left_class: "left",
     past_years: "Earlier school years",
     joined_class: "joined",
+    weighted_short: "Wtd. avg.",
+    rule_text: "A term mark is the weighted average: each mark is multiplied by its weight (a test weighs more than an oral answer), the sum is divided by the sum of the weights, and the result is rounded by the school's rule: {rule}. A term mark needs at least {min} marks, otherwise it is «н/а» (not assessed).",
+    rule_item: "«{mark}» from {from}",
+    band: "{from} to {until}",
+    band_top: "{from} and above",
+    calculation: "The calculation",
+    year_average: "Average of the term marks",
+    teacher_set: "The teacher set «{set}», although the rule gives «{rule}».",
+    few_marks: "{n} marks, and at least {min} are needed: the rule gives «н/а».",
+    so_far: "So far it comes out «{mark}» ({avg}).",
+    so_far_few: "{n} marks so far; a term mark needs at least {min}.",
+    no_marks_yet: "No marks yet.",
+    more_one: "one more «{value}» of weight {weight}",
+    more_many: "{count} more «{value}» of weight {weight}",
+    or: "or",
+    next_mark: "{options}, and it comes out «{target}».",
+    next_far: "«{target}» is far off: even ten «5» would not do.",
+    counts: [
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ],
+    news_marks_since: "New marks since {day}",
+    news_marks_recent: "Marks of the last {days} days",
+    news_no_marks: "No new marks.",
+    news_more_marks: "and {n} more on the marks page",
+    news_homework: "Homework for {day}",
+    news_no_homework: "No homework for that day.",
+    news_absences: "Absences this week",
+    news_no_absences: "No absences.",
+    news_notes: "Notes from teachers",
+    news_yours: "Your diary",
 };
 
 /// The labels of a language.
@@ -465,6 +590,31 @@ pub fn short_date(lang: Language, d: Date) -> String {
     match lang {
         Language::Ru => d.0.format("%d.%m.%Y").to_string(),
         Language::En => d.to_string(),
+    }
+}
+
+/// `pattern` with each `{name}` replaced by its value.
+pub fn fill(pattern: &str, args: &[(&str, &str)]) -> String {
+    let mut out = pattern.to_owned();
+    for (name, value) in args {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+/// `text` with its first letter upper-case.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+/// «27 ноября, пятница» / "Friday, 27 November": a day after «на» or "for".
+pub fn day_in_words(lang: Language, d: Date) -> String {
+    match lang {
+        Language::Ru => format!("{}, {}", day_month(lang, d), weekday(lang, d)),
+        Language::En => format!("{}, {}", weekday(lang, d), day_month(lang, d)),
     }
 }
 

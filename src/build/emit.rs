@@ -255,7 +255,37 @@ impl<'a> Emitter<'a> {
         }
         let html = self.templates.render(template, view)?;
         Self::lap(&self.nanos_render, started);
-        self.file(path, scope, school, &input, html.as_bytes(), PAGE_LEVELS)?;
+        self.file(
+            path,
+            scope,
+            school,
+            &input,
+            html.as_bytes(),
+            Some(PAGE_LEVELS),
+        )?;
+        self.rendered
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .push(path.to_owned());
+        Ok(())
+    }
+
+    /// Emits a data file (JSON of `value`) for the gate: carried over like
+    /// a page when it did not change, written as it is (never served, so
+    /// never compressed).
+    pub(super) fn data<V: Serialize>(
+        &self,
+        path: &str,
+        scope: Scope,
+        school: &str,
+        value: &V,
+    ) -> Result<()> {
+        let json = serde_json::to_vec(value).context("cannot serialize a data file")?;
+        let input = data_encoding::HEXLOWER.encode(&Sha256::digest(&json)[..16]);
+        if self.carry(path, &scope, &input)? {
+            return Ok(());
+        }
+        self.file(path, scope, school, &input, &json, None)?;
         self.rendered
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
@@ -313,7 +343,7 @@ impl<'a> Emitter<'a> {
                             school,
                             &job.input,
                             &pdf,
-                            PAGE_LEVELS,
+                            Some(PAGE_LEVELS),
                         )?;
                         self.rendered
                             .lock()
@@ -347,8 +377,8 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    /// Writes a file and, if it is text, its `.br` and `.gz` variants.
-    /// `levels` are the brotli quality and the gzip level.
+    /// Writes a file and, if it is text and `levels` (the brotli quality
+    /// and the gzip level) are given, its `.br` and `.gz` variants.
     pub(super) fn file(
         &self,
         path: &str,
@@ -356,12 +386,13 @@ impl<'a> Emitter<'a> {
         school: &str,
         input: &str,
         bytes: &[u8],
-        levels: (u32, u32),
+        levels: Option<(u32, u32)>,
     ) -> Result<()> {
-        let (br, gz) = levels;
         let mut t = Instant::now();
         let mut out = vec![(path.to_owned(), bytes.to_vec())];
-        if compressible(path) {
+        if let Some((br, gz)) = levels
+            && compressible(path)
+        {
             out.push((format!("{path}.br"), brotli(bytes, br)));
             out.push((format!("{path}.gz"), gzip(bytes, gz)));
             t = Self::lap(&self.nanos_compress, t);

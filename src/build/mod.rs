@@ -321,7 +321,7 @@ impl Run<'_> {
             "",
             css_hash,
             STYLESHEET.as_bytes(),
-            ASSET_LEVELS,
+            Some(ASSET_LEVELS),
         )?;
         emitter.file(
             &Page::Robots.path(),
@@ -329,7 +329,7 @@ impl Run<'_> {
             "",
             "",
             include_bytes!("../../site/robots.txt"),
-            ASSET_LEVELS,
+            Some(ASSET_LEVELS),
         )?;
         Ok(css)
     }

@@ -3,6 +3,8 @@
 //! office's overview. The current year's pages have the plain names; an
 //! earlier year's student pages carry the year in their names (its weeks
 //! keep theirs: a week belongs to one year), its classes are its own.
+//! Beside each student's start page goes what is new for them
+//! (`news.json`), data for the gate's home page.
 
 use std::collections::{HashMap, HashSet};
 
@@ -141,6 +143,12 @@ pub(super) fn emit_school(
                 "marks.html",
                 &ix.marks(st),
             )?;
+            e.data(
+                &paths::news_file(&st.key),
+                days(st, year.0, year.1),
+                school,
+                &ix.news(st),
+            )?;
             Ok((class.id, jobs))
         })
         .collect::<Result<_>>()?;
@@ -208,6 +216,12 @@ pub(super) fn emit_earlier_year(
                 school,
                 "year.html",
                 &page,
+            )?;
+            e.data(
+                &paths::news_file(&st.key),
+                days(st, first, last),
+                school,
+                &ix.news(st),
             )?;
         }
         for w in 0..ix.weeks.len() {

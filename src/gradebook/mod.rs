@@ -6,7 +6,9 @@ pub mod changes;
 pub mod legend;
 pub mod lookup;
 pub mod model;
+pub mod rounding;
 pub mod snapshot;
 
 pub use model::*;
+pub use rounding::Rounding;
 pub use snapshot::{SchoolRef, Snapshot, YearChoice, list_schools, load, school_years};

@@ -105,6 +105,17 @@ pub struct School {
     pub deputy: Option<String>,
     pub email: Option<String>,
     pub phone: Option<String>,
+    /// The lowest weighted average that gives a 5 as a term mark; `None`:
+    /// the usual 4.50 (see [`School::rounding`]).
+    pub mark_5_from: Option<f64>,
+    /// The same for a 4 (usually 3.50).
+    pub mark_4_from: Option<f64>,
+    /// The same for a 3 (usually 2.50).
+    pub mark_3_from: Option<f64>,
+    /// The same for a 2 (usually 1.50); below it, a 1.
+    pub mark_2_from: Option<f64>,
+    /// Marks a term mark needs (usually 3).
+    pub term_min_marks: Option<i64>,
 }
 
 /// What a legend code means for statistics and averages.

@@ -185,7 +185,8 @@ async fn read(
     let s = Bind::Id(school_id);
     let school: Vec<School> = all(
         tx,
-        "SELECT id, external_id, name, short_name, number, address, director, deputy, email, phone \
+        "SELECT id, external_id, name, short_name, number, address, director, deputy, email, phone, \
+         mark_5_from, mark_4_from, mark_3_from, mark_2_from, term_min_marks \
          FROM school WHERE id = $1",
         &[s],
     )
@@ -193,6 +194,14 @@ async fn read(
     let Some(school) = school.into_iter().next() else {
         bail!("there is no school with id {school_id}");
     };
+    if !school.rounding().is_valid() {
+        bail!(
+            "school {}: the lowest averages for the marks 5, 4, 3, 2 must fall in that order, \
+             above 1 and at most 5: {:?}",
+            school.external_id,
+            school.rounding().from
+        );
+    }
     let years: Vec<SchoolYear> = all(tx, YEARS, &[s]).await?;
     let year = match choice {
         YearChoice::Id(id) => years.into_iter().find(|y| y.id == id),

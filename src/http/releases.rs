@@ -277,6 +277,8 @@ pub struct Release {
     folders: HashMap<String, usize, foldhash::fast::RandomState>,
     /// Path of the stylesheet, for the gate's own pages.
     pub css: String,
+    /// The day the release shows the data as of.
+    pub date: Option<Date>,
     cache: Mutex<Cache>,
 }
 
@@ -326,6 +328,7 @@ impl Release {
             parts,
             folders,
             css,
+            date: Date::parse_iso(&manifest.date),
             cache: Mutex::new(Cache {
                 budget,
                 ..Cache::default()

@@ -123,6 +123,43 @@ pub fn to_html(markdown: &str) -> String {
     SANITIZER.clean(&html).to_string()
 }
 
+/// Teacher Markdown as one line of plain text of at most `max` characters
+/// (cut at a word, with «…»), for short summaries: the text of its blocks,
+/// list markers kept, links as their text and target (as [`to_blocks`]).
+/// It is text, to be escaped where it is shown.
+pub fn to_text(markdown: &str, max: usize) -> String {
+    let mut out = String::new();
+    for b in to_blocks(markdown) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if !b.marker.is_empty() {
+            out.push_str(&b.marker);
+            out.push(' ');
+        }
+        for s in &b.spans {
+            if s.br {
+                out.push(' ');
+            }
+            out.push_str(&s.text);
+        }
+    }
+    let words: Vec<&str> = out.split_whitespace().collect();
+    let mut text = String::new();
+    for w in words {
+        let len = text.chars().count() + w.chars().count() + usize::from(!text.is_empty());
+        if len > max {
+            text.push('…');
+            return text;
+        }
+        if !text.is_empty() {
+            text.push(' ');
+        }
+        text.push_str(w);
+    }
+    text
+}
+
 /// A run of teacher text with its emphasis, for typeset documents.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Span {

@@ -9,6 +9,7 @@
 pub mod class;
 pub mod documents;
 pub mod marks;
+pub mod news;
 pub mod paths;
 pub mod school;
 pub mod statement;
@@ -443,8 +444,4 @@ impl Index<'_> {
 fn fmt_weight(w: f64) -> String {
     let s = format!("{w}");
     s.replace('.', ",")
-}
-
-fn decimal(v: Option<f64>) -> String {
-    v.map_or_else(|| "—".to_owned(), |v| format!("{v:.2}").replace('.', ","))
 }

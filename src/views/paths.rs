@@ -18,6 +18,10 @@
 //! index.html, 404.html, robots.txt
 //! ```
 //!
+//! A release also holds files that are not pages: each student's news
+//! (`s/<student>/news.json`, see [`news_file`]), which the gate reads for
+//! its home page. No pattern here parses them, so none is ever served.
+//!
 //! Keys are opaque: 16–64 lower-case letters and digits.
 
 use std::fmt;
@@ -157,6 +161,13 @@ impl Page<'_> {
 /// A student's folder, the first two segments of all their files.
 pub fn student_folder(student: &str) -> String {
     format!("s/{student}")
+}
+
+/// Where the build writes what is new for a student (`views::news`): data
+/// for the gate's home page beside the student's pages, never served (no
+/// [`Page`] is it, and [`parse`] rejects its path).
+pub fn news_file(student: &str) -> String {
+    format!("s/{student}/news.json")
 }
 
 /// The file-name stem of a statement of `period` (`statement-q1`).
@@ -331,9 +342,17 @@ mod tests {
             "/s/abcdefghijklmnopqrstuvwxyz/other.html",
             "/school/year-2025-2026.pdf",
             "/school/x/year-..-2026.html",
+            "/s/abcdefghijklmnopqrstuvwxyz/news.json",
         ] {
             assert_eq!(parse(p), None, "{p}");
         }
+    }
+
+    #[test]
+    fn news_files_are_never_pages() {
+        let path = format!("/{}", news_file(KEY));
+        assert_eq!(path, format!("/s/{KEY}/news.json"));
+        assert_eq!(parse(&path), None);
     }
 
     #[test]

@@ -26,10 +26,10 @@ try {
   await page.screenshot({ path: `${out}/1-login.png` });
   await Promise.all([page.waitForNavigation(), page.click('button[type=submit]')]);
   if (new URL(page.url()).pathname !== '/') await fail(`login did not land on the home page: ${page.url()}: ${await page.locator('main').innerText()} cookies=${JSON.stringify(await context.cookies())}`);
-  const children = await page.locator('main ul li a[href^="/s/"]').count();
+  const children = await page.locator('main .child h3 a[href^="/s/"]').count();
   if (children < 2) await fail(`expected two children on the home page, saw ${children}`);
   await page.screenshot({ path: `${out}/2-home.png` });
-  await Promise.all([page.waitForNavigation(), page.locator('main ul li a[href^="/s/"]').first().click()]);
+  await Promise.all([page.waitForNavigation(), page.locator('main .child h3 a[href^="/s/"]').first().click()]);
   await page.screenshot({ path: `${out}/3-diary.png`, fullPage: false });
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   if (width > 360) await fail(`the diary scrolls sideways: ${width}px`);

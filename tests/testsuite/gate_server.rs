@@ -15,7 +15,7 @@ use tabel::accounts::session;
 use crate::support::gate::*;
 use crate::support::{tabel, tool};
 
-/// `tabel serve` on a free loopback port; returns the child and its base URL.
+/// `tabel serve` of the fixture on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
     let (child, url, _) = start_with(f, "", None);
     (child, url)

@@ -336,7 +336,10 @@ fn check_invariants(s: &Snapshot, today: Date) {
     }
 
     // Period marks: in the legend, for finished periods of the class's kind,
-    // and equal to the rounded weighted average of the period's marks.
+    // and the school's rule applied to the period's marks: the rounded
+    // weighted average, or the next mark up for an average at most 0,10
+    // short of it (a teacher's decision); «н/а» for fewer marks than the
+    // rule needs.
     let mut log: HashMap<(i64, i64), Vec<&gradebook::Mark>> = HashMap::new();
     for m in &s.marks {
         log.entry((m.student_id, m.subject_id)).or_default().push(m);
@@ -357,15 +360,26 @@ fn check_invariants(s: &Snapshot, today: Date) {
                 "{} marked by {:?}",
                 class.title, p.kind
             );
+            let rule = s.school.rounding();
+            let values: Vec<(f64, f64)> = log
+                .get(&(pm.student_id, pm.subject_id))
+                .into_iter()
+                .flatten()
+                .filter(|m| m.date >= p.starts_on && m.date <= p.ends_on)
+                .map(|m| (m.value.parse::<f64>().unwrap(), m.weight))
+                .collect();
             if let Ok(v) = pm.value.parse::<i64>() {
-                let marks: Vec<_> = log[&(pm.student_id, pm.subject_id)]
-                    .iter()
-                    .filter(|m| m.date >= p.starts_on && m.date <= p.ends_on)
-                    .collect();
-                let (sum, w) = marks.iter().fold((0.0, 0.0), |(a, b), m| {
-                    (a + m.value.parse::<f64>().unwrap() * m.weight, b + m.weight)
-                });
-                assert_eq!(v, round_mark(sum / w), "period mark against its marks");
+                let average = gradebook::rounding::weighted_average(&values).unwrap();
+                let by_rule = rule.term_mark(&values).expect("enough marks");
+                assert_eq!(by_rule, round_mark(average), "the usual rule");
+                let rounded_up = v == by_rule + 1
+                    && rule.lowest_for(v).is_some_and(|t| {
+                        gradebook::rounding::hundredths(average) + 10
+                            >= gradebook::rounding::hundredths(t)
+                    });
+                assert!(v == by_rule || rounded_up, "period mark {v} against its marks");
+            } else if pm.value == "н/а" {
+                assert!(values.len() < rule.min_marks, "«н/а» with {} marks", values.len());
             }
         }
         if matches!(p.kind, PeriodKind::Exam | PeriodKind::Final) {

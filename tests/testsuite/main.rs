@@ -21,4 +21,6 @@ mod import_oneroster;
 mod mail;
 mod nightly;
 mod pdf;
+mod phone;
+mod terms;
 mod years;

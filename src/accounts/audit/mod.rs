@@ -20,7 +20,7 @@ mod query;
 mod record;
 mod store;
 
-pub use query::{Filter, Stored, query};
+pub use query::{Filter, Stored, last_seen_before, query};
 use record::{encode_body, stamp};
 use store::Store;
 

@@ -46,6 +46,25 @@ pub async fn query(db: &Database, filter: &Filter) -> Result<Vec<Stored>> {
         .context("cannot read the access log")
 }
 
+/// When the account was last seen before `before` (a stored time): the
+/// latest entry of its own that went through, through the `(account_id,
+/// at)` index. `None` for an account never seen before.
+pub async fn last_seen_before(
+    db: &Database,
+    account_id: i64,
+    before: &str,
+) -> Result<Option<String>> {
+    let row: Option<(Option<String>,)> = sqlx::query_as(
+        "SELECT MAX(at) FROM audit WHERE account_id = $1 AND at < $2 AND result = 'ok'",
+    )
+    .bind(account_id)
+    .bind(before.to_owned())
+    .fetch_optional(db.pool())
+    .await
+    .context("cannot read the access log")?;
+    Ok(row.and_then(|(at,)| at))
+}
+
 /// The statement [`query`] runs, and its parameters.
 ///
 /// An account's entries are found through the `(account_id, at)` index,

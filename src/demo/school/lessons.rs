@@ -2,11 +2,18 @@
 //! the period marks that follow from the marks.
 //!
 //! The timetable and the whole year's illnesses draw from the school's
-//! generator, in that order; each school day draws from a generator of its
-//! own, seeded by the school and the day, and each period mark from one
-//! seeded by the student, the subject and the period. So the demo at a
-//! later date holds the same rows up to the earlier date, one school day
-//! at a time: the realistic next night of a nightly build.
+//! generator, in that order (a long illness of a student from one of their
+//! own); each school day draws from a generator of its own, seeded by the
+//! school and the day, and each period mark from one seeded by the student,
+//! the subject and the period. So the demo at a later date holds the same
+//! rows up to the earlier date, one school day at a time: the realistic
+//! next night of a nightly build.
+//!
+//! As in a real school, every student gets enough marks in every marked
+//! subject for a term mark (the usual rule: at least three), one-hour
+//! subjects included: a teacher who sees that a student has too few marks
+//! for the lessons left in the term asks them at the next lesson. Only a
+//! student who missed most of the term's lessons ends it «н/а».
 
 use std::collections::HashMap;
 
@@ -17,10 +24,18 @@ use rand_chacha::ChaCha8Rng;
 use super::{ClassInfo, Facts, Ids, SchoolRows, StudentInfo, normal, round_mark};
 use crate::demo::content::{self, SubjectDef};
 use crate::gradebook::bulk::Val;
+use crate::gradebook::rounding::{self, Rounding};
 use crate::gradebook::{Date, PeriodKind};
 
 /// A student's marks in one subject: `(date, value, weight)`.
 type MarkLog = HashMap<(usize, usize), Vec<(Date, f64, f64)>>;
+
+/// The demo school keeps the usual rule for term marks.
+const RULE: Rounding = Rounding::USUAL;
+
+/// Every lesson day of the year of a class's subject (one entry per
+/// lesson, in order): the lesson with ordinal `n` is the `n`-th.
+type Schedule = HashMap<(i64, usize), Vec<Date>>;
 
 /// Generates the timetable, lessons, marks, absences, notes and period marks.
 pub(super) fn generate(
@@ -33,6 +48,7 @@ pub(super) fn generate(
 ) {
     timetable(&mut rng, classes);
     absences(&mut rng, facts, students);
+    long_illnesses(facts, students);
     let mut w = Writer {
         rng: ChaCha8Rng::seed_from_u64(facts.seed),
         out,
@@ -100,6 +116,42 @@ fn absences(rng: &mut ChaCha8Rng, facts: &Facts, students: &mut [StudentInfo]) {
     }
 }
 
+/// Now and then a long illness: three to eight weeks at home or in
+/// hospital (a student in some thirty). Drawn from each student's own
+/// generator, for the whole year: the short illnesses stay as they were.
+fn long_illnesses(facts: &Facts, students: &mut [StudentInfo]) {
+    let days = facts.cal.school_days(5, facts.cal.ends_on);
+    if days.is_empty() {
+        return;
+    }
+    for s in students.iter_mut() {
+        let mut rng = derived(facts.seed, &[s.id as u64, 0x10_4e6]);
+        if !rng.gen_bool(0.035) {
+            continue;
+        }
+        let len = rng.gen_range(15..=40);
+        let start = rng.gen_range(0..days.len());
+        for day in days.iter().skip(start).take(len) {
+            s.days_missed.insert(*day, "б");
+        }
+    }
+}
+
+/// The days of every lesson of the year, per class and subject, from the
+/// calendar and the timetable (whatever today is).
+fn schedule(facts: &Facts, classes: &[ClassInfo]) -> Schedule {
+    let weekday = |d: Date| chrono::Datelike::weekday(&d.0).num_days_from_monday() as usize;
+    let mut out: Schedule = HashMap::new();
+    for c in classes {
+        for day in facts.cal.school_days(c.grade, facts.cal.ends_on) {
+            for &si in &c.timetable[weekday(day)] {
+                out.entry((c.id, si)).or_default().push(day);
+            }
+        }
+    }
+    out
+}
+
 /// One lesson: of a class or of one of its groups.
 struct Lesson<'a> {
     id: i64,
@@ -153,6 +205,7 @@ impl Writer<'_> {
         let mut lesson_no: HashMap<(i64, usize, Option<i64>), u32> = HashMap::new();
         let weekday = |d: Date| chrono::Datelike::weekday(&d.0).num_days_from_monday() as usize;
         let mut mark_log: MarkLog = HashMap::new();
+        let schedule = schedule(facts, classes);
         // Day by day, each day's classes in order, each day with its own
         // generator: one more day appends rows and changes none before it.
         let days_of: Vec<std::collections::BTreeSet<Date>> = classes
@@ -207,7 +260,12 @@ impl Writer<'_> {
                         if class.grade == 1 || subjects[si].pass_fail || present.is_empty() {
                             continue;
                         }
-                        for (m, value, weight) in self.marks(&lesson, present, students) {
+                        let days = schedule
+                            .get(&(class.id, si))
+                            .map(Vec::as_slice)
+                            .unwrap_or(&[]);
+                        let given = self.marks(&lesson, present, students, days, &mark_log);
+                        for (m, value, weight) in given {
                             mark_log
                                 .entry((m, si))
                                 .or_default()
@@ -287,12 +345,17 @@ impl Writer<'_> {
     }
 
     /// Writes the marks of a lesson: everyone present in a test, a few
-    /// otherwise; returns `(student, value, weight)` of each.
+    /// otherwise (more in a subject of few lessons), and anyone who has too
+    /// few marks in the term for the lessons they will still attend;
+    /// returns `(student, value, weight)` of each. `days` are the days of
+    /// every lesson of the year of the subject, `log` the marks so far.
     fn marks(
         &mut self,
         l: &Lesson,
         present: Vec<usize>,
         students: &[StudentInfo],
+        days: &[Date],
+        log: &MarkLog,
     ) -> Vec<(usize, f64, f64)> {
         let Facts {
             prefix,
@@ -306,17 +369,67 @@ impl Writer<'_> {
         let kinds = content::work_kinds_for(s.code);
         let every = if s.major { 9 } else { 13 };
         let is_test = n.is_multiple_of(every);
-        let chosen: Vec<usize> = if is_test {
-            present
+        // The term of the lesson: its lessons, and those after this one.
+        let term_kind = if l.class.grade >= 10 {
+            PeriodKind::Half
         } else {
-            let rate = if s.major { 0.22 } else { 0.13 };
+            PeriodKind::Quarter
+        };
+        let term = self
+            .facts
+            .cal
+            .periods
+            .iter()
+            .find(|p| p.kind == term_kind && p.starts_on <= l.day && l.day <= p.ends_on);
+        let (in_term, after): (usize, &[Date]) = match term {
+            Some(p) => {
+                let within = |d: &&Date| p.starts_on <= **d && **d <= p.ends_on;
+                let rest = days.get(n as usize..).unwrap_or(&[]);
+                let left = rest.iter().take_while(|d| **d <= p.ends_on).count();
+                (days.iter().filter(within).count(), &rest[..left])
+            }
+            None => (0, &[]),
+        };
+        let marks_in_term = |m: usize| {
+            term.map_or(0, |p| {
+                log.get(&(m, si)).map_or(0, |v| {
+                    v.iter()
+                        .filter(|(d, ..)| p.starts_on <= *d && *d <= p.ends_on)
+                        .count()
+                })
+            })
+        };
+        let mut chosen: Vec<usize> = if is_test {
+            present.clone()
+        } else {
+            let base = if s.major { 0.22 } else { 0.13 };
+            let rate = if in_term > 0 {
+                f64::max(base, 3.5 / in_term as f64).min(1.0)
+            } else {
+                base
+            };
             let k = ((present.len() as f64 * rate).round() as usize).min(present.len());
-            let mut p = present;
+            let mut p = present.clone();
             p.shuffle(&mut self.rng);
             p.truncate(k);
-            p.sort_unstable();
             p
         };
+        // Those the teacher must ask now: the lessons they will still
+        // attend this term (one spare for a day off sick) are too few.
+        for &m in &present {
+            let have = marks_in_term(m);
+            if term.is_none() || have >= RULE.min_marks || chosen.contains(&m) {
+                continue;
+            }
+            let left = after
+                .iter()
+                .filter(|d| !students[m].days_missed.contains_key(*d))
+                .count();
+            if left < RULE.min_marks - have + 1 {
+                chosen.push(m);
+            }
+        }
+        chosen.sort_unstable();
         let kind = if is_test {
             if kinds.contains(&"dictation") && n.is_multiple_of(2) {
                 "dictation"
@@ -477,15 +590,26 @@ impl Writer<'_> {
                                             .collect()
                                     })
                                     .unwrap_or_default();
-                                let (wsum, w) = marks
-                                    .iter()
-                                    .fold((0.0, 0.0), |(a, b), (_, v, w)| (a + v * w, b + w));
-                                if marks.len() < 2 || w == 0.0 {
-                                    "н/а".to_owned()
-                                } else {
-                                    let v = round_mark(wsum / w);
-                                    term_values.push(v as f64);
-                                    v.to_string()
+                                let values: Vec<(f64, f64)> =
+                                    marks.iter().map(|&&(_, v, w)| (v, w)).collect();
+                                match (RULE.term_mark(&values), rounding::weighted_average(&values))
+                                {
+                                    (Some(v), Some(average)) => {
+                                        // Now and then a teacher gives the next mark up
+                                        // for an average just short of it.
+                                        let close = RULE.lowest_for(v + 1).is_some_and(|t| {
+                                            rounding::hundredths(average) + 10
+                                                >= rounding::hundredths(t)
+                                        });
+                                        let v = if close && self.rng.gen_bool(0.3) {
+                                            v + 1
+                                        } else {
+                                            v
+                                        };
+                                        term_values.push(v as f64);
+                                        v.to_string()
+                                    }
+                                    _ => "н/а".to_owned(),
                                 }
                             };
                             Some(v)
@@ -495,7 +619,7 @@ impl Writer<'_> {
                             } else if term_values.is_empty() {
                                 "н/а".to_owned()
                             } else {
-                                let v = round_mark(
+                                let v = RULE.mark(
                                     term_values.iter().sum::<f64>() / term_values.len() as f64,
                                 );
                                 *year_value = Some(v);

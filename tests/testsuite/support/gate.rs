@@ -73,6 +73,38 @@ pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) 
     }
 }
 
+/// `tabel serve` of the database at `url` and the output `out` on a free
+/// loopback port (`extra` goes before the command: `--config FILE`);
+/// returns the child and its base URL.
+pub fn serve(url: &str, out: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    let mut child = super::tabel()
+        .args(extra)
+        .args(["--database", url, "--output"])
+        .arg(out)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("TABEL_LOG", "info")
+        .command()
+        .stderr(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let mut lines = BufReader::new(stderr).lines();
+    let url = loop {
+        let line = lines
+            .next()
+            .expect("the server printed its address")
+            .unwrap();
+        if let Some(rest) = line.split("serving on ").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    // Keep draining stderr so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, url)
+}
+
 pub fn addr(ip: &str) -> SocketAddr {
     format!("{ip}:40000").parse().unwrap()
 }
