@@ -31,8 +31,12 @@ pub(super) fn sha256_hex(bytes: &[u8]) -> String {
 
 fn brotli(bytes: &[u8], quality: u32) -> Vec<u8> {
     let mut out = Vec::with_capacity(bytes.len() / 3);
+    // A 256 KiB window holds any page whole and compresses a page a third
+    // faster than the 4 MiB one, to the same size (smaller windows are
+    // slower again at these qualities); bigger files take the big window.
+    let window = if bytes.len() < (1 << 18) - 16 { 18 } else { 22 };
     {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, 22);
+        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, window);
         // Writing into a Vec cannot fail.
         let _ = w.write_all(bytes);
     }
@@ -46,6 +50,20 @@ fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
     );
     let _ = w.write_all(bytes);
     w.finish().unwrap_or_default()
+}
+
+/// Feeds what is written into a hash.
+struct HashWriter<'a>(&'a mut Sha256);
+
+impl Write for HashWriter<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// True for files also written as `.br` and `.gz`.
@@ -244,11 +262,12 @@ impl<'a> Emitter<'a> {
         view: &V,
     ) -> Result<()> {
         let started = Instant::now();
-        let json = serde_json::to_vec(view).context("cannot serialize a page's data")?;
         let mut h = Sha256::new();
         h.update(self.templates.version.as_bytes());
         h.update(template.as_bytes());
-        h.update(&json);
+        // The page's data is hashed as it is serialized, never held whole.
+        serde_json::to_writer(HashWriter(&mut h), view)
+            .context("cannot serialize a page's data")?;
         let input = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
         if self.carry(path, &scope, &input)? {
             return Ok(());

@@ -32,8 +32,8 @@ pub struct Watch {
 impl Default for Watch {
     fn default() -> Watch {
         Watch {
-            poll: Duration::from_millis(200),
-            quiet: Duration::from_millis(150),
+            poll: Duration::from_millis(50),
+            quiet: Duration::from_millis(100),
             most: Duration::from_secs(2),
         }
     }

@@ -160,7 +160,7 @@ impl Gate {
             releases: releases::Releases::new(
                 &settings.output,
                 settings.cache_bytes,
-                settings.cache_ttl,
+                settings.cache_ttl.min(releases::POINTER_CHECK),
             ),
             db,
             settings,

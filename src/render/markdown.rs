@@ -67,7 +67,29 @@ pub fn is_safe_url(url: &str) -> bool {
 }
 
 /// Renders teacher Markdown to sanitized HTML.
+///
+/// A class's homework and topics appear on every student's week page, so
+/// the same text is asked for again and again within a build: each thread
+/// keeps the latest few thousand answers (the function is pure).
 pub fn to_html(markdown: &str) -> String {
+    thread_local! {
+        static MEMO: std::cell::RefCell<std::collections::HashMap<String, String>> =
+            std::cell::RefCell::default();
+    }
+    if let Some(hit) = MEMO.with_borrow(|m| m.get(markdown).cloned()) {
+        return hit;
+    }
+    let html = render_html(markdown);
+    MEMO.with_borrow_mut(|m| {
+        if m.len() >= 4096 {
+            m.clear();
+        }
+        m.insert(markdown.to_owned(), html.clone());
+    });
+    html
+}
+
+fn render_html(markdown: &str) -> String {
     let mut in_unsafe_link = Vec::new();
     let events = Parser::new_ext(markdown, options()).filter_map(|event| match event {
         // Raw HTML is the teacher's text, shown as typed.
