@@ -1445,91 +1445,6 @@ async fn failed_logins_are_pruned_and_store_no_text_that_is_not_a_login() {
             .await
             .unwrap();
         if stored.iter().filter(|r| r.action == "login").count() >= 3 {
-/// A mark for `st` in a lesson of their class on `date`, titled `title`.
-async fn add_mark(f: &Fixture, st: &tabel::gradebook::Student, date: &str, title: &str) {
-    let class =
-        f.s.class_members
-            .iter()
-            .find(|m| m.student_id == st.id)
-            .unwrap()
-            .class_id;
-    let lesson =
-        f.s.lessons
-            .iter()
-            .find(|l| l.class_id == Some(class) && l.date.to_string() == date)
-            .unwrap();
-    sqlx::query(
-        "INSERT INTO mark (school_id, external_id, student_id, subject_id, lesson_id, date, \
-         teacher_id, work_kind_id, work_title, value, weight, comment) \
-         VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, '5', 1.0, NULL)",
-    )
-    .bind(f.s.school.id)
-    .bind(format!("test-{title}"))
-    .bind(st.id)
-    .bind(lesson.subject_id)
-    .bind(lesson.id)
-    .bind(date.to_owned())
-    .bind(title.to_owned())
-    .execute(f.t.db.pool())
-    .await
-    .unwrap();
-}
-
-/// The home page of a guardian says what is new for each child: on the
-/// first visit the marks of the last seven days; on the next, the marks
-/// since the day of the previous visit, and not one from before it; the
-/// homework for the next school day, this week's absences, the latest
-/// notes, each linking to its week page; all within 10 KB brotli.
-#[tokio::test]
-async fn the_home_page_says_what_is_new_since_the_last_visit() {
-    let f = fixture(40, |_| {}).await;
-    let g =
-        f.s.guardians
-            .iter()
-            .find(|g| {
-                f.s.guardian_links
-                    .iter()
-                    .filter(|l| l.guardian_id == g.id)
-                    .count()
-                    >= 2
-            })
-            .unwrap_or(&f.s.guardians[0]);
-    add(&f, "news-parent", "guardian", Some(&g.external_id)).await;
-    let account = accounts::get(&f.t.db, "news-parent").await.unwrap();
-    let child =
-        f.s.students
-            .iter()
-            .find(|st| {
-                f.s.guardian_links
-                    .iter()
-                    .any(|l| l.guardian_id == g.id && l.student_id == st.id)
-            })
-            .unwrap();
-    let home = |token: String| {
-        let f = &f;
-        async move {
-            let (status, _, body) = send(f, get("/", Some(&token))).await;
-            assert_eq!(status, StatusCode::OK);
-            String::from_utf8(body).unwrap()
-        }
-    };
-    // The first visit: no earlier one, so the last seven days.
-    let first = home(login(&f, "news-parent").await).await;
-    assert!(first.contains("Оценки за последние 7 дней"), "{first}");
-    // Links are escaped as every value is: `/` reads `&#x2f;`.
-    let link = |path: String| path.replace('/', "&#x2f;");
-    assert!(first.contains(&link(format!("/s/{}/index.html", child.key))));
-    assert!(first.contains(&child.name.family_name));
-    // Its entries reach the log; then the visit is made a Monday's.
-    let mut seen = 0;
-    for _ in 0..100 {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit WHERE account_id = $1")
-            .bind(account.id)
-            .fetch_one(f.t.db.pool())
-            .await
-            .unwrap();
-        seen = n;
-        if n > 0 {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -1743,6 +1658,97 @@ async fn logins_breaches_and_confirmations_on_each_backend() {
                 .unwrap()
         );
         t.finish().await;
+    }
+}
+
+/// A mark for `st` in a lesson of their class on `date`, titled `title`.
+async fn add_mark(f: &Fixture, st: &tabel::gradebook::Student, date: &str, title: &str) {
+    let class =
+        f.s.class_members
+            .iter()
+            .find(|m| m.student_id == st.id)
+            .unwrap()
+            .class_id;
+    let lesson =
+        f.s.lessons
+            .iter()
+            .find(|l| l.class_id == Some(class) && l.date.to_string() == date)
+            .unwrap();
+    sqlx::query(
+        "INSERT INTO mark (school_id, external_id, student_id, subject_id, lesson_id, date, \
+         teacher_id, work_kind_id, work_title, value, weight, comment) \
+         VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL, $7, '5', 1.0, NULL)",
+    )
+    .bind(f.s.school.id)
+    .bind(format!("test-{title}"))
+    .bind(st.id)
+    .bind(lesson.subject_id)
+    .bind(lesson.id)
+    .bind(date.to_owned())
+    .bind(title.to_owned())
+    .execute(f.t.db.pool())
+    .await
+    .unwrap();
+}
+
+/// The home page of a guardian says what is new for each child: on the
+/// first visit the marks of the last seven days; on the next, the marks
+/// since the day of the previous visit, and not one from before it; the
+/// homework for the next school day, this week's absences, the latest
+/// notes, each linking to its week page; all within 10 KB brotli.
+#[tokio::test]
+async fn the_home_page_says_what_is_new_since_the_last_visit() {
+    let f = fixture(40, |_| {}).await;
+    let g =
+        f.s.guardians
+            .iter()
+            .find(|g| {
+                f.s.guardian_links
+                    .iter()
+                    .filter(|l| l.guardian_id == g.id)
+                    .count()
+                    >= 2
+            })
+            .unwrap_or(&f.s.guardians[0]);
+    add(&f, "news-parent", "guardian", Some(&g.external_id)).await;
+    let account = accounts::get(&f.t.db, "news-parent").await.unwrap();
+    let child =
+        f.s.students
+            .iter()
+            .find(|st| {
+                f.s.guardian_links
+                    .iter()
+                    .any(|l| l.guardian_id == g.id && l.student_id == st.id)
+            })
+            .unwrap();
+    let home = |token: String| {
+        let f = &f;
+        async move {
+            let (status, _, body) = send(f, get("/", Some(&token))).await;
+            assert_eq!(status, StatusCode::OK);
+            String::from_utf8(body).unwrap()
+        }
+    };
+    // The first visit: no earlier one, so the last seven days.
+    let first = home(login(&f, "news-parent").await).await;
+    assert!(first.contains("Оценки за последние 7 дней"), "{first}");
+    // Links are escaped as every value is: `/` reads `&#x2f;`.
+    let link = |path: String| path.replace('/', "&#x2f;");
+    assert!(first.contains(&link(format!("/s/{}/index.html", child.key))));
+    assert!(first.contains(&child.name.family_name));
+    // Its entries reach the log; then the visit is made a Monday's.
+    let mut seen = 0;
+    for _ in 0..100 {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM audit WHERE account_id = $1")
+            .bind(account.id)
+            .fetch_one(f.t.db.pool())
+            .await
+            .unwrap();
+        seen = n;
+        if n > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
     assert!(seen > 0);
     sqlx::query("UPDATE audit SET at = '2026-11-23T15:00:00.000000Z' WHERE account_id = $1")
