@@ -20,4 +20,5 @@ mod import_oneroster;
 mod mail;
 mod nightly;
 mod pdf;
+mod signatures;
 mod years;

@@ -1,0 +1,29 @@
+//! Certificates, keys, CMS signatures and RFC 3161 timestamps: what the
+//! PDF signatures and the archive's timestamp chain are made of
+//! (docs/signing.md). It knows nothing of schools: bytes, digests, keys
+//! and certificates in, signatures and verdicts out.
+//!
+//! - [`oid`]: the algorithms and attributes by number, and the digests
+//!   tabel computes (SHA-2; GOST R 34.11-2012 to check a ГОСТ signer);
+//! - [`keys`]: the school's certificate and private key (PEM/PKCS #8 or
+//!   PKCS #12), and signing with it (RSA, ECDSA);
+//! - [`cms`]: building a PAdES CMS signature, splicing a timestamp into
+//!   one, and reading and checking any CMS signature;
+//! - [`tsp`]: asking a TSA for a timestamp and checking one;
+//! - [`cert`]: names, validity and the path to a trusted root;
+//! - `signature`, `gost`, `der`, `http`: one signature value checked, the
+//!   ГОСТ algorithms carried, exact DER bytes, the TSA's HTTP request.
+
+pub mod cert;
+pub mod cms;
+mod der;
+mod gost;
+mod http;
+pub mod keys;
+pub mod oid;
+pub mod signature;
+pub mod tsp;
+
+pub use keys::Credentials;
+pub use oid::Digest;
+pub use signature::Outcome;
