@@ -52,10 +52,17 @@ fn archive(out: &Path, extra: &[&str]) -> Output {
 }
 
 fn verify(bag: &Path, trust: &Path) -> Output {
+    verify_trusting(bag, &[trust])
+}
+
+/// `tabel verify` with the school's public key and every root of `trust`.
+fn verify_trusting(bag: &Path, trust: &[&Path]) -> Output {
     let pubkey = year().keys.join("tabel.pub");
-    tabel()
-        .args(["verify", s(bag), "--pubkey", s(&pubkey), "--trust", s(trust)])
-        .output()
+    let mut c = tabel().args(["verify", s(bag), "--pubkey", s(&pubkey)]);
+    for t in trust {
+        c = c.args(["--trust", s(t)]);
+    }
+    c.output()
 }
 
 /// A copy of the bag `bag` to change, named `name`.
@@ -690,8 +697,9 @@ fn an_external_gost_signer_signs_through_prepare_and_complete() {
     let o = complete();
     assert!(o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("PAdES-B-T"), "{}", text(&o));
-    // tabel verify: the bag, its new minisign signature, every PDF.
-    let o = verify(&bag, gost_cert);
+    // tabel verify: the bag, its new minisign signature, every PDF; the
+    // director's certificate (self-issued here) and the TSA's CA trusted.
+    let o = verify_trusting(&bag, &[gost_cert, &pki.ca]);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("signature: good"), "{out}");
