@@ -126,7 +126,8 @@ fn pdf_line(v: &crate::archive::pdfcheck::Verdict, trusted: bool) -> String {
             "; at {} by the TSA «{tsa}»",
             t.format("%Y-%m-%d %H:%M:%S UTC")
         )),
-        _ => s.push_str("; no timestamp: its time is only claimed"),
+        _ if v.signer.is_some() => s.push_str("; no timestamp: its time is only claimed"),
+        _ => {}
     }
     for n in &v.notes {
         s.push_str(&format!("; note: {n}"));

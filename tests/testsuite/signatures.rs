@@ -13,6 +13,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+use std::sync::atomic::Ordering;
 
 use crate::support::archive::{AFTER, year};
 use crate::support::pki::{self, Behaviour, Pki, KEY_PASSWORD};
@@ -444,9 +445,12 @@ fn a_tsa_that_cannot_be_reached_or_answers_nonsense_leaves_nothing_half_signed()
         return;
     };
     let garbage = pki::start_tsa(pki, Behaviour::Garbage);
+    // Down after ten timestamps: some statements are signed by then.
+    let failing = pki::start_tsa(pki, Behaviour::FailsAfter(10));
     for (name, url, needle) in [
         ("unreachable", pki::unreachable_url(), "cannot connect"),
         ("garbage", garbage.url.clone(), "not a timestamp response"),
+        ("down-midway", failing.url.clone(), "503"),
     ] {
         let out = year().root.join(format!("tsa-{name}"));
         let o = archive(
@@ -470,6 +474,9 @@ fn a_tsa_that_cannot_be_reached_or_answers_nonsense_leaves_nothing_half_signed()
             .unwrap_or_default();
         assert!(left.is_empty(), "{name}: {left:?}");
     }
+    assert!(garbage.answered.load(Ordering::SeqCst) > 0);
+    // (Requests in flight when it went down may still have been answered.)
+    assert!(failing.answered.load(Ordering::SeqCst) >= 10);
     // Renewing with no TSA to reach leaves the bag as it was.
     let Some((bag, _)) = signed_bag() else {
         return;
@@ -755,4 +762,72 @@ fn an_external_gost_signer_signs_through_prepare_and_complete() {
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("signed already"), "{}", text(&o));
+}
+
+/// Hostile bytes in a bag: a signed statement damaged in many ways is
+/// never judged valid and never makes the checker panic; a PDF replaced by
+/// garbage is named by `tabel verify`, which ends with exit 1, not a crash.
+#[test]
+fn damaged_or_garbage_pdfs_are_named_and_never_crash_the_checker() {
+    let Some((bag, pki)) = signed_bag() else {
+        return;
+    };
+    let files = pdfs(bag);
+    let pdf = fs::read(&files[0]).unwrap();
+    let anchors = tabel::pki::cert::read_all(&fs::read(&pki.ca).unwrap()).unwrap();
+    assert!(
+        tabel::archive::pdfcheck::check(&pdf, &anchors)
+            .iter()
+            .all(|v| v.problems.is_empty())
+    );
+    // A small deterministic generator: positions all over the file, more
+    // of them in the signature's revision at its end.
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move |n: usize| {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        (state % n as u64) as usize
+    };
+    let tail = pdf.len() - 40_000.min(pdf.len() / 2);
+    let mut variants: Vec<Vec<u8>> = Vec::new();
+    for i in 0..300 {
+        let mut m = pdf.clone();
+        let at = if i % 3 == 0 {
+            next(pdf.len())
+        } else {
+            tail + next(pdf.len() - tail)
+        };
+        match i % 4 {
+            0 => m.truncate(at),
+            1 => m[at] ^= 1 << next(8),
+            2 => m[at] = b"0<>()[]/ \n9-R"[next(13)],
+            _ => m.splice(at..at, *b" 0 0 R ").for_each(drop),
+        }
+        if m != pdf {
+            variants.push(m);
+        }
+    }
+    variants.push(Vec::new());
+    variants.push(b"%PDF-1.7\n%%EOF\n".to_vec());
+    variants.push((0..50_000u32).map(|i| (i * 7919 % 251) as u8).collect());
+    for (i, m) in variants.iter().enumerate() {
+        let verdicts = tabel::archive::pdfcheck::check(m, &anchors);
+        assert!(
+            verdicts.is_empty() || verdicts.iter().any(|v| !v.problems.is_empty()),
+            "variant {i} was judged valid"
+        );
+    }
+    // tabel verify on a bag with a garbage statement.
+    let b = copy(bag, "garbage-pdf");
+    let victim = pdfs(&b).into_iter().find(|p| p.ends_with("year.pdf")).unwrap();
+    let rel = victim.strip_prefix(&b).unwrap().display().to_string();
+    fs::write(&victim, &variants[variants.len() - 1]).unwrap();
+    let o = verify(&b, &pki.ca);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(&format!("{rel}: its signatures cannot be read: PDF: no startxref")),
+        "{out}"
+    );
 }

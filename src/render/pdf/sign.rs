@@ -376,8 +376,13 @@ fn coverage(pdf: &[u8], range: &[i64], contents: &[u8]) -> (Result<(), String>, 
             (0, 0),
         );
     };
-    let (a, b, c) = (a as usize, b as usize, c as usize);
-    if a >= b || b > pdf.len() {
+    let (Ok(a), Ok(b), Ok(c)) = (usize::try_from(a), usize::try_from(b), usize::try_from(c)) else {
+        return (
+            Err(format!("its /ByteRange {range:?} has a negative number")),
+            (0, 0),
+        );
+    };
+    if a >= b || b > pdf.len() || c > pdf.len() {
         return (
             Err(format!("its /ByteRange {range:?} does not fit the file")),
             (0, 0),
@@ -395,7 +400,14 @@ fn coverage(pdf: &[u8], range: &[i64], contents: &[u8]) -> (Result<(), String>, 
             gap,
         );
     }
-    if pdf[a] != b'<' || pdf[b - 1] != b'>' {
+    // Exactly `<`, an even number of hex digits, `>`: nothing else (not
+    // even white space) may hide in the unsigned bytes.
+    let digits = &pdf[a + 1..b - 1];
+    if pdf[a] != b'<'
+        || pdf[b - 1] != b'>'
+        || digits.len() % 2 != 0
+        || !digits.iter().all(u8::is_ascii_hexdigit)
+    {
         return (
             Err("the bytes left out of its /ByteRange are not its /Contents".into()),
             gap,
@@ -493,5 +505,53 @@ mod tests {
         longer.extend_from_slice(b"% more\n");
         let found = signatures(&longer).unwrap();
         assert!(found[0].whole.is_err());
+    }
+
+    /// Bytes from a bag are untrusted: garbage, truncations and changed
+    /// bytes of a signed PDF are errors or findings, never a panic.
+    #[test]
+    fn garbage_and_damaged_pdfs_never_panic() {
+        let field = Field {
+            name: "Signature1".into(),
+            signer: None,
+            reason: None,
+            time: DateTime::from_timestamp(1_800_000_000, 0).unwrap(),
+            reserve: 64,
+        };
+        let signed = prepare(&tiny(), &field)
+            .unwrap()
+            .embed(&[0x30, 0x03, 1, 2, 3])
+            .unwrap();
+        let mut inputs: Vec<Vec<u8>> = vec![
+            Vec::new(),
+            b"startxref".to_vec(),
+            b"startxref\n99999999999999999999999\n%%EOF".to_vec(),
+            b"xref\n4294967295 2\n0000000000 65535 n\r\n00000\xc3\xa90000 00000 n\r\ntrailer<<>>\nstartxref\n0\n".to_vec(),
+            b"xref\n0 1\n0000000000 65535 f\r\ntrailer<</Root 1 0 R/Prev -5>>startxref\n0".to_vec(),
+            b"1 0 obj\n<</ByteRange[-1 -2 -3 -4]/Contents<00>>>\nendobj\nstartxref\n0".to_vec(),
+            "[".repeat(10_000).into_bytes(),
+            "<<".repeat(10_000).into_bytes(),
+        ];
+        // Every prefix of the signed file's last 600 bytes.
+        for cut in signed.len().saturating_sub(600)..signed.len() {
+            inputs.push(signed[..cut].to_vec());
+        }
+        // Every byte of its tail changed, in a few ways.
+        for at in signed.len().saturating_sub(700)..signed.len() {
+            for with in [b' ', b'0', b'9', b'-', b'<', b'>', b'(', b'/', b'[', 0xff] {
+                let mut m = signed.clone();
+                m[at] = with;
+                inputs.push(m);
+            }
+        }
+        for input in &inputs {
+            if let Ok(found) = signatures(input) {
+                for f in &found {
+                    let _ = f.signed(input);
+                }
+            }
+            let _ = prepare(input, &field);
+            let _ = Prepared::read(input.clone());
+        }
     }
 }

@@ -137,8 +137,12 @@ pub struct Lexer<'a> {
 }
 
 impl<'a> Lexer<'a> {
+    /// A reader at `pos` (past the end: at the end, where every read fails).
     pub fn new(data: &'a [u8], pos: usize) -> Lexer<'a> {
-        Lexer { data, pos }
+        Lexer {
+            data,
+            pos: pos.min(data.len()),
+        }
     }
 
     /// Skips white space and comments.
@@ -445,13 +449,17 @@ impl<'a> Document<'a> {
                     let line = data
                         .get(lx.pos..lx.pos + 20)
                         .ok_or_else(|| anyhow!("PDF: the cross-reference table is cut short"))?;
-                    let text = std::str::from_utf8(&line[..18])
-                        .map_err(|_| anyhow!("PDF: a damaged cross-reference entry"))?;
-                    let offset: usize = text[..10]
-                        .parse()
-                        .map_err(|_| anyhow!("PDF: a damaged cross-reference entry"))?;
-                    if &text[17..18] == "n" {
-                        offsets.entry(first + i).or_insert(offset);
+                    let damaged = || anyhow!("PDF: a damaged cross-reference entry at byte {}", lx.pos);
+                    if !line[..10].iter().all(u8::is_ascii_digit) {
+                        return Err(damaged());
+                    }
+                    let offset: usize = std::str::from_utf8(&line[..10])
+                        .ok()
+                        .and_then(|t| t.parse().ok())
+                        .ok_or_else(damaged)?;
+                    let num = first.checked_add(i).ok_or_else(damaged)?;
+                    if line[17] == b'n' {
+                        offsets.entry(num).or_insert(offset);
                     }
                     lx.pos += 20;
                 }

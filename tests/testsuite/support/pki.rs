@@ -178,6 +178,9 @@ pub enum Behaviour {
     Honest,
     /// HTTP 200 with bytes that are no timestamp response.
     Garbage,
+    /// Honest for this many requests, then HTTP 503: a TSA that goes
+    /// down in the middle of a run.
+    FailsAfter(usize),
 }
 
 /// A TSA listening on loopback until the test process ends.
@@ -253,9 +256,22 @@ fn answer(
         buf.extend_from_slice(&chunk[..n]);
     }
     let query = &buf[head_end..];
+    if let Behaviour::FailsAfter(n) = behaviour
+        && answered.load(Ordering::SeqCst) >= n
+    {
+        let msg = "the TSA is down";
+        let _ = stream.write_all(
+            format!(
+                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{msg}",
+                msg.len()
+            )
+            .as_bytes(),
+        );
+        return Ok(());
+    }
     let body = match behaviour {
         Behaviour::Garbage => b"this is not a timestamp".to_vec(),
-        Behaviour::Honest => {
+        Behaviour::Honest | Behaviour::FailsAfter(_) => {
             let n = N.fetch_add(1, Ordering::SeqCst);
             let q = pki.dir.join(format!("q{n}.tsq"));
             let r = pki.dir.join(format!("r{n}.tsr"));
