@@ -106,8 +106,11 @@ fn fill_bag(
         .map(|((path, _), pdf)| (path, pdf))
         .collect();
     // Signed inside before the manifests are computed over them.
+    let mut signing_seconds = 0.0;
     if let Some(signer) = &opts.sign_pdf {
+        let started = Instant::now();
         typeset = signer.sign_all(typeset)?;
+        signing_seconds = started.elapsed().as_secs_f64();
     }
     payload.extend(typeset);
     payload.push((
@@ -208,7 +211,10 @@ fn fill_bag(
         files: payload.len(),
         bytes,
         seconds: 0.0,
-        pdf_signatures: opts.sign_pdf.as_ref().map(|s| s.level()),
+        pdf_signatures: opts
+            .sign_pdf
+            .as_ref()
+            .map(|s| (s.level(), signing_seconds)),
         timestamped: opts.tsa.is_some(),
     })
 }

@@ -93,8 +93,9 @@ pub struct Archived {
     pub files: usize,
     pub bytes: u64,
     pub seconds: f64,
-    /// How the statements are signed, if they are (`PAdES-B-T`).
-    pub pdf_signatures: Option<&'static str>,
+    /// How the statements are signed, if they are (`PAdES-B-T`), and the
+    /// seconds the signing took (with the TSA's answers).
+    pub pdf_signatures: Option<(&'static str, f64)>,
     /// Whether the bag has its first archive timestamp.
     pub timestamped: bool,
 }
@@ -108,7 +109,7 @@ impl std::fmt::Display for Archived {
             self.dir.display(),
             self.statements,
             match self.pdf_signatures {
-                Some(level) => format!(" each signed inside ({level})"),
+                Some((level, s)) => format!(" each signed inside ({level}, in {s:.1} s)"),
                 None => String::new(),
             },
             self.files,

@@ -314,7 +314,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
                 "renewed {}: link {n} of its timestamp chain, {} by {}",
                 a.dir.display(),
                 time.format("%Y-%m-%d %H:%M:%S UTC"),
-                tsa.url
+                crate::pki::redact(&tsa.url)
             );
             return Ok(ExitCode::SUCCESS);
         }

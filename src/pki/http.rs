@@ -12,6 +12,18 @@ use anyhow::{Context, Result, anyhow, bail};
 /// The largest answer read (a timestamp is a few kilobytes).
 const MAX_ANSWER: u64 = 1 << 20;
 
+/// `url` without its user name and password, to be shown.
+pub fn redact(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut u) if !u.username().is_empty() || u.password().is_some() => {
+            let _ = u.set_username("");
+            let _ = u.set_password(None);
+            u.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// POSTs `body` to `url` and returns the answer's body; any status but
 /// 200 is an error that says what the server said.
 pub fn post(url: &str, content_type: &str, body: &[u8], timeout: Duration) -> Result<Vec<u8>> {
@@ -19,9 +31,10 @@ pub fn post(url: &str, content_type: &str, body: &[u8], timeout: Duration) -> Re
     match parsed.scheme() {
         "http" => {}
         "https" => bail!(
-            "{url}: tabel asks a TSA over http:// only (the answer is signed by the TSA, so it needs no TLS); most TSAs answer on http:// as well"
+            "{}: tabel asks a TSA over http:// only (the answer is signed by the TSA, so it needs no TLS); most TSAs answer on http:// as well",
+            redact(url)
         ),
-        other => bail!("{url}: the scheme {other:?} is not http"),
+        other => bail!("{}: the scheme {other:?} is not http", redact(url)),
     }
     let host = parsed.host_str().context("the URL has no host")?;
     let port = parsed.port_or_known_default().unwrap_or(80);
@@ -162,6 +175,11 @@ mod tests {
         let chunked =
             b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n1\r\nc\r\n0\r\n\r\n";
         assert_eq!(parse_answer(chunked).unwrap(), b"abc");
+        assert_eq!(
+            redact("http://school:secret@tsa.example/tsp"),
+            "http://tsa.example/tsp"
+        );
+        assert_eq!(redact("http://tsa.example/tsp"), "http://tsa.example/tsp");
         let err = parse_answer(b"HTTP/1.1 503 Busy\r\n\r\n").unwrap_err();
         assert!(format!("{err}").contains("503 Busy"), "{err}");
         assert!(parse_answer(b"HTTP/1.1 200 OK\r\nContent-Length: 9\r\n\r\nab").is_err());

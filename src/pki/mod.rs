@@ -24,6 +24,7 @@ pub mod oid;
 pub mod signature;
 pub mod tsp;
 
+pub use http::redact;
 pub use keys::Credentials;
 pub use oid::Digest;
 pub use signature::Outcome;

@@ -50,7 +50,9 @@ impl Stamp {
 
 /// Asks the TSA at `url` for a timestamp over `digest` (made with `d`);
 /// returns the checked token's DER.
-pub fn stamp(url: &str, timeout: Duration, d: Digest, digest: &[u8]) -> Result<Vec<u8>> {
+pub fn stamp(url_with_login: &str, timeout: Duration, d: Digest, digest: &[u8]) -> Result<Vec<u8>> {
+    // Messages name the TSA without the password a URL may carry.
+    let url = &http::redact(url_with_login);
     let mut nonce = [0u8; 8];
     rand::thread_rng().fill_bytes(&mut nonce);
     nonce[0] &= 0x7f;
@@ -69,7 +71,12 @@ pub fn stamp(url: &str, timeout: Duration, d: Digest, digest: &[u8]) -> Result<V
         cert_req: true,
         extensions: None,
     };
-    let answer = http::post(url, "application/timestamp-query", &req.to_der()?, timeout)
+    let answer = http::post(
+        url_with_login,
+        "application/timestamp-query",
+        &req.to_der()?,
+        timeout,
+    )
         .with_context(|| format!("the TSA {url} gave no timestamp"))?;
     let resp = TimeStampResp::from_der(&answer)
         .map_err(|e| anyhow!("the TSA {url} answered with something that is not a timestamp response: {e}"))?;

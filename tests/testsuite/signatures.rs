@@ -109,7 +109,7 @@ fn signed_bag() -> Option<&'static (PathBuf, &'static Pki)> {
         );
         assert!(o.status.success(), "{}", text(&o));
         assert!(
-            text(&o).contains("each signed inside (PAdES-B-T)") && text(&o).contains("timestamped"),
+            text(&o).contains("each signed inside (PAdES-B-T, in ") && text(&o).contains("timestamped"),
             "{}",
             text(&o)
         );
