@@ -129,11 +129,15 @@ impl Archive {
             (Some(_), Some(_), _) | (Some(_), _, Some(_)) => anyhow::bail!(
                 "[archive] pdf_p12 holds the certificate and the key: give it, or pdf_cert and pdf_key, not both"
             ),
-            (None, Some(_), None) => anyhow::bail!("[archive] pdf_cert needs pdf_key (the certificate's private key)"),
-            (None, None, Some(_)) => anyhow::bail!("[archive] pdf_key needs pdf_cert (the key's certificate)"),
-            (None, None, None) if self.sign_pdf => anyhow::bail!(
-                "[archive] sign_pdf = true needs pdf_p12, or pdf_cert and pdf_key"
-            ),
+            (None, Some(_), None) => {
+                anyhow::bail!("[archive] pdf_cert needs pdf_key (the certificate's private key)")
+            }
+            (None, None, Some(_)) => {
+                anyhow::bail!("[archive] pdf_key needs pdf_cert (the key's certificate)")
+            }
+            (None, None, None) if self.sign_pdf => {
+                anyhow::bail!("[archive] sign_pdf = true needs pdf_p12, or pdf_cert and pdf_key")
+            }
             _ => Ok(()),
         }
     }
@@ -143,7 +147,9 @@ impl Archive {
 pub fn check_tsa_url(url: &str) -> Result<()> {
     let parsed = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
     if parsed.scheme() != "http" || parsed.host_str().is_none() {
-        anyhow::bail!("{url:?} is not an http:// URL (tabel asks TSAs over http; their answers are signed)");
+        anyhow::bail!(
+            "{url:?} is not an http:// URL (tabel asks TSAs over http; their answers are signed)"
+        );
     }
     Ok(())
 }
@@ -316,13 +322,22 @@ mod tests {
         for (text, needle) in [
             ("[archive]\ntsa_url = \"ftp://x\"\n", "[archive] tsa_url"),
             ("[archive]\ntsa_url = \"not a url\"\n", "[archive] tsa_url"),
-            ("[archive]\nsign_pdf = true\n", "[archive] sign_pdf = true needs"),
-            ("[archive]\npdf_key = \"k.pem\"\n", "[archive] pdf_key needs pdf_cert"),
+            (
+                "[archive]\nsign_pdf = true\n",
+                "[archive] sign_pdf = true needs",
+            ),
+            (
+                "[archive]\npdf_key = \"k.pem\"\n",
+                "[archive] pdf_key needs pdf_cert",
+            ),
             (
                 "[archive]\npdf_p12 = \"a.p12\"\npdf_cert = \"c.pem\"\n",
                 "[archive] pdf_p12",
             ),
-            ("[archive]\ntsa_timeout_seconds = 0\n", "tsa_timeout_seconds"),
+            (
+                "[archive]\ntsa_timeout_seconds = 0\n",
+                "tsa_timeout_seconds",
+            ),
         ] {
             let err = format!("{:#}", Config::parse(text).unwrap_err());
             assert!(err.contains(needle), "{text}: {err}");
@@ -332,6 +347,9 @@ mod tests {
         let path = dir.path().join("tabel.toml");
         std::fs::write(&path, "[archive]\nsign_pdf = true\n").unwrap();
         let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
-        assert!(err.contains(&path.display().to_string()) && err.contains("sign_pdf"), "{err}");
+        assert!(
+            err.contains(&path.display().to_string()) && err.contains("sign_pdf"),
+            "{err}"
+        );
     }
 }

@@ -211,10 +211,7 @@ fn fill_bag(
         files: payload.len(),
         bytes,
         seconds: 0.0,
-        pdf_signatures: opts
-            .sign_pdf
-            .as_ref()
-            .map(|s| (s.level(), signing_seconds)),
+        pdf_signatures: opts.sign_pdf.as_ref().map(|s| (s.level(), signing_seconds)),
         timestamped: opts.tsa.is_some(),
     })
 }

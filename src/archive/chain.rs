@@ -17,9 +17,9 @@ use anyhow::{Context, Result};
 use chrono::{DateTime, TimeZone, Utc};
 use x509_cert::Certificate;
 
+use super::Tsa;
 use super::bagit;
 use super::files::{hex, replace, write_new};
-use super::Tsa;
 use crate::pki::{Digest, cert, signature, tsp};
 
 /// The folder of the links.
@@ -103,8 +103,10 @@ pub fn add_link(bag: &Path, bag_id: &str, tsa: &Tsa) -> Result<(usize, DateTime<
     write_new(&bag.join(&txt), text.as_bytes())?;
     write_new(&bag.join(&tst), &token)?;
     // The tag manifest: what it listed, the links now.
-    let old = String::from_utf8(read(bag, LISTED_IN).with_context(|| format!("cannot read {LISTED_IN}"))?)
-        .with_context(|| format!("{LISTED_IN} is not UTF-8"))?;
+    let old = String::from_utf8(
+        read(bag, LISTED_IN).with_context(|| format!("cannot read {LISTED_IN}"))?,
+    )
+    .with_context(|| format!("{LISTED_IN} is not UTF-8"))?;
     let mut manifest: String = old
         .lines()
         .filter(|l| {
@@ -116,10 +118,7 @@ pub fn add_link(bag: &Path, bag_id: &str, tsa: &Tsa) -> Result<(usize, DateTime<
     for k in 1..=n {
         for rel in <[String; 2]>::from(link_files(k)) {
             let data = read(bag, &rel).with_context(|| format!("cannot read {rel}"))?;
-            manifest.push_str(&format!(
-                "{}  {rel}\n",
-                hex(&Digest::Sha256.hash(&[&data]))
-            ));
+            manifest.push_str(&format!("{}  {rel}\n", hex(&Digest::Sha256.hash(&[&data]))));
         }
     }
     replace(&bag.join(LISTED_IN), manifest.as_bytes())?;
@@ -176,9 +175,9 @@ pub fn check(bag: &Path, bag_id: Option<&str>, anchors: &[Certificate]) -> Resul
                 Some(n) => {
                     numbers.insert(n);
                 }
-                None => chain
-                    .errors
-                    .push(format!("{FOLDER}/{name}: not a link of the timestamp chain")),
+                None => chain.errors.push(format!(
+                    "{FOLDER}/{name}: not a link of the timestamp chain"
+                )),
             }
         }
     }
@@ -338,7 +337,9 @@ fn check_link(
     let id = lines.next().unwrap_or_default();
     let alg = lines.next().unwrap_or_default();
     if head != format!("{HEADER} {k}") {
-        errors.push(format!("{txt}: link {k} does not say it is link {k} ({head:?}): altered or moved"));
+        errors.push(format!(
+            "{txt}: link {k} does not say it is link {k} ({head:?}): altered or moved"
+        ));
     }
     if let Some(want) = bag_id
         && id != format!("bag: {want}")
@@ -349,14 +350,18 @@ fn check_link(
         .strip_prefix("digest: ")
         .and_then(|t| Digest::ALL.into_iter().find(|d| d.token() == t));
     let Some(digest) = digest else {
-        errors.push(format!("{txt}: link {k} names no digest tabel knows ({alg:?})"));
+        errors.push(format!(
+            "{txt}: link {k} names no digest tabel knows ({alg:?})"
+        ));
         return None;
     };
     // The files as the link saw them.
     let mut listed = BTreeSet::new();
     for line in lines {
         let Some((sum, path)) = line.split_once("  ") else {
-            errors.push(format!("{txt}: link {k} has a damaged line {line:?}: altered"));
+            errors.push(format!(
+                "{txt}: link {k} has a damaged line {line:?}: altered"
+            ));
             continue;
         };
         listed.insert(path.to_owned());
@@ -395,12 +400,16 @@ fn check_link(
     let stamp = match tsp::check(&token) {
         Ok(s) => s,
         Err(e) => {
-            errors.push(format!("{tst}: link {k}'s timestamp cannot be read: {e:#}: altered"));
+            errors.push(format!(
+                "{tst}: link {k}'s timestamp cannot be read: {e:#}: altered"
+            ));
             return None;
         }
     };
     if let Err(why) = &stamp.valid {
-        errors.push(format!("{tst}: link {k}'s timestamp does not verify: {why}: altered"));
+        errors.push(format!(
+            "{tst}: link {k}'s timestamp does not verify: {why}: altered"
+        ));
     }
     let (alg, imprint) = &stamp.imprint;
     if alg.hash(&[text]) != *imprint {
@@ -415,7 +424,9 @@ fn check_link(
                     errors.push(format!("{tst}: link {k}'s TSA is not trusted: {why}"));
                 }
             }
-            None => errors.push(format!("{tst}: link {k}'s timestamp names no TSA certificate")),
+            None => errors.push(format!(
+                "{tst}: link {k}'s timestamp names no TSA certificate"
+            )),
         }
     }
     // How long it holds: its TSA's certificate, and its algorithms.
@@ -437,7 +448,10 @@ fn check_link(
         if let Some(d) = d
             && let Some(y) = d.strength().broken_since
         {
-            limits.push((year(y), format!("{what}, {}, is broken since then", d.name())));
+            limits.push((
+                year(y),
+                format!("{what}, {}, is broken since then", d.name()),
+            ));
         }
     }
     let until = limits.into_iter().min_by_key(|(t, _)| *t);

@@ -90,7 +90,10 @@ fn unsigned_statements(bag: &Path) -> Result<(String, Vec<String>)> {
         );
     }
     let mut pdfs = Vec::new();
-    for e in walkdir::WalkDir::new(bag.join("data")).follow_links(false).sort_by_file_name() {
+    for e in walkdir::WalkDir::new(bag.join("data"))
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         let e = e?;
         if e.file_type().is_file() && e.path().extension().is_some_and(|x| x == "pdf") {
             let rel = e
@@ -136,7 +139,8 @@ pub fn prepare(bag: &Path, work: &Path, reserve: usize) -> Result<usize> {
                 time: now,
                 reserve,
             };
-            let p = pdfsign::prepare(&original, &field).with_context(|| format!("{pdf}: cannot prepare"))?;
+            let p = pdfsign::prepare(&original, &field)
+                .with_context(|| format!("{pdf}: cannot prepare"))?;
             let rel = pdf.strip_prefix("data/").unwrap_or(pdf);
             let tbs: Vec<u8> = p.signed().concat();
             let e = Entry {
@@ -195,7 +199,10 @@ fn readme(list: &List) -> String {
         list.bag, list.prepared, list.reserve
     );
     for e in &list.files {
-        s.push_str(&format!("  {}  (GOST R 34.11-2012/256: {})\n", e.tbs, e.streebog256));
+        s.push_str(&format!(
+            "  {}  (GOST R 34.11-2012/256: {})\n",
+            e.tbs, e.streebog256
+        ));
     }
     s
 }
@@ -262,32 +269,57 @@ pub fn complete(
             problems.join("\n  - ")
         );
     }
-    let level = if tsa.is_some() { "PAdES-B-T" } else { "PAdES-B-B" };
+    let level = if tsa.is_some() {
+        "PAdES-B-T"
+    } else {
+        "PAdES-B-B"
+    };
     let n = done.len();
-    let changes: BTreeMap<String, Vec<u8>> =
-        done.into_iter().map(|d| (d.pdf, d.bytes)).collect();
-    reseal(bag, &changes, &format!("{level} (external signer)"), minisign)?;
+    let changes: BTreeMap<String, Vec<u8>> = done.into_iter().map(|d| (d.pdf, d.bytes)).collect();
+    reseal(
+        bag,
+        &changes,
+        &format!("{level} (external signer)"),
+        minisign,
+    )?;
     Ok((n, notes))
 }
 
 /// Checks and embeds the signature of one statement.
-fn complete_one(bag: &Path, work: &Path, e: &Entry, tsa: Option<&Tsa>) -> Result<(Done, Option<String>)> {
+fn complete_one(
+    bag: &Path,
+    work: &Path,
+    e: &Entry,
+    tsa: Option<&Tsa>,
+) -> Result<(Done, Option<String>)> {
     let sig_path = work.join(&e.signature);
     let original = std::fs::read(bag.join(&e.pdf))?;
     if hex(&Digest::Sha256.hash(&[&original])) != e.original_sha256 {
-        bail!("{}: changed in the bag since it was prepared; prepare again", e.pdf);
+        bail!(
+            "{}: changed in the bag since it was prepared; prepare again",
+            e.pdf
+        );
     }
     let prepared = std::fs::read(work.join(&e.prepared))
         .with_context(|| format!("cannot read {}", work.join(&e.prepared).display()))?;
-    if hex(&Digest::Sha256.hash(&[&prepared])) != e.prepared_sha256 || !prepared.starts_with(&original) {
-        bail!("{}: changed since it was prepared; prepare again", work.join(&e.prepared).display());
+    if hex(&Digest::Sha256.hash(&[&prepared])) != e.prepared_sha256
+        || !prepared.starts_with(&original)
+    {
+        bail!(
+            "{}: changed since it was prepared; prepare again",
+            work.join(&e.prepared).display()
+        );
     }
     let p = Prepared::read(prepared)?;
     if p.byte_range() != e.byte_range {
         bail!("{}: its byte range changed; prepare again", e.prepared);
     }
     let raw = std::fs::read(&sig_path).with_context(|| {
-        format!("{}: no signature (make it from {})", sig_path.display(), e.tbs)
+        format!(
+            "{}: no signature (make it from {})",
+            sig_path.display(),
+            e.tbs
+        )
     })?;
     let der = if raw.starts_with(b"-----BEGIN") {
         der::pem::decode_vec(&raw)
@@ -296,9 +328,11 @@ fn complete_one(bag: &Path, work: &Path, e: &Entry, tsa: Option<&Tsa>) -> Result
     } else {
         raw
     };
-    let len = cms::der_len(&der).with_context(|| format!("{}: not a DER CMS", sig_path.display()))?;
+    let len =
+        cms::der_len(&der).with_context(|| format!("{}: not a DER CMS", sig_path.display()))?;
     let der = der[..len].to_vec();
-    let signed = cms::read(&der).with_context(|| format!("{}: not a CMS signature", sig_path.display()))?;
+    let signed =
+        cms::read(&der).with_context(|| format!("{}: not a CMS signature", sig_path.display()))?;
     let d = signed
         .digest()
         .with_context(|| format!("{}: its digest algorithm", sig_path.display()))?;
@@ -340,7 +374,11 @@ fn complete_one(bag: &Path, work: &Path, e: &Entry, tsa: Option<&Tsa>) -> Result
     // The result must read back as it will be verified.
     let verdicts = pdfcheck::check(&bytes, &[]);
     if let Some(v) = verdicts.iter().find(|v| !v.problems.is_empty()) {
-        bail!("{}: the signed PDF does not verify: {}", e.pdf, v.problems.join("; "));
+        bail!(
+            "{}: the signed PDF does not verify: {}",
+            e.pdf,
+            v.problems.join("; ")
+        );
     }
     Ok((
         Done {
@@ -404,7 +442,12 @@ fn reseal(
         out.push_str(&format!("{LABEL}: {label}\n"));
         replace(&tmp.join("bag-info.txt"), out.as_bytes())?;
         // Tag manifests and the signature.
-        let tags = ["bagit.txt", "bag-info.txt", "manifest-sha256.txt", "manifest-sha512.txt"];
+        let tags = [
+            "bagit.txt",
+            "bag-info.txt",
+            "manifest-sha256.txt",
+            "manifest-sha512.txt",
+        ];
         let (mut t256, mut t512) = (String::new(), String::new());
         for name in tags {
             let data = std::fs::read(tmp.join(name))?;
@@ -428,7 +471,10 @@ fn reseal(
         replace(&tmp.join(SIGNATURE), sig.as_bytes())?;
         let report = bagit::validate(tmp)?;
         if !report.is_valid() {
-            bail!("the resealed bag does not validate: {}", report.errors.join("; "));
+            bail!(
+                "the resealed bag does not validate: {}",
+                report.errors.join("; ")
+            );
         }
         Ok(())
     })

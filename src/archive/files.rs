@@ -99,21 +99,23 @@ pub(super) fn change_bag<T>(dir: &Path, change: impl FnOnce(&Path) -> Result<T>)
         fs::remove_dir_all(&tmp)
             .with_context(|| format!("cannot remove the leftover {}", tmp.display()))?;
     }
-    let result = link_tree(dir, &tmp).and_then(|()| change(&tmp)).and_then(|t| {
-        sync_tree(&tmp)?;
-        rustix::fs::renameat_with(
-            rustix::fs::CWD,
-            &tmp,
-            rustix::fs::CWD,
-            dir,
-            rustix::fs::RenameFlags::EXCHANGE,
-        )
-        .with_context(|| format!("cannot swap the changed bag into {}", dir.display()))?;
-        if let Some(parent) = dir.parent() {
-            sync_dir(parent)?;
-        }
-        Ok(t)
-    });
+    let result = link_tree(dir, &tmp)
+        .and_then(|()| change(&tmp))
+        .and_then(|t| {
+            sync_tree(&tmp)?;
+            rustix::fs::renameat_with(
+                rustix::fs::CWD,
+                &tmp,
+                rustix::fs::CWD,
+                dir,
+                rustix::fs::RenameFlags::EXCHANGE,
+            )
+            .with_context(|| format!("cannot swap the changed bag into {}", dir.display()))?;
+            if let Some(parent) = dir.parent() {
+                sync_dir(parent)?;
+            }
+            Ok(t)
+        });
     // Either the copy that failed, or (after the exchange) the old bag.
     let _ = fs::remove_dir_all(&tmp);
     result

@@ -114,7 +114,11 @@ impl std::fmt::Display for Archived {
             },
             self.files,
             self.bytes as f64 / 1e6,
-            if self.timestamped { " and timestamped" } else { "" },
+            if self.timestamped {
+                " and timestamped"
+            } else {
+                ""
+            },
             self.seconds,
             self.bag_id
         )
@@ -276,7 +280,11 @@ pub fn renew(dir: &Path, tsa: &Tsa) -> Result<(usize, chrono::DateTime<chrono::U
             bail!(
                 "the timestamp chain of {} does not hold, so it is not renewed:\n  - {}",
                 dir.display(),
-                broken.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  - ")
+                broken
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
             );
         }
     }

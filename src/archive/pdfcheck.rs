@@ -52,19 +52,23 @@ fn one(pdf: &[u8], s: &pdfsign::Found, anchors: &[Certificate]) -> Verdict {
         ..Verdict::default()
     };
     if let Err(why) = &s.whole {
-        v.problems
-            .push(format!("the signature does not cover the whole file: {why}"));
+        v.problems.push(format!(
+            "the signature does not cover the whole file: {why}"
+        ));
         return v;
     }
     if !["ETSI.CAdES.detached", "adbe.pkcs7.detached"].contains(&s.sub_filter.as_str()) {
-        v.problems
-            .push(format!("the signature's kind /{} is not one tabel checks", s.sub_filter));
+        v.problems.push(format!(
+            "the signature's kind /{} is not one tabel checks",
+            s.sub_filter
+        ));
         return v;
     }
     let len = match cms::der_len(&s.contents) {
         Ok(n) => n,
         Err(e) => {
-            v.problems.push(format!("the signature cannot be read: {e:#}"));
+            v.problems
+                .push(format!("the signature cannot be read: {e:#}"));
             return v;
         }
     };
@@ -104,8 +108,9 @@ fn one(pdf: &[u8], s: &pdfsign::Found, anchors: &[Certificate]) -> Verdict {
         Err(e) => v.problems.push(format!("{e:#}")),
         Ok(c) => {
             if let Err(why) = c.covers {
-                v.problems
-                    .push(format!("the document was changed after it was signed: {why}"));
+                v.problems.push(format!(
+                    "the document was changed after it was signed: {why}"
+                ));
             }
             match c.signature {
                 Outcome::Good => {}
@@ -124,7 +129,8 @@ fn one(pdf: &[u8], s: &pdfsign::Found, anchors: &[Certificate]) -> Verdict {
                 .push(format!("its timestamp cannot be read: {e:#}")),
             Ok(st) => {
                 if let Err(why) = &st.valid {
-                    v.problems.push(format!("its timestamp does not verify: {why}"));
+                    v.problems
+                        .push(format!("its timestamp does not verify: {why}"));
                 }
                 let (alg, imprint) = &st.imprint;
                 if alg.hash(&[&signed.signature]) != *imprint {
@@ -143,7 +149,9 @@ fn one(pdf: &[u8], s: &pdfsign::Found, anchors: &[Certificate]) -> Verdict {
                                 v.problems.push(format!("its TSA is not trusted: {why}"));
                             }
                         }
-                        None => v.problems.push("its timestamp names no TSA certificate".into()),
+                        None => v
+                            .problems
+                            .push("its timestamp names no TSA certificate".into()),
                     }
                 }
             }

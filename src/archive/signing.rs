@@ -146,8 +146,16 @@ pub fn credentials(
         (Some(p), None) => pki::Credentials::from_pkcs12(&read(p)?, password.unwrap_or(""))
             .with_context(|| format!("cannot use {}", p.display())),
         (None, Some((c, k))) => pki::Credentials::from_pem(&read(c)?, &read(k)?, password)
-            .with_context(|| format!("cannot use the certificate {} with the key {}", c.display(), k.display())),
-        (Some(_), Some(_)) => bail!("give either a PKCS #12 file or a certificate and key, not both"),
+            .with_context(|| {
+                format!(
+                    "cannot use the certificate {} with the key {}",
+                    c.display(),
+                    k.display()
+                )
+            }),
+        (Some(_), Some(_)) => {
+            bail!("give either a PKCS #12 file or a certificate and key, not both")
+        }
         (None, None) => bail!("no certificate and key to sign the PDFs with"),
     }
 }

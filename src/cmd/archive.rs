@@ -202,9 +202,17 @@ fn pdf_signer(settings: &Settings, args: &PdfArgs, tsa: Option<Tsa>) -> Result<O
         return Ok(None);
     }
     let (p12, cert, key) = if given {
-        (args.pdf_p12.clone(), args.pdf_cert.clone(), args.pdf_key.clone())
+        (
+            args.pdf_p12.clone(),
+            args.pdf_cert.clone(),
+            args.pdf_key.clone(),
+        )
     } else {
-        (conf.pdf_p12.clone(), conf.pdf_cert.clone(), conf.pdf_key.clone())
+        (
+            conf.pdf_p12.clone(),
+            conf.pdf_cert.clone(),
+            conf.pdf_key.clone(),
+        )
     };
     let cert_key = match (cert, key) {
         (Some(c), Some(k)) => Some((c, k)),
@@ -262,7 +270,9 @@ fn pdf_signer(settings: &Settings, args: &PdfArgs, tsa: Option<Tsa>) -> Result<O
 fn minisign_key(settings: &Settings, key: Option<PathBuf>, password_stdin: bool) -> Result<Signer> {
     let key = key
         .or_else(|| settings.config.archive.key.clone())
-        .context("no signing key: give --key FILE or set `key` in the [archive] table of tabel.toml")?;
+        .context(
+            "no signing key: give --key FILE or set `key` in the [archive] table of tabel.toml",
+        )?;
     Signer::load(&key, &key_password(&key, password_stdin)?)
 }
 
@@ -299,17 +309,24 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
             println!(
                 "signed {n} statements of {} inside ({}); the bag is sealed again with {}",
                 a.dir.display(),
-                if tsa.is_some() { "PAdES-B-T, timestamped" } else { "PAdES-B-B, no TSA set" },
+                if tsa.is_some() {
+                    "PAdES-B-T, timestamped"
+                } else {
+                    "PAdES-B-B, no TSA set"
+                },
                 signer.path.display()
             );
             return Ok(ExitCode::SUCCESS);
         }
         Some(Command::Renew(a)) => {
             let Some(tsa) = tsa(settings, a.tsa_url)? else {
-                bail!("no TSA: give --tsa-url URL or set `tsa_url` in the [archive] table of tabel.toml");
+                bail!(
+                    "no TSA: give --tsa-url URL or set `tsa_url` in the [archive] table of tabel.toml"
+                );
             };
-            let (n, time) = archive::renew(&a.dir, &tsa)
-                .with_context(|| format!("the timestamps of {} were not renewed", a.dir.display()))?;
+            let (n, time) = archive::renew(&a.dir, &tsa).with_context(|| {
+                format!("the timestamps of {} were not renewed", a.dir.display())
+            })?;
             println!(
                 "renewed {}: link {n} of its timestamp chain, {} by {}",
                 a.dir.display(),

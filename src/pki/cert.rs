@@ -35,10 +35,7 @@ fn attribute(name: &Name, want: der::asn1::ObjectIdentifier) -> Option<String> {
                     v.decode_as::<der::asn1::TeletexStringRef<'_>>()
                         .map(|s| s.as_str().to_owned())
                 })
-                .or_else(|_| {
-                    v.decode_as::<der::asn1::BmpString>()
-                        .map(|s| s.to_string())
-                });
+                .or_else(|_| v.decode_as::<der::asn1::BmpString>().map(|s| s.to_string()));
             if let Ok(t) = text {
                 return Some(t);
             }
@@ -210,7 +207,10 @@ pub fn path(
             });
         };
         if !anchors.contains(&issuer) && !is_ca(&issuer) {
-            return Err(format!("«{}» is not a certificate authority", subject(&issuer)));
+            return Err(format!(
+                "«{}» is not a certificate authority",
+                subject(&issuer)
+            ));
         }
         names.push(subject(&issuer));
         current = issuer;

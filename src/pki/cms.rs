@@ -168,7 +168,11 @@ fn element(tag: u8, value: &[u8]) -> Vec<u8> {
     if n < 0x80 {
         out.push(n as u8);
     } else {
-        let bytes: Vec<u8> = n.to_be_bytes().into_iter().skip_while(|&b| b == 0).collect();
+        let bytes: Vec<u8> = n
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
         out.push(0x80 | bytes.len() as u8);
         out.extend(bytes);
     }
@@ -178,7 +182,11 @@ fn element(tag: u8, value: &[u8]) -> Vec<u8> {
 
 /// Rebuilds the element `tlv` with the descendant found along `path`
 /// (child indices; `usize::MAX` is the last child) replaced by `with`'s result.
-fn rebuild(tlv: &[u8], path: &[usize], with: &dyn Fn(raw::Tlv<'_>) -> Result<Vec<u8>>) -> Result<Vec<u8>> {
+fn rebuild(
+    tlv: &[u8],
+    path: &[usize],
+    with: &dyn Fn(raw::Tlv<'_>) -> Result<Vec<u8>>,
+) -> Result<Vec<u8>> {
     let (t, _) = raw::read(tlv)?;
     let Some((&first, rest)) = path.split_first() else {
         return with(t);
@@ -284,7 +292,10 @@ pub fn read(der: &[u8]) -> Result<Signed> {
         .decode_as()
         .map_err(|e| anyhow!("the CMS SignedData cannot be read: {e}"))?;
     if sd.signer_infos.0.len() != 1 {
-        bail!("the CMS has {} signers; one is expected", sd.signer_infos.0.len());
+        bail!(
+            "the CMS has {} signers; one is expected",
+            sd.signer_infos.0.len()
+        );
     }
     let info = sd.signer_infos.0.get(0).context("no signer")?;
     let certificates: Vec<Certificate> = sd

@@ -55,7 +55,9 @@ pub fn post(url: &str, content_type: &str, body: &[u8], timeout: Duration) -> Re
     }
     let mut stream = match (stream, last) {
         (Some(s), _) => s,
-        (None, Some(e)) => return Err(e).with_context(|| format!("cannot connect to {host}:{port}")),
+        (None, Some(e)) => {
+            return Err(e).with_context(|| format!("cannot connect to {host}:{port}"));
+        }
         (None, None) => bail!("{host} has no address"),
     };
     stream.set_read_timeout(Some(timeout))?;
@@ -117,10 +119,16 @@ fn parse_answer(answer: &[u8]) -> Result<Vec<u8>> {
     let status = lines.next().unwrap_or_default();
     let code = status.split(' ').nth(1).unwrap_or_default();
     if !status.starts_with("HTTP/1.") {
-        bail!("is not HTTP: {:?}", status.chars().take(80).collect::<String>());
+        bail!(
+            "is not HTTP: {:?}",
+            status.chars().take(80).collect::<String>()
+        );
     }
     if code != "200" {
-        bail!("is {:?}, not 200 OK", status.chars().take(80).collect::<String>());
+        bail!(
+            "is {:?}, not 200 OK",
+            status.chars().take(80).collect::<String>()
+        );
     }
     let mut length = None;
     let mut chunked = false;

@@ -124,8 +124,8 @@ impl Credentials {
 
     /// Reads a PKCS #12 file (`.p12`, `.pfx`) protected by `password`.
     pub fn from_pkcs12(bytes: &[u8], password: &str) -> Result<Credentials> {
-        let pfx = pkcs12::pfx::Pfx::from_der(bytes)
-            .map_err(|e| anyhow!("not a PKCS #12 file: {e}"))?;
+        let pfx =
+            pkcs12::pfx::Pfx::from_der(bytes).map_err(|e| anyhow!("not a PKCS #12 file: {e}"))?;
         if pfx.auth_safe.content_type != oid::DATA {
             bail!("a PKCS #12 file protected by public keys is not supported");
         }
@@ -200,10 +200,9 @@ impl Credentials {
         };
         // The signer's certificate first: the one whose key this is.
         let public = public_of(&key)?;
-        let Some(at) = certs
-            .iter()
-            .position(|c| c.tbs_certificate.subject_public_key_info.to_der().ok() == Some(public.clone()))
-        else {
+        let Some(at) = certs.iter().position(|c| {
+            c.tbs_certificate.subject_public_key_info.to_der().ok() == Some(public.clone())
+        }) else {
             bail!("the PKCS #12 file holds no certificate for its key");
         };
         let signer = certs.remove(at);
@@ -316,17 +315,16 @@ fn check_mac(mac: &pkcs12::mac_data::MacData, data: &[u8], password: &str) -> Re
         Digest::Sha256 => run!(sha2::Sha256, 32),
         Digest::Sha384 => run!(sha2::Sha384, 48),
         Digest::Sha512 => run!(sha2::Sha512, 64),
-        other => bail!("PKCS #12: an integrity check with {} is not supported", other.name()),
+        other => bail!(
+            "PKCS #12: an integrity check with {} is not supported",
+            other.name()
+        ),
     }
 }
 
 /// Decrypts a PKCS #12 part encrypted with PBES2 (what OpenSSL 3 and
 /// current Windows write).
-fn decrypt(
-    alg: &spki::AlgorithmIdentifierOwned,
-    password: &str,
-    data: &[u8],
-) -> Result<Vec<u8>> {
+fn decrypt(alg: &spki::AlgorithmIdentifierOwned, password: &str, data: &[u8]) -> Result<Vec<u8>> {
     let der = alg.to_der()?;
     let scheme = pkcs5::EncryptionScheme::try_from(der.as_slice()).map_err(|_| {
         anyhow!(

@@ -168,8 +168,14 @@ pub fn name(oid: &Oid) -> String {
         (ECDSA_SHA512, "ECDSA with SHA-512"),
         (GOST_2012_256, "GOST R 34.10-2012 (256)"),
         (GOST_2012_512, "GOST R 34.10-2012 (512)"),
-        (GOST_2012_256_SIGN, "GOST R 34.10-2012 (256) with GOST R 34.11-2012"),
-        (GOST_2012_512_SIGN, "GOST R 34.10-2012 (512) with GOST R 34.11-2012"),
+        (
+            GOST_2012_256_SIGN,
+            "GOST R 34.10-2012 (256) with GOST R 34.11-2012",
+        ),
+        (
+            GOST_2012_512_SIGN,
+            "GOST R 34.10-2012 (512) with GOST R 34.11-2012",
+        ),
     ];
     known
         .iter()
@@ -192,9 +198,8 @@ mod tests {
         // GOST R 34.11-2012, example 1 of the standard (the message is
         // "012345678901234567890123456789012345678901234567890123456789012").
         assert_eq!(
-            hex(Digest::Streebog256.hash(&[
-                b"012345678901234567890123456789012345678901234567890123456789012"
-            ])),
+            hex(Digest::Streebog256
+                .hash(&[b"012345678901234567890123456789012345678901234567890123456789012"])),
             "9d151eefd8590b89daa6ba6cb74af9275dd051026bb149a452fd84e5e57b5500"
         );
         for d in Digest::ALL {

@@ -77,9 +77,10 @@ pub fn stamp(url_with_login: &str, timeout: Duration, d: Digest, digest: &[u8]) 
         &req.to_der()?,
         timeout,
     )
-        .with_context(|| format!("the TSA {url} gave no timestamp"))?;
-    let resp = TimeStampResp::from_der(&answer)
-        .map_err(|e| anyhow!("the TSA {url} answered with something that is not a timestamp response: {e}"))?;
+    .with_context(|| format!("the TSA {url} gave no timestamp"))?;
+    let resp = TimeStampResp::from_der(&answer).map_err(|e| {
+        anyhow!("the TSA {url} answered with something that is not a timestamp response: {e}")
+    })?;
     use cmpv2::status::PkiStatus;
     if !matches!(
         resp.status.status,

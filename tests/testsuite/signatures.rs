@@ -16,7 +16,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::Ordering;
 
 use crate::support::archive::{AFTER, year};
-use crate::support::pki::{self, Behaviour, Pki, KEY_PASSWORD};
+use crate::support::pki::{self, Behaviour, KEY_PASSWORD, Pki};
 use crate::support::{repo, tabel, tool, tree};
 
 fn text(o: &Output) -> String {
@@ -109,7 +109,8 @@ fn signed_bag() -> Option<&'static (PathBuf, &'static Pki)> {
         );
         assert!(o.status.success(), "{}", text(&o));
         assert!(
-            text(&o).contains("each signed inside (PAdES-B-T, in ") && text(&o).contains("timestamped"),
+            text(&o).contains("each signed inside (PAdES-B-T, in ")
+                && text(&o).contains("timestamped"),
             "{}",
             text(&o)
         );
@@ -150,7 +151,13 @@ fn pyhanko(ca: &Path, files: &[PathBuf]) -> Option<Vec<(PathBuf, String, i32)>> 
             .unwrap_or_else(|| panic!("no result for {}: {out}", f.display()));
         let rest = &out[start..];
         let end = rest.find("\n>>> exit ").unwrap();
-        let code: i32 = rest[end + 10..].lines().next().unwrap().trim().parse().unwrap();
+        let code: i32 = rest[end + 10..]
+            .lines()
+            .next()
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap();
         results.push((f.clone(), rest[..end].to_owned(), code));
     }
     Some(results)
@@ -189,7 +196,11 @@ fn every_signed_statement_validates_with_pyhanko_pdfsig_and_tabel() {
                 "The signature covers the entire file.",
                 "Школа № 17 (тест)",
             ] {
-                assert!(out.contains(needle), "{}: {needle:?} not in\n{out}", f.display());
+                assert!(
+                    out.contains(needle),
+                    "{}: {needle:?} not in\n{out}",
+                    f.display()
+                );
             }
         }
     }
@@ -202,7 +213,11 @@ fn every_signed_statement_validates_with_pyhanko_pdfsig_and_tabel() {
             "Total document signed",
             "Signature Type: ETSI.CAdES.detached",
         ] {
-            assert!(out.contains(needle), "{}: {needle:?} not in\n{out}", f.display());
+            assert!(
+                out.contains(needle),
+                "{}: {needle:?} not in\n{out}",
+                f.display()
+            );
         }
     }
     // Still PDF/A-2b with every font embedded, and sound to qpdf.
@@ -252,7 +267,10 @@ fn every_signed_statement_validates_with_pyhanko_pdfsig_and_tabel() {
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(
-        out.contains(&format!("PDF signatures: {} signed PDFs, all valid", files.len())),
+        out.contains(&format!(
+            "PDF signatures: {} signed PDFs, all valid",
+            files.len()
+        )),
         "{out}"
     );
     let first = files[0].strip_prefix(bag).unwrap().display().to_string();
@@ -273,11 +291,13 @@ fn every_signed_statement_validates_with_pyhanko_pdfsig_and_tabel() {
     let info = fs::read_to_string(bag.join("bag-info.txt")).unwrap();
     assert!(info.contains("Statement-Signatures: PAdES-B-T"), "{info}");
     // Without the trusted root, tabel says it did not check the roots.
-    let o = tabel()
-        .args(["verify", s(bag)])
-        .output();
+    let o = tabel().args(["verify", s(bag)]).output();
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(text(&o).contains("NOT checked against a trusted root"), "{}", text(&o));
+    assert!(
+        text(&o).contains("NOT checked against a trusted root"),
+        "{}",
+        text(&o)
+    );
 }
 
 /// Replaces one byte of `file` at `at`: a hex digit by another inside the
@@ -324,7 +344,11 @@ fn one_byte_changed_inside_or_outside_the_byte_range_is_rejected() {
     let rel = victim.strip_prefix(bag).unwrap().display().to_string();
     let bytes = fs::read(&victim).unwrap();
     let cases = [
-        ("inside", 2000usize, "the document was changed after it was signed"),
+        (
+            "inside",
+            2000usize,
+            "the document was changed after it was signed",
+        ),
         (
             "outside",
             signature_value_at(&bytes),
@@ -402,7 +426,11 @@ fn pkcs12_and_encrypted_keys_sign_and_wrong_passwords_are_refused() {
         .env("TABEL_PDF_KEY_PASSWORD", "not the password")
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("does not open with this password"), "{}", text(&o));
+    assert!(
+        text(&o).contains("does not open with this password"),
+        "{}",
+        text(&o)
+    );
     assert!(!wrong.join("archive").exists());
     // An encrypted PKCS #8 key with its password on standard input.
     let enc = year().root.join("signed-pkcs8");
@@ -426,7 +454,12 @@ fn pkcs12_and_encrypted_keys_sign_and_wrong_passwords_are_refused() {
     args[3] = s(&none);
     let o = tabel()
         .args(&args)
-        .args(["--pdf-cert", s(&pki.cert), "--pdf-key", s(&pki.key_encrypted)])
+        .args([
+            "--pdf-cert",
+            s(&pki.cert),
+            "--pdf-key",
+            s(&pki.key_encrypted),
+        ])
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("TABEL_PDF_KEY_PASSWORD"), "{}", text(&o));
@@ -436,7 +469,11 @@ fn pkcs12_and_encrypted_keys_sign_and_wrong_passwords_are_refused() {
         .args(["--pdf-cert", s(&pki.ca), "--pdf-key", s(&pki.key)])
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("does not belong to the certificate"), "{}", text(&o));
+    assert!(
+        text(&o).contains("does not belong to the certificate"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -467,7 +504,10 @@ fn a_tsa_that_cannot_be_reached_or_answers_nonsense_leaves_nothing_half_signed()
         );
         let t = text(&o);
         assert_eq!(o.status.code(), Some(1), "{name}: {t}");
-        assert!(t.contains(needle) && t.contains("the archive was not written"), "{name}: {t}");
+        assert!(
+            t.contains(needle) && t.contains("the archive was not written"),
+            "{name}: {t}"
+        );
         // No bag and no leftovers.
         let left: Vec<_> = fs::read_dir(out.join("archive"))
             .map(|d| d.map(|e| e.unwrap().file_name()).collect())
@@ -484,7 +524,13 @@ fn a_tsa_that_cannot_be_reached_or_answers_nonsense_leaves_nothing_half_signed()
     let b = copy(bag, "renew-unreachable");
     let before = tree(&b);
     let o = tabel()
-        .args(["archive", "renew", s(&b), "--tsa-url", &pki::unreachable_url()])
+        .args([
+            "archive",
+            "renew",
+            s(&b),
+            "--tsa-url",
+            &pki::unreachable_url(),
+        ])
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("cannot connect"), "{}", text(&o));
@@ -509,7 +555,11 @@ fn a_bag_renewed_twice_verifies_and_every_removed_or_altered_link_is_named() {
             .args(["archive", "renew", s(&bag), "--tsa-url", &tsa.url])
             .output();
         assert!(o.status.success(), "{}", text(&o));
-        assert!(text(&o).contains(&format!("link {n} of its timestamp chain")), "{}", text(&o));
+        assert!(
+            text(&o).contains(&format!("link {n} of its timestamp chain")),
+            "{}",
+            text(&o)
+        );
     }
     let o = verify(&bag, &pki.ca);
     let out = text(&o);
@@ -571,7 +621,9 @@ fn a_bag_renewed_twice_verifies_and_every_removed_or_altered_link_is_named() {
         (
             "the first link's token removed",
             Box::new(|b: &Path| fs::remove_file(b.join("timestamps/0001.tst")).unwrap()),
-            vec!["link 1 of 3 of the timestamp chain is missing or unreadable (timestamps/0001.tst)"],
+            vec![
+                "link 1 of 3 of the timestamp chain is missing or unreadable (timestamps/0001.tst)",
+            ],
         ),
         (
             "the first link's list altered",
@@ -626,7 +678,11 @@ fn a_bag_renewed_twice_verifies_and_every_removed_or_altered_link_is_named() {
         .args(["archive", "renew", s(&b), "--tsa-url", &tsa.url])
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    assert!(text(&o).contains("is not a valid bag") || text(&o).contains("does not hold"), "{}", text(&o));
+    assert!(
+        text(&o).contains("is not a valid bag") || text(&o).contains("does not hold"),
+        "{}",
+        text(&o)
+    );
 }
 
 #[test]
@@ -661,7 +717,15 @@ fn an_external_gost_signer_signs_through_prepare_and_complete() {
     // The director signs each file with OpenSSL's GOST engine, as the README says.
     let sign = |input: &Path, output: &Path| {
         let o = Command::new("openssl")
-            .args(["cms", "-sign", "-engine", "gost", "-binary", "-md", "md_gost12_256"])
+            .args([
+                "cms",
+                "-sign",
+                "-engine",
+                "gost",
+                "-binary",
+                "-md",
+                "md_gost12_256",
+            ])
             .args(["-nosmimecap", "-cades", "-outform", "DER", "-signer"])
             .arg(gost_cert)
             .arg("-inkey")
@@ -686,7 +750,15 @@ fn an_external_gost_signer_signs_through_prepare_and_complete() {
     let key = year().keys.join("tabel.key");
     let complete = || {
         tabel()
-            .args(["archive", "sign-complete", s(&bag), "--key", s(&key), "--tsa-url", &tsa.url])
+            .args([
+                "archive",
+                "sign-complete",
+                s(&bag),
+                "--key",
+                s(&key),
+                "--tsa-url",
+                &tsa.url,
+            ])
             .output()
     };
     let o = complete();
@@ -723,7 +795,9 @@ fn an_external_gost_signer_signs_through_prepare_and_complete() {
     fs::write(dir.join("embedded.p7s"), &found[0].contents[..len]).unwrap();
     fs::write(dir.join("signed-bytes"), found[0].signed(&pdf).concat()).unwrap();
     let o = Command::new("openssl")
-        .args(["cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER", "-in"])
+        .args([
+            "cms", "-verify", "-engine", "gost", "-binary", "-inform", "DER", "-in",
+        ])
         .arg(dir.join("embedded.p7s"))
         .arg("-content")
         .arg(dir.join("signed-bytes"))
@@ -758,7 +832,13 @@ fn an_external_gost_signer_signs_through_prepare_and_complete() {
     }
     // Signed once: a second preparation is refused.
     let o = tabel()
-        .args(["archive", "sign-prepare", s(&bag), "--out", s(&dir.join("again"))])
+        .args([
+            "archive",
+            "sign-prepare",
+            s(&bag),
+            "--out",
+            s(&dir.join("again")),
+        ])
         .output();
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("signed already"), "{}", text(&o));
@@ -820,14 +900,19 @@ fn damaged_or_garbage_pdfs_are_named_and_never_crash_the_checker() {
     }
     // tabel verify on a bag with a garbage statement.
     let b = copy(bag, "garbage-pdf");
-    let victim = pdfs(&b).into_iter().find(|p| p.ends_with("year.pdf")).unwrap();
+    let victim = pdfs(&b)
+        .into_iter()
+        .find(|p| p.ends_with("year.pdf"))
+        .unwrap();
     let rel = victim.strip_prefix(&b).unwrap().display().to_string();
     fs::write(&victim, &variants[variants.len() - 1]).unwrap();
     let o = verify(&b, &pki.ca);
     let out = text(&o);
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(
-        out.contains(&format!("{rel}: its signatures cannot be read: PDF: no startxref")),
+        out.contains(&format!(
+            "{rel}: its signatures cannot be read: PDF: no startxref"
+        )),
         "{out}"
     );
 }

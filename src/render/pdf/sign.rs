@@ -240,7 +240,10 @@ impl Prepared {
     /// signature whose `/Contents` is still zeros.
     pub fn read(pdf: Vec<u8>) -> Result<Prepared> {
         let found = signatures(&pdf)?;
-        let Some(s) = found.into_iter().find(|s| s.contents.iter().all(|&b| b == 0)) else {
+        let Some(s) = found
+            .into_iter()
+            .find(|s| s.contents.iter().all(|&b| b == 0))
+        else {
             bail!("the PDF has no signature field waiting for its signature");
         };
         s.whole.map_err(|e| anyhow!("{e}"))?;

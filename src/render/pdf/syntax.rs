@@ -449,7 +449,8 @@ impl<'a> Document<'a> {
                     let line = data
                         .get(lx.pos..lx.pos + 20)
                         .ok_or_else(|| anyhow!("PDF: the cross-reference table is cut short"))?;
-                    let damaged = || anyhow!("PDF: a damaged cross-reference entry at byte {}", lx.pos);
+                    let damaged =
+                        || anyhow!("PDF: a damaged cross-reference entry at byte {}", lx.pos);
                     if !line[..10].iter().all(u8::is_ascii_digit) {
                         return Err(damaged());
                     }
@@ -566,7 +567,9 @@ mod tests {
 
     #[test]
     fn objects_read_and_write_back() {
-        let o = parse("<</Type/Page/MediaBox[0 0 841.8898 595.2756]/Parent 1 0 R/Lang(ru\\)x)/K<FEFF0041>/N#20x true/Z null>>");
+        let o = parse(
+            "<</Type/Page/MediaBox[0 0 841.8898 595.2756]/Parent 1 0 R/Lang(ru\\)x)/K<FEFF0041>/N#20x true/Z null>>",
+        );
         let d = o.as_dict().unwrap();
         assert_eq!(d.get("Parent"), Some(&Obj::Ref(1, 0)));
         assert_eq!(d.get("Lang"), Some(&Obj::Str(b"ru)x".to_vec())));
@@ -578,7 +581,11 @@ mod tests {
         assert_eq!(parse("[1 2 R 3]"), parse("[1 2 R 3]"));
         assert_eq!(
             parse("[1 2 3 0 R]"),
-            Obj::Array(vec![Obj::Num("1".into()), Obj::Num("2".into()), Obj::Ref(3, 0)])
+            Obj::Array(vec![
+                Obj::Num("1".into()),
+                Obj::Num("2".into()),
+                Obj::Ref(3, 0)
+            ])
         );
         assert!(Lexer::new(b"[1 2", 0).object().is_err());
         assert!(Lexer::new(b"<zz>", 0).object().is_err());

@@ -331,7 +331,16 @@ pub fn nss_db(pki: &Pki) -> Option<PathBuf> {
                 .unwrap();
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
             let o = Command::new(&certutil)
-                .args(["-A", "-d", &spec, "-n", "tabel test CA", "-t", "CT,C,C", "-i"])
+                .args([
+                    "-A",
+                    "-d",
+                    &spec,
+                    "-n",
+                    "tabel test CA",
+                    "-t",
+                    "CT,C,C",
+                    "-i",
+                ])
                 .arg(&pki.ca)
                 .output()
                 .unwrap();
