@@ -448,6 +448,25 @@ fn pkcs12_and_encrypted_keys_sign_and_wrong_passwords_are_refused() {
         .stdin(&format!("{KEY_PASSWORD}\n"))
         .output();
     assert!(o.status.success(), "{}", text(&o));
+    // An ECDSA P-256 key: valid to pyHanko and tabel too.
+    let ec = year().root.join("signed-ecdsa");
+    let mut args = base.to_vec();
+    args[3] = s(&ec);
+    let o = tabel()
+        .args(&args)
+        .args(["--pdf-cert", s(&pki.ec_cert), "--pdf-key", s(&pki.ec_key)])
+        .output();
+    assert!(o.status.success(), "{}", text(&o));
+    let ec_bag = ec.join("archive/2026-2027");
+    let o = verify(&ec_bag, &pki.ca);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("ECDSA"), "{}", text(&o));
+    if let Some(results) = pyhanko(&pki.ca, &pdfs(&ec_bag)[..2]) {
+        for (f, out, code) in results {
+            assert_eq!(code, 0, "{}: {out}", f.display());
+            assert!(out.contains("The signature is judged VALID."), "{out}");
+        }
+    }
     // Without it, it says how to give one.
     let none = year().root.join("signed-pkcs8-none");
     let mut args = base.to_vec();

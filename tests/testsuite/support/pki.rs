@@ -28,6 +28,9 @@ pub struct Pki {
     pub key: PathBuf,
     pub key_encrypted: PathBuf,
     pub p12: PathBuf,
+    /// A second school certificate with an ECDSA P-256 key (PKCS #8).
+    pub ec_cert: PathBuf,
+    pub ec_key: PathBuf,
     /// The TSA's configuration for `openssl ts -reply`.
     tsa_config: PathBuf,
     /// The director's ГОСТ key and certificate (self-signed), if the engine is there.
@@ -112,6 +115,22 @@ pub fn pki() -> Option<&'static Pki> {
                 ],
             );
         }
+        run(
+            &dir,
+            &[
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "school-ec.key", "-out", "school-ec.csr", "-subj",
+                "/CN=Школа № 17 (ECDSA)", "-utf8",
+            ],
+        );
+        run(
+            &dir,
+            &[
+                "x509", "-req", "-in", "school-ec.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "school-ec.pem", "-days", "1000", "-extfile",
+                "ca.cnf", "-extensions", "signer",
+            ],
+        );
         let pass = format!("pass:{KEY_PASSWORD}");
         run(
             &dir,
@@ -164,6 +183,8 @@ pub fn pki() -> Option<&'static Pki> {
             key: dir.join("school.key"),
             key_encrypted: dir.join("school-encrypted.key"),
             p12: dir.join("school.p12"),
+            ec_cert: dir.join("school-ec.pem"),
+            ec_key: dir.join("school-ec.key"),
             tsa_config: dir.join("tsa.cnf"),
             gost,
             dir,
