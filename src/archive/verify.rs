@@ -79,7 +79,7 @@ fn check_pdfs(
         .sort_by_file_name()
     {
         let e = e.with_context(|| format!("cannot list {}", data.display()))?;
-        if !e.file_type().is_file() || !e.path().extension().is_some_and(|x| x == "pdf") {
+        if !e.file_type().is_file() || e.path().extension().is_none_or(|x| x != "pdf") {
             continue;
         }
         let rel = e

@@ -51,7 +51,7 @@ fn pem_blocks(text: &[u8]) -> Vec<(String, Vec<u8>)> {
             break;
         };
         let end = end_label + 9 + close + 5;
-        if let Ok((label, bytes)) = der::pem::decode_vec(block[..end].as_bytes()) {
+        if let Ok((label, bytes)) = der::pem::decode_vec(&block.as_bytes()[..end]) {
             out.push((label.to_owned(), bytes));
         }
         rest = &block[end..];

@@ -408,7 +408,7 @@ fn coverage(pdf: &[u8], range: &[i64], contents: &[u8]) -> (Result<(), String>, 
     let digits = &pdf[a + 1..b - 1];
     if pdf[a] != b'<'
         || pdf[b - 1] != b'>'
-        || digits.len() % 2 != 0
+        || !digits.len().is_multiple_of(2)
         || !digits.iter().all(u8::is_ascii_hexdigit)
     {
         return (
