@@ -109,7 +109,7 @@ impl std::fmt::Display for Archived {
             self.dir.display(),
             self.statements,
             match self.pdf_signatures {
-                Some((level, s)) => format!(" each signed inside ({level}, in {s:.1} s)"),
+                Some((level, s)) => format!(" each signed inside ({level}, in {s:.2} s)"),
                 None => String::new(),
             },
             self.files,

@@ -61,14 +61,25 @@ impl PdfSigner {
         self.check_usable()?;
         // The CMS without a timestamp is always about this size.
         let base = cms::sign(&self.credentials, &self.credentials.digest().hash(&[b""]))?.len();
-        let token = AtomicUsize::new(if self.tsa.is_some() {
-            FIRST_TOKEN_GUESS
-        } else {
-            0
-        });
+        // The largest timestamp token seen so far (0: none yet).
+        let token = AtomicUsize::new(0);
         let n = pdfs.len();
-        let queue = Mutex::new(pdfs.into_iter().enumerate());
+        let mut queue = pdfs.into_iter().enumerate();
         let done = Mutex::new(Vec::with_capacity(n));
+        // The first one alone: its timestamp token tells how much room the
+        // others need (a token's size hardly varies for one TSA), so each
+        // reserves what it needs rather than the first guess.
+        if self.tsa.is_some()
+            && let Some((i, (path, pdf))) = queue.next()
+        {
+            let signed = self
+                .sign_one(&pdf, base, &token)
+                .with_context(|| format!("cannot sign {path}"))?;
+            done.lock()
+                .map_err(|_| anyhow!("poisoned"))?
+                .push((i, (path, signed)));
+        }
+        let queue = Mutex::new(queue);
         let work = || -> Result<()> {
             loop {
                 let next = queue.lock().map_err(|_| anyhow!("poisoned"))?.next();
@@ -105,7 +116,12 @@ impl PdfSigner {
 
     /// Signs one PDF; `token` learns how large the TSA's tokens are.
     fn sign_one(&self, pdf: &[u8], base: usize, token: &AtomicUsize) -> Result<Vec<u8>> {
-        let mut reserve = base + token.load(Ordering::Relaxed) + MARGIN;
+        let seen = token.load(Ordering::Relaxed);
+        let expected = match &self.tsa {
+            Some(_) if seen == 0 => FIRST_TOKEN_GUESS,
+            _ => seen,
+        };
+        let mut reserve = base + expected + MARGIN;
         for _ in 0..2 {
             let field = Field {
                 name: FIELD.into(),
