@@ -15,8 +15,8 @@ use der::asn1::{ObjectIdentifier as Oid, OctetString};
 use num_bigint::BigUint;
 use spki::SubjectPublicKeyInfoOwned;
 
+use super::Outcome;
 use super::oid::Digest;
-use super::signature::Outcome;
 
 /// A curve y² = x³ + ax + b over GF(p) with a base point of prime order q.
 struct Curve {

@@ -27,4 +27,15 @@ pub mod tsp;
 pub use http::redact;
 pub use keys::Credentials;
 pub use oid::Digest;
-pub use signature::Outcome;
+
+/// What checking a signature found (shared by `signature` and `gost`,
+/// which must not import each other: ARCHITECTURE.md, layers).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// The signature was made by the key over that digest.
+    Good,
+    /// It was not: why.
+    Bad(String),
+    /// tabel cannot check this algorithm: which one.
+    Unsupported(String),
+}

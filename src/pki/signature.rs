@@ -10,16 +10,7 @@ use spki::SubjectPublicKeyInfoOwned;
 
 use super::oid::{self, Digest};
 
-/// What checking a signature found.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// The signature was made by the key over that digest.
-    Good,
-    /// It was not: why.
-    Bad(String),
-    /// tabel cannot check this algorithm: which one.
-    Unsupported(String),
-}
+pub use super::Outcome;
 
 /// The DigestInfo prefix PKCS #1 v1.5 puts before a digest.
 fn pkcs1_prefix(d: Digest) -> Option<&'static [u8]> {
