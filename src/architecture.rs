@@ -8,7 +8,7 @@ use std::path::Path;
 /// The layers, lowest first. A module may use any module of a lower layer
 /// and none of its own or a higher one.
 const LAYERS: &[&[&str]] = &[
-    &["text", "db"],
+    &["text", "db", "pki"],
     &["gradebook"],
     &["i18n"],
     &["config", "render"],

@@ -79,13 +79,81 @@ pub struct Config {
 }
 
 /// The `[archive]` table.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Archive {
     /// The signing key (`tabel archive keygen`). With it, the nightly build
     /// archives a school year as soon as it has ended; a password-protected
     /// key takes its password from `TABEL_ARCHIVE_KEY_PASSWORD`.
     pub key: Option<PathBuf>,
+    /// An RFC 3161 time-stamping authority (`http://…`): a timestamp in
+    /// every PDF signature (PAdES B-T) and the first link of each bag's
+    /// timestamp chain; `tabel archive renew` adds the next links.
+    pub tsa_url: Option<String>,
+    /// Seconds a TSA may take to answer.
+    pub tsa_timeout_seconds: u64,
+    /// Sign every statement PDF inside (PAdES) when archiving.
+    pub sign_pdf: bool,
+    /// The school's certificate (PEM, its chain after it), with `pdf_key`.
+    pub pdf_cert: Option<PathBuf>,
+    /// The school's private key (PKCS #8 PEM); a protected one takes its
+    /// password from `TABEL_PDF_KEY_PASSWORD`.
+    pub pdf_key: Option<PathBuf>,
+    /// Or both in one PKCS #12 file (`.p12`, `.pfx`), its password from
+    /// `TABEL_PDF_KEY_PASSWORD`.
+    pub pdf_p12: Option<PathBuf>,
+}
+
+impl Default for Archive {
+    fn default() -> Archive {
+        Archive {
+            key: None,
+            tsa_url: None,
+            tsa_timeout_seconds: 30,
+            sign_pdf: false,
+            pdf_cert: None,
+            pdf_key: None,
+            pdf_p12: None,
+        }
+    }
+}
+
+impl Archive {
+    /// Refuses settings that cannot work together, naming the key.
+    fn check(&self) -> Result<()> {
+        if let Some(url) = &self.tsa_url {
+            check_tsa_url(url).context("[archive] tsa_url")?;
+        }
+        if self.tsa_timeout_seconds == 0 {
+            anyhow::bail!("[archive] tsa_timeout_seconds must be at least 1");
+        }
+        match (&self.pdf_p12, &self.pdf_cert, &self.pdf_key) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(_)) => anyhow::bail!(
+                "[archive] pdf_p12 holds the certificate and the key: give it, or pdf_cert and pdf_key, not both"
+            ),
+            (None, Some(_), None) => {
+                anyhow::bail!("[archive] pdf_cert needs pdf_key (the certificate's private key)")
+            }
+            (None, None, Some(_)) => {
+                anyhow::bail!("[archive] pdf_key needs pdf_cert (the key's certificate)")
+            }
+            (None, None, None) if self.sign_pdf => {
+                anyhow::bail!("[archive] sign_pdf = true needs pdf_p12, or pdf_cert and pdf_key")
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Refuses a TSA URL tabel cannot ask.
+pub fn check_tsa_url(url: &str) -> Result<()> {
+    let parsed = url::Url::parse(url).with_context(|| format!("{url:?} is not a URL"))?;
+    if parsed.scheme() != "http" || parsed.host_str().is_none() {
+        anyhow::bail!(
+            "{url:?} is not an http:// URL (tabel asks TSAs over http; their answers are signed)"
+        );
+    }
+    Ok(())
 }
 
 impl Default for Config {
@@ -271,7 +339,9 @@ impl Config {
 
     /// Parses the text of a configuration file.
     pub fn parse(text: &str) -> Result<Config> {
-        Ok(toml::from_str(text)?)
+        let config: Config = toml::from_str(text)?;
+        config.archive.check()?;
+        Ok(config)
     }
 }
 
@@ -313,5 +383,46 @@ mod tests {
             Config::parse("[dnevnik]\ntoken = \"x\"\n").unwrap_err()
         );
         assert!(err.contains("unknown field `token`"), "{err}");
+    }
+
+    #[test]
+    fn archive_signing_settings_are_checked() {
+        let c = Config::parse(
+            "[archive]\ntsa_url = \"http://tsa.example/tsp\"\nsign_pdf = true\npdf_p12 = \"/etc/tabel/school.p12\"\n",
+        )
+        .unwrap();
+        assert_eq!(c.archive.tsa_timeout_seconds, 30);
+        for (text, needle) in [
+            ("[archive]\ntsa_url = \"ftp://x\"\n", "[archive] tsa_url"),
+            ("[archive]\ntsa_url = \"not a url\"\n", "[archive] tsa_url"),
+            (
+                "[archive]\nsign_pdf = true\n",
+                "[archive] sign_pdf = true needs",
+            ),
+            (
+                "[archive]\npdf_key = \"k.pem\"\n",
+                "[archive] pdf_key needs pdf_cert",
+            ),
+            (
+                "[archive]\npdf_p12 = \"a.p12\"\npdf_cert = \"c.pem\"\n",
+                "[archive] pdf_p12",
+            ),
+            (
+                "[archive]\ntsa_timeout_seconds = 0\n",
+                "tsa_timeout_seconds",
+            ),
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(err.contains(needle), "{text}: {err}");
+        }
+        // The file is named too.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tabel.toml");
+        std::fs::write(&path, "[archive]\nsign_pdf = true\n").unwrap();
+        let err = format!("{:#}", Config::load(Some(&path)).unwrap_err());
+        assert!(
+            err.contains(&path.display().to_string()) && err.contains("sign_pdf"),
+            "{err}"
+        );
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! - [`text`]: Russian collation, transliteration, spreadsheet-safe cells;
 //! - [`db`]: one connection pool for SQLite or PostgreSQL, and the migrations;
+//! - [`pki`]: certificates, keys, CMS signatures and RFC 3161 timestamps;
 //! - [`gradebook`]: the model, the consistent snapshot of a school, lookups by
 //!   key, bulk writes;
 //! - [`i18n`]: the interface language and its words, dates in words;
@@ -39,6 +40,7 @@ pub mod http;
 pub mod i18n;
 pub mod import;
 pub mod mail;
+pub mod pki;
 pub mod render;
 pub mod text;
 pub mod views;

@@ -1,9 +1,10 @@
-//! Writing a bag: the statements typeset with their data, the roster, the
-//! manifests and tag files, the signature; all in a temporary folder that
-//! is flushed and renamed into place, never over an existing archive.
+//! Writing a bag: the statements typeset with their data (and signed
+//! inside, if asked), the roster, the manifests and tag files, the
+//! signature, the first archive timestamp (with a TSA); all in a temporary
+//! folder that is flushed and renamed into place, never over an existing
+//! archive.
 
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
@@ -11,7 +12,8 @@ use anyhow::{Context, Result, bail};
 use sha2::{Digest, Sha256, Sha512};
 
 use super::contents::{class_folders, one_line, roster_json, token};
-use super::{Archived, Options, SIGNATURE, SIGNED, Signer, bagit, year_folder};
+use super::files::{hex, rename_no_replace, sync_dir, sync_tree, write_new};
+use super::{Archived, Options, SIGNATURE, SIGNED, Signer, bagit, chain, external, year_folder};
 use crate::gradebook::Snapshot;
 use crate::gradebook::model::Date;
 use crate::render::pdf::{Doc, Typesetter};
@@ -98,9 +100,19 @@ fn fill_bag(
     let lang = ix.t.lang;
     let pdfs = typeset_all(typesetter, lang, &docs)?;
     let statements = docs.len();
-    for ((path, _), pdf) in docs.into_iter().zip(pdfs) {
-        payload.push((path, pdf));
+    let mut typeset: Vec<(String, Vec<u8>)> = docs
+        .into_iter()
+        .zip(pdfs)
+        .map(|((path, _), pdf)| (path, pdf))
+        .collect();
+    // Signed inside before the manifests are computed over them.
+    let mut signing_seconds = 0.0;
+    if let Some(signer) = &opts.sign_pdf {
+        let started = Instant::now();
+        typeset = signer.sign_all(typeset)?;
+        signing_seconds = started.elapsed().as_secs_f64();
     }
+    payload.extend(typeset);
     payload.push((
         "data/roster.json".into(),
         roster_json(s, &folders, &ix, &digest)?,
@@ -158,6 +170,9 @@ fn fill_bag(
         ("Tabel-Version", env!("CARGO_PKG_VERSION").into()),
         ("Snapshot-Id", digest.clone()),
     ]);
+    if let Some(signer) = &opts.sign_pdf {
+        info.push((external::LABEL, signer.level().to_owned()));
+    }
     let info_text: String = info.iter().map(|(l, v)| format!("{l}: {v}\n")).collect();
     let tags: Vec<(&str, String)> = vec![
         (
@@ -184,6 +199,10 @@ fn fill_bag(
         "signature of tagmanifest-sha512.txt of a tabel archive bag",
     )?;
     write_new(&tmp.join(SIGNATURE), signature.as_bytes())?;
+    // The first link of the bag's timestamp chain, over all of it.
+    if let Some(tsa) = &opts.tsa {
+        chain::add_link(tmp, &bag_id, tsa)?;
+    }
     Ok(Archived {
         school: s.school.external_id.clone(),
         dir: tmp.to_owned(),
@@ -192,6 +211,8 @@ fn fill_bag(
         files: payload.len(),
         bytes,
         seconds: 0.0,
+        pdf_signatures: opts.sign_pdf.as_ref().map(|s| (s.level(), signing_seconds)),
+        timestamped: opts.tsa.is_some(),
     })
 }
 
@@ -244,53 +265,4 @@ fn trusted_comment(bag: &str, school: &str, year: &str) -> String {
         "tabel archive bag={bag} school={school} year={}",
         one_line(year).replace(' ', "_")
     )
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    data_encoding::HEXLOWER.encode(bytes)
-}
-
-/// Creates a new file (and its folders) with `bytes`.
-fn write_new(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create {}", parent.display()))?;
-    }
-    let mut f = fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    f.write_all(bytes)
-        .with_context(|| format!("cannot write {}", path.display()))
-}
-
-/// Flushes every file of the tree at `root` to disk.
-fn sync_tree(root: &Path) -> Result<()> {
-    let dir = fs::File::open(root).with_context(|| format!("cannot open {}", root.display()))?;
-    rustix::fs::syncfs(&dir).context("cannot flush the archive to disk")?;
-    Ok(())
-}
-
-fn sync_dir(dir: &Path) -> Result<()> {
-    fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot flush {}", dir.display()))
-}
-
-/// Renames `from` to `to`, failing if `to` exists (even if it appeared meanwhile).
-fn rename_no_replace(from: &Path, to: &Path) -> Result<()> {
-    rustix::fs::renameat_with(
-        rustix::fs::CWD,
-        from,
-        rustix::fs::CWD,
-        to,
-        rustix::fs::RenameFlags::NOREPLACE,
-    )
-    .with_context(|| {
-        format!(
-            "cannot move the new archive into {} (it is never overwritten)",
-            to.display()
-        )
-    })
 }

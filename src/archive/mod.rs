@@ -7,18 +7,29 @@
 //! cover the tag files, and a minisign (Ed25519) signature covers
 //! `tagmanifest-sha512.txt`, with the bag id, school and year in its trusted
 //! comment. Any BagIt tool and the school's public key suffice to check it.
+//!
+//! Beyond that (docs/signing.md): each statement may carry the school's
+//! PAdES signature inside it (`signing`, or an external ГОСТ signer through
+//! `external`), with a TSA's timestamp; and the bag may carry a chain of
+//! archive timestamps that is renewed before its algorithms or TSA
+//! certificates age (`chain`). `verify` checks all of it.
 
 mod bag;
 pub mod bagit;
+pub mod chain;
 mod contents;
+pub mod external;
+mod files;
+pub mod pdfcheck;
 mod ready;
 pub mod sign;
+pub mod signing;
 mod verify;
 
 use bag::write_bag;
 use contents::token;
 pub use ready::{roster_problems, unfinished};
-pub use verify::{Verdict, verify};
+pub use verify::{Verdict, verify, verify_with};
 
 use std::path::{Path, PathBuf};
 
@@ -31,6 +42,21 @@ use crate::i18n::Language;
 use crate::render::pdf::Typesetter;
 
 pub use sign::{Password, Signer};
+pub use signing::PdfSigner;
+
+/// A time-stamping authority (RFC 3161), `[archive] tsa_url`.
+#[derive(Debug, Clone)]
+pub struct Tsa {
+    pub url: String,
+    pub timeout: std::time::Duration,
+}
+
+impl Tsa {
+    /// A timestamp token over `digest` (made with `d`), checked.
+    pub fn stamp(&self, d: crate::pki::Digest, digest: &[u8]) -> Result<Vec<u8>> {
+        crate::pki::tsp::stamp(&self.url, self.timeout, d, digest)
+    }
+}
 
 /// The signature file beside the tag manifest it signs.
 pub const SIGNATURE: &str = "tagmanifest-sha512.txt.minisig";
@@ -50,6 +76,11 @@ pub struct Options {
     pub force: bool,
     pub language: Language,
     pub templates: Option<PathBuf>,
+    /// Sign every statement PDF (PAdES) with the school's certificate.
+    pub sign_pdf: Option<std::sync::Arc<PdfSigner>>,
+    /// The TSA: a timestamp in each signature (B-T) and the first link of
+    /// the bag's timestamp chain.
+    pub tsa: Option<Tsa>,
 }
 
 /// One bag written.
@@ -62,18 +93,32 @@ pub struct Archived {
     pub files: usize,
     pub bytes: u64,
     pub seconds: f64,
+    /// How the statements are signed, if they are (`PAdES-B-T`), and the
+    /// seconds the signing took (with the TSA's answers).
+    pub pdf_signatures: Option<(&'static str, f64)>,
+    /// Whether the bag has its first archive timestamp.
+    pub timestamped: bool,
 }
 
 impl std::fmt::Display for Archived {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "archived {} into {}: {} statements, {} payload files, {:.1} MB, signed, in {:.1} s (bag {})",
+            "archived {} into {}: {} statements{}, {} payload files, {:.1} MB, signed{}, in {:.1} s (bag {})",
             self.school,
             self.dir.display(),
             self.statements,
+            match self.pdf_signatures {
+                Some((level, s)) => format!(" each signed inside ({level}, in {s:.2} s)"),
+                None => String::new(),
+            },
             self.files,
             self.bytes as f64 / 1e6,
+            if self.timestamped {
+                " and timestamped"
+            } else {
+                ""
+            },
             self.seconds,
             self.bag_id
         )
@@ -208,4 +253,40 @@ pub async fn pending(
         }
     }
     Ok(out)
+}
+
+/// `tabel archive renew`: checks the bag at `dir` and its chain, and adds a
+/// fresh archive timestamp over all of it; returns the new link's number
+/// and time. The bag is changed at once or not at all.
+pub fn renew(dir: &Path, tsa: &Tsa) -> Result<(usize, chrono::DateTime<chrono::Utc>)> {
+    let report = bagit::validate(dir)?;
+    if !report.is_valid() {
+        bail!(
+            "{} is not a valid bag, so its timestamps are not renewed (they would vouch for damage):\n  - {}",
+            dir.display(),
+            report.errors.join("\n  - ")
+        );
+    }
+    let id = report
+        .info("External-Identifier")
+        .context("bag-info.txt has no External-Identifier")?
+        .to_owned();
+    if let Some(c) = chain::check(dir, Some(&id), &[])?
+        && !c.errors.is_empty()
+    {
+        // A lapsed chain may be renewed: it proves the bag from now on.
+        let broken: Vec<&String> = c.errors.iter().filter(|e| !e.contains("lapsed")).collect();
+        if !broken.is_empty() {
+            bail!(
+                "the timestamp chain of {} does not hold, so it is not renewed:\n  - {}",
+                dir.display(),
+                broken
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join("\n  - ")
+            );
+        }
+    }
+    files::change_bag(dir, |tmp| chain::add_link(tmp, &id, tsa))
 }

@@ -145,6 +145,11 @@ impl Signer {
         Ok(sig.into_string())
     }
 
+    /// Whether this key made the signature `sig` of `data` (a bag this key signed).
+    pub fn made(&self, sig: &str, data: &[u8]) -> bool {
+        verify(&self.pk, sig, data).is_ok()
+    }
+
     /// The public key file's text.
     pub fn public_text(&self) -> Result<String> {
         public_text(&self.pk)

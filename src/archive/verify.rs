@@ -1,11 +1,15 @@
-//! Verifying a bag: any BagIt bag, and with the school's public key the
-//! signature over its tag manifest.
+//! Verifying a bag: any BagIt bag; with the school's public key the
+//! signature over its tag manifest; the signatures inside its PDFs; and its
+//! chain of archive timestamps (docs/signing.md). With trusted roots, the
+//! signers' and TSAs' certificates are checked against them.
 
+use std::io::Read;
 use std::path::Path;
 
 use anyhow::{Context, Result, bail};
+use x509_cert::Certificate;
 
-use super::{SIGNATURE, SIGNED, bagit, sign};
+use super::{SIGNATURE, SIGNED, bagit, chain, external, pdfcheck, sign};
 
 /// The outcome of `tabel verify`.
 #[derive(Debug)]
@@ -13,6 +17,10 @@ pub struct Verdict {
     pub report: bagit::Report,
     /// The signature's trusted comment, when a public key was given and it verified.
     pub signed: Option<String>,
+    /// The signatures inside the PDFs: path and what each check found.
+    pub pdfs: Vec<(String, Vec<pdfcheck::Verdict>)>,
+    /// The chain of archive timestamps, if the bag has one.
+    pub chain: Option<chain::Chain>,
 }
 
 impl Verdict {
@@ -21,8 +29,15 @@ impl Verdict {
     }
 }
 
-/// Verifies the bag at `dir`: BagIt validity, and with `pubkey` its signature.
+/// Verifies the bag at `dir`: BagIt validity, with `pubkey` its signature,
+/// the signatures inside its PDFs and its timestamp chain; `anchors` are
+/// the trusted roots for signers and TSAs (none: not checked against roots).
 pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<Verdict> {
+    verify_with(dir, pubkey, &[])
+}
+
+/// [`verify`] with trusted roots.
+pub fn verify_with(dir: &Path, pubkey: Option<&Path>, anchors: &[Certificate]) -> Result<Verdict> {
     let mut report = bagit::validate(dir)?;
     let mut signed = None;
     if let Some(pk_path) = pubkey {
@@ -32,7 +47,71 @@ pub fn verify(dir: &Path, pubkey: Option<&Path>) -> Result<Verdict> {
             Err(e) => report.errors.push(format!("{e:#}")),
         }
     }
-    Ok(Verdict { report, signed })
+    let pdfs = check_pdfs(dir, &mut report, anchors)?;
+    let id = report.info("External-Identifier").map(str::to_owned);
+    let chain = chain::check(dir, id.as_deref(), anchors)?;
+    if let Some(c) = &chain {
+        report.errors.extend(c.errors.iter().cloned());
+    }
+    Ok(Verdict {
+        report,
+        signed,
+        pdfs,
+        chain,
+    })
+}
+
+/// Checks the signatures inside every PDF of the payload; a bag whose
+/// `bag-info.txt` says its statements are signed must have them all signed.
+fn check_pdfs(
+    dir: &Path,
+    report: &mut bagit::Report,
+    anchors: &[Certificate],
+) -> Result<Vec<(String, Vec<pdfcheck::Verdict>)>> {
+    let data = dir.join("data");
+    if !data.is_dir() {
+        return Ok(Vec::new());
+    }
+    let promised = report.info(external::LABEL).is_some();
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(&data)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
+        let e = e.with_context(|| format!("cannot list {}", data.display()))?;
+        if !e.file_type().is_file() || e.path().extension().is_none_or(|x| x != "pdf") {
+            continue;
+        }
+        let rel = e
+            .path()
+            .strip_prefix(dir)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut bytes = Vec::new();
+        if bagit::open_in_bag(e.path())
+            .and_then(|mut f| f.read_to_end(&mut bytes))
+            .is_err()
+        {
+            continue; // The BagIt check names it.
+        }
+        let verdicts = pdfcheck::check(&bytes, anchors);
+        if verdicts.is_empty() {
+            if promised {
+                report.errors.push(format!(
+                    "{rel}: not signed, though bag-info.txt says the statements are ({})",
+                    report.info(external::LABEL).unwrap_or_default()
+                ));
+            }
+            continue;
+        }
+        for v in &verdicts {
+            for p in &v.problems {
+                report.errors.push(format!("{rel}: {p}"));
+            }
+        }
+        out.push((rel, verdicts));
+    }
+    Ok(out)
 }
 
 fn check_signature(dir: &Path, pk: &minisign::PublicKey, report: &bagit::Report) -> Result<String> {

@@ -70,7 +70,8 @@ pub enum Command {
     Audit(audit::Args),
     /// Freeze a finished school year into a signed archive package.
     Archive(archive::Args),
-    /// Verify a BagIt package (ours or any other) and, with a public key, its signature.
+    /// Verify a BagIt package (ours or any other), with a public key its signature, and the
+    /// signatures inside its PDFs and its chain of archive timestamps.
     Verify(verify::Args),
     /// Send the weekly e-mail digests.
     Mail(mail::Args),

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
-use crate::support::build::day;
+use crate::support::archive::{AFTER, year};
 use crate::support::{tabel, tool, tree};
 use tabel::archive;
 use tabel::db::Database;
@@ -18,8 +18,6 @@ const SUITE: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/tests/fixtures/bagit-conformance"
 );
-/// The demo year 2026/2027 ends on 30 June 2027.
-const AFTER: &str = "2027-07-01";
 
 fn text(o: &Output) -> String {
     format!(
@@ -204,50 +202,6 @@ fn verify_exit_codes_and_messages() {
 
 // ---------------------------------------------------------------------------
 // Our own bags.
-
-/// A finished demo year (60 students) in a SQLite file, and a key pair.
-struct Year {
-    url: String,
-    keys: PathBuf,
-    root: PathBuf,
-}
-
-fn year() -> &'static Year {
-    static YEAR: OnceLock<Year> = OnceLock::new();
-    YEAR.get_or_init(|| {
-        let root = tempfile::tempdir().unwrap().keep();
-        let url = format!("sqlite://{}", root.join("demo.db").display());
-        let rt = tokio::runtime::Runtime::new().unwrap();
-        rt.block_on(async {
-            let db = Database::connect(&url).await.unwrap();
-            db.migrate().await.unwrap();
-            tabel::demo::run(
-                &db,
-                &tabel::demo::Options {
-                    students: 60,
-                    schools: None,
-                    seed: 5,
-                    today: day(AFTER),
-                },
-            )
-            .await
-            .unwrap();
-            db.close().await;
-        });
-        let keys = root.join("keys");
-        let o = tabel()
-            .args([
-                "archive",
-                "keygen",
-                "--out",
-                keys.to_str().unwrap(),
-                "--unencrypted",
-            ])
-            .output();
-        assert!(o.status.success(), "{}", text(&o));
-        Year { url, keys, root }
-    })
-}
 
 /// A fresh copy of the database of `year()`, for tests that change it.
 fn own_db(name: &str) -> String {

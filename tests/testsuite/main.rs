@@ -22,5 +22,6 @@ mod mail;
 mod nightly;
 mod pdf;
 mod phone;
+mod signatures;
 mod terms;
 mod years;

@@ -13,6 +13,8 @@
 //! paid once per batch. Each document restarts the page counter, so its
 //! pages, and so its bytes, do not depend on its neighbours in the batch.
 
+pub mod sign;
+mod syntax;
 mod text;
 
 use std::collections::BTreeSet;

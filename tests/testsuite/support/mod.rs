@@ -5,10 +5,13 @@
 //! - [`files`]: fixture folders of the repository and trees of files;
 //! - [`tools`]: outside tools a test needs, or a skip ([`tool()`]);
 //! - [`build`]: a demo school and build options for the build tests;
+//! - [`archive`]: a finished demo year and archive keys (archive, signatures);
+//! - [`pki`]: a test PKI made with openssl, a local TSA, an NSS database;
 //! - [`dnevnik`]: a stand-in for Дневник.ру's API on loopback, and its schools;
 //! - [`gate`]: a built demo school behind a gate, requests, logins, CSRF;
 //! - [`import`]: checksums and snapshots for the import tests.
 
+pub mod archive;
 pub mod build;
 pub mod command;
 pub mod db;
@@ -16,6 +19,7 @@ pub mod dnevnik;
 pub mod files;
 pub mod gate;
 pub mod import;
+pub mod pki;
 pub mod tools;
 
 pub use command::tabel;
