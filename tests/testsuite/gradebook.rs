@@ -377,9 +377,16 @@ fn check_invariants(s: &Snapshot, today: Date) {
                         gradebook::rounding::hundredths(average) + 10
                             >= gradebook::rounding::hundredths(t)
                     });
-                assert!(v == by_rule || rounded_up, "period mark {v} against its marks");
+                assert!(
+                    v == by_rule || rounded_up,
+                    "period mark {v} against its marks"
+                );
             } else if pm.value == "н/а" {
-                assert!(values.len() < rule.min_marks, "«н/а» with {} marks", values.len());
+                assert!(
+                    values.len() < rule.min_marks,
+                    "«н/а» with {} marks",
+                    values.len()
+                );
             }
         }
         if matches!(p.kind, PeriodKind::Exam | PeriodKind::Final) {
