@@ -153,7 +153,7 @@ impl Index<'_> {
                 kind: m.work_title.clone().or_else(|| kind_title(m.work_kind_id)),
             })
             .collect();
-        marks.sort_by(|a, b| b.date.cmp(&a.date));
+        marks.sort_by_key(|m| std::cmp::Reverse(m.date));
         let late: Vec<&str> = self
             .s
             .legend
@@ -227,7 +227,7 @@ impl Index<'_> {
                 text: markdown::to_text(&n.body, TEXT_CHARS),
             })
             .collect();
-        notes.sort_by(|a, b| b.date.cmp(&a.date));
+        notes.sort_by_key(|n| std::cmp::Reverse(n.date));
         notes.truncate(NOTES);
         News {
             family_name: st.name.family_name.clone(),
