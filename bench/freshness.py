@@ -17,18 +17,17 @@ Needs python3 (standard library only) and the release binary
 (TABEL_BIN overrides its path).
 """
 
-import http.client
 import os
 import random
-import re
 import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
 import urllib.request
+
+from gatelogin import login
 
 DAY = "2026-11-25"
 WEEK = "2026-W48"
@@ -65,7 +64,9 @@ def main():
                             stderr=open(os.path.join(work, "gate.log"), "w"))
     try:
         wait_for_log(os.path.join(work, "watch.log"), "built")
-        opener = login()
+        token = login(PORT, "fresh-office", "fresh office password")
+        opener = urllib.request.build_opener()
+        opener.addheaders = [("Cookie", f"__Host-tabel={token}")]
         rows = lessons(db_file)
         rng = random.Random(15)
         figures = []
@@ -115,45 +116,6 @@ def wait_for_log(path, what):
                 return
         time.sleep(0.1)
     sys.exit(f"the watching build never logged {what!r}; see {path}")
-
-
-def login():
-    """Logs in as the office; an opener that sends the session cookie."""
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"{BASE}/healthz")
-            break
-        except OSError:
-            time.sleep(0.1)
-    # The gate's cookies are __Host- cookies, which a cookie jar keeps only
-    # over https: carry them by hand, and do not follow the redirect.
-    con = http.client.HTTPConnection("127.0.0.1", PORT)
-    con.request("GET", "/login")
-    res = con.getresponse()
-    form = res.read().decode("utf-8")
-    cookies = cookies_of(res)
-    csrf = re.search(r'name="csrf" value="([^"]*)"', form).group(1)
-    data = urllib.parse.urlencode({"login": "fresh-office", "password": "fresh office password",
-                                   "csrf": csrf})
-    con.request("POST", "/login", body=data, headers={
-        "Origin": BASE, "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
-    res = con.getresponse()
-    res.read()
-    token = cookies_of(res).get("__Host-tabel")
-    if not token:
-        sys.exit(f"login to the gate failed: {res.status}")
-    opener = urllib.request.build_opener()
-    opener.addheaders = [("Cookie", f"__Host-tabel={token}")]
-    return opener
-
-
-def cookies_of(res):
-    jar = {}
-    for header in res.headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        jar[name.strip()] = rest.split(";", 1)[0]
-    return jar
 
 
 def lessons(db_file):

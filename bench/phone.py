@@ -30,8 +30,8 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.parse
+
+from gatelogin import login
 
 DAY = "2026-11-25"
 WEEK = "2026-W48"
@@ -62,7 +62,7 @@ def main():
     gate = subprocess.Popen(tabel + ["serve", "--listen", f"127.0.0.1:{PORT}"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        cookie = login()
+        cookie = login(PORT, "phone-parent", PASSWORD)
         print(">>> page weights (brotli, as served)")
         home, encoding = fetch("/", cookie)
         if encoding:
@@ -137,35 +137,6 @@ def family(db_file):
     return guardian, child
 
 
-def login():
-    """Logs in as the guardian; returns the session cookie's value."""
-    for _ in range(100):
-        try:
-            con = http.client.HTTPConnection("127.0.0.1", PORT)
-            con.request("GET", "/healthz")
-            con.getresponse().read()
-            break
-        except OSError:
-            time.sleep(0.1)
-    # The gate's cookies are __Host- cookies: carried by hand over http.
-    con = http.client.HTTPConnection("127.0.0.1", PORT)
-    con.request("GET", "/login")
-    res = con.getresponse()
-    form = res.read().decode("utf-8")
-    cookies = cookies_of(res)
-    csrf = re.search(r'name="csrf" value="([^"]*)"', form).group(1)
-    data = urllib.parse.urlencode({"login": "phone-parent", "password": PASSWORD, "csrf": csrf})
-    con.request("POST", "/login", body=data, headers={
-        "Origin": BASE, "Content-Type": "application/x-www-form-urlencoded",
-        "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())})
-    res = con.getresponse()
-    res.read()
-    token = cookies_of(res).get("__Host-tabel")
-    if not token:
-        sys.exit(f"login to the gate failed: {res.status}")
-    return token
-
-
 def fetch(path, cookie):
     """The body of `path` as sent to a browser that accepts brotli, and its
     Content-Encoding."""
@@ -177,14 +148,6 @@ def fetch(path, cookie):
     if res.status != 200:
         sys.exit(f"{path}: {res.status}")
     return body, res.getheader("Content-Encoding")
-
-
-def cookies_of(res):
-    jar = {}
-    for header in res.headers.get_all("Set-Cookie") or []:
-        name, _, rest = header.partition("=")
-        jar[name.strip()] = rest.split(";", 1)[0]
-    return jar
 
 
 if __name__ == "__main__":

@@ -3,17 +3,17 @@
 //! Chromium on a 360×640 screen, a burst of logins against its memory, and
 //! slow bodies and a flood of connections against its descriptors.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tabel::accounts::session;
 
 use crate::support::gate::*;
-use crate::support::{tabel, tool};
+use crate::support::tool;
 
 /// `tabel serve` of the fixture on a free loopback port; returns the child and its base URL.
 fn start(f: &Fixture) -> (Child, String) {
@@ -24,49 +24,11 @@ fn start(f: &Fixture) -> (Child, String) {
 /// `tabel serve` with `config` as its `tabel.toml` and, if given, at most
 /// `open_files` open files; returns the child, its base URL and the lines
 /// it logs (gathered as they come).
-fn start_with(
-    f: &Fixture,
-    config: &str,
-    open_files: Option<u64>,
-) -> (Child, String, Arc<Mutex<Vec<String>>>) {
+fn start_with(f: &Fixture, config: &str, open_files: Option<u64>) -> (Child, String, Logged) {
     let toml = f.out.path().join("tabel.toml");
     std::fs::write(&toml, config).unwrap();
-    let mut run = tabel()
-        .args(["--database", &f.t.url, "--config"])
-        .arg(&toml)
-        .arg("--output")
-        .arg(f.out.path())
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TABEL_LOG", "info");
-    if let Some(n) = open_files {
-        run = run.open_files(n);
-    }
-    let mut child = run
-        .command()
-        .stderr(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let url = loop {
-        let line = lines
-            .next()
-            .expect("the server printed its address")
-            .unwrap();
-        if let Some(rest) = line.split("serving on ").nth(1) {
-            break rest.trim().to_owned();
-        }
-    };
-    // Keep draining stderr so the server never blocks on a full pipe.
-    let logged = Arc::new(Mutex::new(Vec::new()));
-    let keep = logged.clone();
-    std::thread::spawn(move || {
-        for line in lines.map_while(Result::ok) {
-            keep.lock().unwrap().push(line);
-        }
-    });
-    (child, url, logged)
+    let toml = toml.display().to_string();
+    serve_logged(&f.t.url, f.out.path(), &["--config", &toml], open_files)
 }
 
 /// `VmRSS` and `VmHWM` (the peak) of a process, in MiB.

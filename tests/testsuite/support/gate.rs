@@ -77,13 +77,32 @@ pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) 
 /// loopback port (`extra` goes before the command: `--config FILE`);
 /// returns the child and its base URL.
 pub fn serve(url: &str, out: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+    let (child, url, _) = serve_logged(url, out, extra, None);
+    (child, url)
+}
+
+/// The lines a server logged, gathered as they come.
+pub type Logged = Arc<std::sync::Mutex<Vec<String>>>;
+
+/// [`serve`] with at most `open_files` open files, if given; also returns
+/// the lines the server logs.
+pub fn serve_logged(
+    url: &str,
+    out: &std::path::Path,
+    extra: &[&str],
+    open_files: Option<u64>,
+) -> (std::process::Child, String, Logged) {
     use std::io::{BufRead, BufReader};
-    let mut child = super::tabel()
+    let mut run = super::tabel()
         .args(extra)
         .args(["--database", url, "--output"])
         .arg(out)
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("TABEL_LOG", "info")
+        .env("TABEL_LOG", "info");
+    if let Some(n) = open_files {
+        run = run.open_files(n);
+    }
+    let mut child = run
         .command()
         .stderr(std::process::Stdio::piped())
         .stdout(std::process::Stdio::null())
@@ -101,8 +120,14 @@ pub fn serve(url: &str, out: &std::path::Path, extra: &[&str]) -> (std::process:
         }
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
-    (child, url)
+    let logged = Logged::default();
+    let keep = logged.clone();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            keep.lock().unwrap().push(line);
+        }
+    });
+    (child, url, logged)
 }
 
 pub fn addr(ip: &str) -> SocketAddr {
