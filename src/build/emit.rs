@@ -52,20 +52,6 @@ fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
     w.finish().unwrap_or_default()
 }
 
-/// Feeds what is written into a hash.
-struct HashWriter<'a>(&'a mut Sha256);
-
-impl Write for HashWriter<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// True for files also written as `.br` and `.gz`.
 fn compressible(path: &str) -> bool {
     [".html", ".css", ".svg", ".json", ".txt"]
@@ -266,7 +252,7 @@ impl<'a> Emitter<'a> {
         h.update(self.templates.version.as_bytes());
         h.update(template.as_bytes());
         // The page's data is hashed as it is serialized, never held whole.
-        serde_json::to_writer(HashWriter(&mut h), view)
+        serde_json::to_writer(crate::gradebook::snapshot::HashWriter(&mut h), view)
             .context("cannot serialize a page's data")?;
         let input = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
         if self.carry(path, &scope, &input)? {

@@ -79,7 +79,9 @@ impl Snapshot {
     }
 }
 
-struct HashWriter<'a>(&'a mut Sha256);
+/// Feeds what is written into a hash: a value serialized into it is hashed
+/// without being held whole.
+pub(crate) struct HashWriter<'a>(pub(crate) &'a mut Sha256);
 
 impl std::io::Write for HashWriter<'_> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
