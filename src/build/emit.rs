@@ -91,8 +91,8 @@ struct Group {
 }
 
 thread_local! {
-    /// The group this thread is emitting (debug builds).
-    static GROUP: std::cell::RefCell<Option<Group>> = const { std::cell::RefCell::new(None) };
+    /// The groups this thread is emitting, outermost first (debug builds).
+    static GROUP: std::cell::RefCell<Vec<Group>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Documents (PDFs) of one class typeset per compile at most: a compile's
@@ -378,9 +378,9 @@ impl<'a> Emitter<'a> {
             first,
             seen: Vec::new(),
         };
-        let was = GROUP.with(|g| g.replace(Some(group)));
+        GROUP.with(|g| g.borrow_mut().push(group));
         let result = emit();
-        let group = GROUP.with(|g| g.replace(was));
+        let group = GROUP.with(|g| g.borrow_mut().pop());
         let result = result?;
         if let Some(mut group) = group {
             let mut listed: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
@@ -401,7 +401,7 @@ impl<'a> Emitter<'a> {
     /// the group's key matched but the file changed.
     fn in_group(&self, path: &str, changed: bool) -> Result<()> {
         GROUP.with(|g| {
-            if let Some(group) = g.borrow_mut().as_mut() {
+            for group in g.borrow_mut().iter_mut() {
                 if group.unchanged && changed {
                     bail!(
                         "the key of {} matched, but {path} changed: the key misses an input",
@@ -417,7 +417,9 @@ impl<'a> Emitter<'a> {
     /// Reports the documents of the group being checked (debug builds).
     pub(super) fn group_docs(&self, jobs: &[DocJob]) -> Result<()> {
         for job in jobs {
-            let changed = self.prev_entry(&job.path)?.is_none_or(|e| e.input != job.input);
+            let changed = self
+                .prev_entry(&job.path)?
+                .is_none_or(|e| e.input != job.input);
             self.in_group(&job.path, changed)?;
         }
         Ok(())

@@ -53,28 +53,6 @@ fn week_days(ix: &Index<'_>, w: usize) -> (Date, Date) {
     (monday, Date(monday.0 + chrono::Duration::days(6)))
 }
 
-/// Emits the page of week `w` of `st`, shown by `view`.
-fn week_page(
-    e: &Emitter<'_>,
-    ix: &Index<'_>,
-    st: &Student,
-    w: usize,
-    view: &views::week::WeekView,
-) -> Result<()> {
-    let (from, until) = week_days(ix, w);
-    e.page(
-        &Page::Week {
-            student: &st.key,
-            week: &view.week,
-        }
-        .path(),
-        days(st, from, until),
-        school_id(ix),
-        "week.html",
-        view,
-    )
-}
-
 /// Emits the page of week `w` of `st` (one without a printout), carried
 /// by its key when that did not change, its view built only if needed.
 fn keyed_week_page(
@@ -176,31 +154,67 @@ fn emit_student(
                 keyed_week_page(e, ix, keys, st, w)?;
                 continue;
             };
+            // A printed week: its page and its printout, carried together
+            // by the page's key.
             let (from, until) = week_days(ix, w);
-            let mut view = ix.week(st, w, false);
-            view.printouts = vec![links[k].clone()];
-            let path = Page::Printout {
-                student: &st.key,
-                week: &view.week,
-            }
-            .path();
-            let doc = documents::printout(ix, st, &view, &path);
-            jobs.push(DocJob::new(
-                path,
-                days(st, from, until),
-                &ts.version,
-                "printout.typ",
-                doc,
+            let id = &ix.weeks[w].0;
+            let pair = [
+                (
+                    Page::Week {
+                        student: &st.key,
+                        week: id,
+                    }
+                    .path(),
+                    days(st, from, until),
+                ),
+                (
+                    Page::Printout {
+                        student: &st.key,
+                        week: id,
+                    }
+                    .path(),
+                    days(st, from, until),
+                ),
+            ];
+            let key = e.group_key(&format!(
+                "{}{}",
+                keys.week(ix, st, w, Some(&links[k])),
+                ts.version
             ));
-            week_page(e, ix, st, w, &view)?;
+            if e.carry_group(&key, &pair)? {
+                continue;
+            }
+            e.checking_group(&key, &pair, || {
+                let mut view = ix.week(st, w, false);
+                view.printouts = vec![links[k].clone()];
+                let doc = documents::printout(ix, st, &view, &pair[1].0);
+                let job = DocJob::new(
+                    pair[1].0.clone(),
+                    pair[1].1.clone(),
+                    &ts.version,
+                    "printout.typ",
+                    doc,
+                );
+                e.page_with_key(
+                    &pair[0].0,
+                    pair[0].1.clone(),
+                    school,
+                    "week.html",
+                    &key,
+                    &view,
+                )?;
+                e.group_docs(std::slice::from_ref(&job))?;
+                jobs.push(job);
+                Ok(())
+            })?;
         }
-        e.group_docs(&jobs)?;
-        e.page(
+        e.page_keyed(
             &Page::Marks { student: &st.key }.path(),
             days(st, year.0, year.1),
             school,
             "marks.html",
-            &ix.marks(st),
+            &keys.marks(ix, st),
+            || ix.marks(st),
         )?;
         e.data(
             &paths::news_file(&st.key),

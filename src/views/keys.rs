@@ -183,4 +183,41 @@ impl Keys {
         feed(&mut h, extra);
         data_encoding::HEXLOWER.encode(&h.finalize()[..16])
     }
+
+    /// The key of the marks page of `st`: the context, the student's own
+    /// rows of the year, and what of the build's day the page shows — the
+    /// class the student is in that day, which periods have begun, are
+    /// running or are over, and the latest of the student's marks by then.
+    pub fn marks(&self, ix: &Index<'_>, st: &Student) -> String {
+        let (today, day) = (ix.today, ix.reference_day());
+        let periods: Vec<(i64, [bool; 4])> =
+            ix.s.periods
+                .iter()
+                .map(|p| {
+                    let bits = [
+                        p.starts_on <= today,
+                        today <= p.ends_on,
+                        p.ends_on < today,
+                        p.ends_on <= day,
+                    ];
+                    (p.id, bits)
+                })
+                .collect();
+        let latest = ix
+            .marks_by_student
+            .get(&st.id)
+            .into_iter()
+            .flatten()
+            .map(|m| m.date)
+            .filter(|d| *d <= day)
+            .max();
+        let mut h = Sha256::new();
+        h.update(self.context);
+        h.update(self.year.get(&st.id).copied().unwrap_or_default());
+        feed(
+            &mut h,
+            &(st.id, ix.class_of(st).map(|c| c.id), periods, latest),
+        );
+        data_encoding::HEXLOWER.encode(&h.finalize()[..16])
+    }
 }
