@@ -231,8 +231,12 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
         }
     };
     let t = Instant::now();
-    summary.pruned = join_prune()?;
+    // Live first; the old releases' removal can finish after.
     summary.release = out.publish(&id, &tmp, &manifest)?;
+    summary.pruned = join_prune().unwrap_or_else(|err| {
+        tracing::warn!("the new release is live, but removing old ones failed: {err:#}");
+        Vec::new()
+    });
     summary.pruned.extend(out.prune(opts.keep)?);
     summary.steps.push(("publish", t.elapsed()));
     summary.steps.push(("total", started.elapsed()));
@@ -351,20 +355,34 @@ impl Run<'_> {
             .with_context(|| format!("cannot load school {}", school.external_id))?;
         gathered.load += t.elapsed();
         let t = Instant::now();
-        gathered.snapshots.push(format!(
-            "{}:{}",
-            snapshot.school.external_id,
-            &snapshot.digest()[..16]
-        ));
+        // The snapshot's digest, the index with the pages' keys, and the
+        // previous release's list of the school's files, side by side.
+        let (digest, ((ix, keys), prev)) = pool.install(|| {
+            rayon::join(
+                || snapshot.digest(),
+                || {
+                    rayon::join(
+                        || {
+                            let ix = Index::new(&snapshot, opts.language, opts.date, css);
+                            let keys = ix.keys();
+                            (ix, keys)
+                        },
+                        || self.live.map(|l| l.entries_of(&school.external_id)),
+                    )
+                },
+            )
+        });
+        gathered
+            .snapshots
+            .push(format!("{}:{}", snapshot.school.external_id, &digest[..16]));
         if let Some(p) = &emitter.progress {
             p.set_message(snapshot.school.short_name.clone());
             let pages = snapshot.students.len() * (Index::weeks_of(&snapshot, opts.date) + 2)
                 + snapshot.classes.len() * 3;
             p.inc_length(pages as u64);
         }
-        let ix = Index::new(&snapshot, opts.language, opts.date, css);
-        if let Some(l) = self.live {
-            emitter.set_prev(l.entries_of(&school.external_id)?)?;
+        if let Some(prev) = prev {
+            emitter.set_prev(prev?)?;
         }
         gathered.plan += t.elapsed();
         // Earlier school years first, newest first: the current year's
@@ -422,6 +440,7 @@ impl Run<'_> {
                 opts.print_weeks,
                 self.single,
                 &earlier,
+                &keys,
             )
         })?;
         gathered.parts.push(release::write_part(

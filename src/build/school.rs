@@ -234,6 +234,7 @@ pub(super) fn emit_school(
     print: PrintWeeks,
     single: bool,
     earlier: &Earlier,
+    keys: &Keys,
 ) -> Result<()> {
     let s = ix.s;
     let school = school_id(ix);
@@ -242,7 +243,6 @@ pub(super) fn emit_school(
         .iter()
         .map(|&w| documents::printout_link(ix, w))
         .collect();
-    let keys = ix.keys();
     // Students: the start page, every week, the marks page; the printouts.
     let printouts: Vec<(i64, Vec<DocJob>)> = s
         .students
@@ -255,7 +255,7 @@ pub(super) fn emit_school(
             };
             Ok((
                 class.id,
-                emit_student(e, ix, ts, &keys, &printed, &links, student)?,
+                emit_student(e, ix, ts, keys, &printed, &links, student)?,
             ))
         })
         .collect::<Result<_>>()?;

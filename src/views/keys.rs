@@ -30,7 +30,7 @@ use sha2::{Digest, Sha256};
 use super::week::WeekLink;
 use super::{Index, Unit};
 use crate::gradebook::snapshot::HashWriter;
-use crate::gradebook::{Date, Student};
+use crate::gradebook::{Date, Snapshot, Student};
 use crate::i18n::Language;
 
 /// The Monday of the week holding `d`.
@@ -56,20 +56,100 @@ pub struct Keys {
     context: [u8; 32],
     /// Per Monday: every lesson of the school in that week.
     lessons: HashMap<Date, [u8; 32]>,
-    /// Per student and Monday: their marks, absences and notes of the week.
-    own: HashMap<(i64, Date), [u8; 32]>,
+    /// Per student and Monday: their marks, and their absences and notes,
+    /// of the week.
+    own: [HashMap<(i64, Date), [u8; 32]>; 2],
     /// Per class or group: its lessons of the year.
     units: HashMap<Unit, [u8; 32]>,
-    /// Per student: their marks, absences, notes and period marks of the year.
-    year: HashMap<i64, [u8; 32]>,
+    /// Per student: their marks, and their absences, notes and period
+    /// marks, of the year.
+    year: [HashMap<i64, [u8; 32]>; 2],
+}
+
+/// Per student and week, and per student: hashes of their rows.
+type Rows = (HashMap<(i64, Date), [u8; 32]>, HashMap<i64, [u8; 32]>);
+
+/// Hashes rows of one table by student and week (when the row has a week)
+/// and by student; each row is serialized once.
+fn student_rows<'r, T: Serialize + 'r>(
+    tag: &str,
+    rows: impl Iterator<Item = (i64, Option<Date>, &'r T)>,
+) -> Rows {
+    let mut own: HashMap<(i64, Date), Sha256> = HashMap::new();
+    let mut year: HashMap<i64, Sha256> = HashMap::new();
+    let mut bytes = Vec::new();
+    for (student, week, row) in rows {
+        bytes.clear();
+        // Plain structs of strings and numbers serialize without fail.
+        let _ = serde_json::to_writer(&mut bytes, &(tag, row));
+        bytes.push(0);
+        if let Some(w) = week {
+            own.entry((student, w)).or_default().update(&bytes);
+        }
+        year.entry(student).or_default().update(&bytes);
+    }
+    (finish(own), finish(year))
 }
 
 impl Index<'_> {
-    /// The page keys of this index's snapshot and day.
+    /// The page keys of this index's snapshot and day. The tables are
+    /// hashed in parallel: this runs before any page of the school.
     pub fn keys(&self) -> Keys {
         let s = self.s;
+        let lesson_week: HashMap<i64, Date> =
+            s.lessons.iter().map(|l| (l.id, monday(l.date))).collect();
+        let week_of = |lesson: Option<i64>| lesson.and_then(|l| lesson_week.get(&l)).copied();
+        let ((context, (lessons, units)), (marks, other)) = rayon::join(
+            || rayon::join(|| self.context_key(), || lesson_keys(s)),
+            || {
+                rayon::join(
+                    || {
+                        student_rows(
+                            "m",
+                            s.marks
+                                .iter()
+                                .map(|m| (m.student_id, week_of(m.lesson_id), m)),
+                        )
+                    },
+                    || {
+                        let (mut own, mut year) = student_rows(
+                            "a",
+                            s.attendance
+                                .iter()
+                                .map(|a| (a.student_id, week_of(Some(a.lesson_id)), a)),
+                        );
+                        let (n_own, n_year) = student_rows(
+                            "n",
+                            s.notes
+                                .iter()
+                                .map(|n| (n.student_id, Some(monday(n.date)), n)),
+                        );
+                        let (_, p_year) = student_rows(
+                            "p",
+                            s.period_marks.iter().map(|p| (p.student_id, None, p)),
+                        );
+                        combine(&mut own, n_own);
+                        combine(&mut year, n_year);
+                        combine(&mut year, p_year);
+                        (own, year)
+                    },
+                )
+            },
+        );
+        Keys {
+            context,
+            lessons,
+            units,
+            own: [marks.0, other.0],
+            year: [marks.1, other.1],
+        }
+    }
+
+    /// The hash of every table but the five that grow day by day, with
+    /// the language, the stylesheet and the year.
+    fn context_key(&self) -> [u8; 32] {
+        let s = self.s;
         let mut h = Sha256::new();
-        // Every table but the five that grow day by day.
         feed(
             &mut h,
             &(&s.school, &s.year, &s.legend, &s.work_kinds, &s.days_off),
@@ -84,53 +164,38 @@ impl Index<'_> {
             &mut h,
             &(self.lang == Language::En, &self.css, &self.earlier),
         );
-        let context: [u8; 32] = h.finalize().into();
+        h.finalize().into()
+    }
+}
 
-        let mut lessons: HashMap<Date, Sha256> = HashMap::new();
-        let mut units: HashMap<Unit, Sha256> = HashMap::new();
-        let mut lesson_week: HashMap<i64, Date> = HashMap::with_capacity(s.lessons.len());
-        for l in &s.lessons {
-            let m = monday(l.date);
-            lesson_week.insert(l.id, m);
-            feed(lessons.entry(m).or_default(), l);
-            let unit = match (l.class_id, l.group_id) {
-                (Some(c), _) => Unit::Class(c),
-                (None, Some(g)) => Unit::Group(g),
-                (None, None) => continue,
-            };
-            feed(units.entry(unit).or_default(), l);
-        }
-        let mut own: HashMap<(i64, Date), Sha256> = HashMap::new();
-        let mut year: HashMap<i64, Sha256> = HashMap::new();
-        for m in &s.marks {
-            if let Some(w) = m.lesson_id.and_then(|l| lesson_week.get(&l)) {
-                feed(own.entry((m.student_id, *w)).or_default(), &("m", m));
-            }
-            feed(year.entry(m.student_id).or_default(), &("m", m));
-        }
-        for a in &s.attendance {
-            if let Some(w) = lesson_week.get(&a.lesson_id) {
-                feed(own.entry((a.student_id, *w)).or_default(), &("a", a));
-            }
-            feed(year.entry(a.student_id).or_default(), &("a", a));
-        }
-        for n in &s.notes {
-            feed(
-                own.entry((n.student_id, monday(n.date))).or_default(),
-                &("n", n),
-            );
-            feed(year.entry(n.student_id).or_default(), &("n", n));
-        }
-        for p in &s.period_marks {
-            feed(year.entry(p.student_id).or_default(), &("p", p));
-        }
-        Keys {
-            context,
-            lessons: finish(lessons),
-            own: finish(own),
-            units: finish(units),
-            year: finish(year),
-        }
+/// Hashes of the lessons: per week, and per class or group.
+fn lesson_keys(s: &Snapshot) -> (HashMap<Date, [u8; 32]>, HashMap<Unit, [u8; 32]>) {
+    let mut lessons: HashMap<Date, Sha256> = HashMap::new();
+    let mut units: HashMap<Unit, Sha256> = HashMap::new();
+    let mut bytes = Vec::new();
+    for l in &s.lessons {
+        bytes.clear();
+        let _ = serde_json::to_writer(&mut bytes, l);
+        bytes.push(0);
+        lessons.entry(monday(l.date)).or_default().update(&bytes);
+        let unit = match (l.class_id, l.group_id) {
+            (Some(c), _) => Unit::Class(c),
+            (None, Some(g)) => Unit::Group(g),
+            (None, None) => continue,
+        };
+        units.entry(unit).or_default().update(&bytes);
+    }
+    (finish(lessons), finish(units))
+}
+
+/// Folds the hashes of `more` into `into`, key by key.
+fn combine<K: std::hash::Hash + Eq>(into: &mut HashMap<K, [u8; 32]>, more: HashMap<K, [u8; 32]>) {
+    for (k, v) in more {
+        let slot = into.entry(k).or_default();
+        let mut h = Sha256::new();
+        h.update(*slot);
+        h.update(v);
+        *slot = h.finalize().into();
     }
 }
 
@@ -150,7 +215,9 @@ impl Keys {
         let mut h = Sha256::new();
         h.update(self.context);
         h.update(self.lessons.get(mon).copied().unwrap_or_default());
-        h.update(self.own.get(&(st.id, *mon)).copied().unwrap_or_default());
+        for own in &self.own {
+            h.update(own.get(&(st.id, *mon)).copied().unwrap_or_default());
+        }
         feed(
             &mut h,
             &(
@@ -179,7 +246,9 @@ impl Keys {
         for (unit, _) in ix.units_of.get(&st.id).into_iter().flatten() {
             h.update(self.units.get(unit).copied().unwrap_or_default());
         }
-        h.update(self.year.get(&st.id).copied().unwrap_or_default());
+        for year in &self.year {
+            h.update(year.get(&st.id).copied().unwrap_or_default());
+        }
         feed(&mut h, extra);
         data_encoding::HEXLOWER.encode(&h.finalize()[..16])
     }
@@ -213,7 +282,9 @@ impl Keys {
             .max();
         let mut h = Sha256::new();
         h.update(self.context);
-        h.update(self.year.get(&st.id).copied().unwrap_or_default());
+        for year in &self.year {
+            h.update(year.get(&st.id).copied().unwrap_or_default());
+        }
         feed(
             &mut h,
             &(st.id, ix.class_of(st).map(|c| c.id), periods, latest),
