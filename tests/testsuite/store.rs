@@ -37,6 +37,11 @@ async fn district(students: u32, schools: u32) -> TestDb {
 
 /// `tabel build` of the data at `db` into `output` with `config`, as of `date`.
 fn build(db: &str, output: &str, config: &Path, date: &str) -> Output {
+    build_with(db, output, config, date, &[])
+}
+
+/// The same with more arguments.
+fn build_with(db: &str, output: &str, config: &Path, date: &str, more: &[&str]) -> Output {
     tabel()
         .args([
             "build",
@@ -47,6 +52,7 @@ fn build(db: &str, output: &str, config: &Path, date: &str) -> Output {
             "--date",
             date,
         ])
+        .args(more)
         .arg("--config")
         .arg(config)
         .args(["--jobs", "2"])
@@ -145,6 +151,23 @@ async fn a_district_in_a_bucket_is_the_folder_build_file_for_file() {
         by_path(&s.release_files(&id2).unwrap()),
         by_path(&in_folder)
     );
+
+    // One school rebuilt on the next day, the others carried over with
+    // their manifests: the same release in the bucket as in the folder.
+    let school = release::read_manifest(&live).unwrap().schools[1]
+        .school
+        .clone();
+    let more = ["--school", school.as_str()];
+    ok(build_with(&t.url, &url, &config, "2026-11-30", &more));
+    let folder = local.to_str().unwrap();
+    ok(build_with(&t.url, folder, &config, "2026-11-30", &more));
+    release::verify(&live).unwrap();
+    let id3 = s.current().unwrap().unwrap();
+    let one_in_bucket = s.release_files(&id3).unwrap();
+    assert_eq!(one_in_bucket, release::all_entries(&live).unwrap());
+    assert_ne!(by_path(&one_in_bucket), by_path(&in_folder));
+    assert_all_stored(&s, &one_in_bucket);
+    let id2 = id3;
 
     // The store down: the build fails naming it, the live release stays.
     let dead = seaweed::dead_endpoint();
