@@ -28,7 +28,15 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/tabel-store.XXXXXX")
 unset "${!TABEL_@}"
 weed_pid=
 cleanup() {
-    [ -n "$weed_pid" ] && kill "$weed_pid" 2>/dev/null && wait "$weed_pid" 2>/dev/null
+    if [ -n "$weed_pid" ]; then
+        kill "$weed_pid" 2>/dev/null || true
+        for _ in 1 2 3 4 5; do
+            kill -0 "$weed_pid" 2>/dev/null || break
+            sleep 1
+        done
+        kill -9 "$weed_pid" 2>/dev/null || true
+        wait "$weed_pid" 2>/dev/null || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
