@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -79,6 +79,21 @@ pub(super) struct Emitter<'a> {
     typeset: AtomicUsize,
     kinds: Mutex<Vec<(&'static str, usize, Duration)>>,
     pub(super) progress: Option<indicatif::ProgressBar>,
+}
+
+/// A group of files being emitted in a debug build, checked against its list.
+struct Group {
+    /// Its first file, which holds the group's key.
+    first: String,
+    /// True if its key matched the previous release's.
+    unchanged: bool,
+    /// The files it emitted so far.
+    seen: Vec<String>,
+}
+
+thread_local! {
+    /// The groups this thread is emitting, outermost first (debug builds).
+    static GROUP: std::cell::RefCell<Vec<Group>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Documents (PDFs) of one class typeset per compile at most: a compile's
@@ -209,6 +224,19 @@ impl<'a> Emitter<'a> {
     /// release if it was made from the same input for the same readers;
     /// true if it did.
     fn carry(&self, path: &str, scope: &Scope, input: &str) -> Result<bool> {
+        self.carry_if(path, scope, |old| old.input == input, None)
+    }
+
+    /// Carries `path` over if its entry in the previous release is for the
+    /// same readers and `same` says it is made from the same input; the
+    /// carried entries take `key`, the page's key in this build, if given.
+    fn carry_if(
+        &self,
+        path: &str,
+        scope: &Scope,
+        same: impl Fn(&Entry) -> bool,
+        key: Option<&str>,
+    ) -> Result<bool> {
         if let Some(p) = &self.progress {
             p.inc(1);
         }
@@ -219,14 +247,20 @@ impl<'a> Emitter<'a> {
         if !self.full
             && self.prev
             && let Some(old) = map.get(path)
-            && old.input == input
             && old.scope == *scope
+            && same(old)
         {
             let mut carried = Vec::with_capacity(3);
             for variant in [path.to_owned(), format!("{path}.br"), format!("{path}.gz")] {
                 if let Some(e) = map.get(variant.as_str()) {
                     self.sink.carry(e)?;
-                    carried.push(e.clone());
+                    carried.push(match key {
+                        Some(key) => Entry {
+                            key: key.to_owned(),
+                            ..e.clone()
+                        },
+                        None => e.clone(),
+                    });
                 }
             }
             self.entries
@@ -234,9 +268,21 @@ impl<'a> Emitter<'a> {
                 .map_err(|_| anyhow::anyhow!("poisoned"))?
                 .extend(carried);
             self.carried.fetch_add(1, Ordering::Relaxed);
+            drop(map);
+            self.in_group(path, false)?;
             return Ok(true);
         }
         Ok(false)
+    }
+
+    /// The previous release's entry of `path`, if any.
+    fn prev_entry(&self, path: &str) -> Result<Option<Entry>> {
+        Ok(self
+            .prev_files
+            .read()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .get(path)
+            .cloned())
     }
 
     /// Emits one page rendered from `view` with `template`.
@@ -248,15 +294,201 @@ impl<'a> Emitter<'a> {
         template: &str,
         view: &V,
     ) -> Result<()> {
+        self.render_page(path, scope, school, template, view, "", Instant::now())
+    }
+
+    /// Emits one page as [`Emitter::page`] does, recording `key` (a group's,
+    /// see [`Emitter::carry_group`]) on it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn page_with_key<V: Serialize>(
+        &self,
+        path: &str,
+        scope: Scope,
+        school: &str,
+        template: &str,
+        key: &str,
+        view: &V,
+    ) -> Result<()> {
+        self.render_page(path, scope, school, template, view, key, Instant::now())
+    }
+
+    /// The key a group of files is carried by: `key` (which fingerprints
+    /// what the group is made from) with the templates' version.
+    pub(super) fn group_key(&self, key: &str) -> String {
+        let mut h = Sha256::new();
+        h.update(self.templates.version.as_bytes());
+        h.update(key.as_bytes());
+        data_encoding::HEXLOWER.encode(&h.finalize()[..16])
+    }
+
+    /// True if the previous release holds the group whose first file is
+    /// `first` as made under `key` (from [`Emitter::group_key`]).
+    fn group_matches(&self, first: &str, key: &str) -> Result<bool> {
+        Ok(!self.full && self.prev && self.prev_entry(first)?.is_some_and(|e| e.key == key))
+    }
+
+    /// Carries a group of files — `files`, the first of which records the
+    /// group's `key` — over from the previous release without building any
+    /// of them, if it made them under the same key for the same readers;
+    /// true if it did. A debug build never does: it builds the group and
+    /// checks it came out the same (see [`Emitter::checking_group`]).
+    pub(super) fn carry_group(&self, key: &str, files: &[(String, Scope)]) -> Result<bool> {
+        let Some((first, _)) = files.first() else {
+            return Ok(false);
+        };
+        if cfg!(debug_assertions) || !self.group_matches(first, key)? {
+            return Ok(false);
+        }
+        {
+            let map = self
+                .prev_files
+                .read()
+                .map_err(|_| anyhow::anyhow!("poisoned"))?;
+            if !files
+                .iter()
+                .all(|(p, s)| map.get(p).is_some_and(|e| e.scope == *s))
+            {
+                return Ok(false);
+            }
+        }
+        for (path, scope) in files {
+            self.carry_if(path, scope, |_| true, None)?;
+        }
+        Ok(true)
+    }
+
+    /// Runs `emit`, which emits the group of `files` (its key, `key`, on
+    /// the first). Debug builds check here what release builds rely on in
+    /// [`Emitter::carry_group`]: that `emit` writes exactly `files` (its
+    /// documents reported by [`Emitter::group_docs`]), and, when the key
+    /// matched the previous release's, that none of them changed.
+    pub(super) fn checking_group<T>(
+        &self,
+        key: &str,
+        files: &[(String, Scope)],
+        emit: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
+        if !cfg!(debug_assertions) {
+            return emit();
+        }
+        let first = files.first().map(|(p, _)| p.clone()).unwrap_or_default();
+        let group = Group {
+            unchanged: self.group_matches(&first, key)?,
+            first,
+            seen: Vec::new(),
+        };
+        GROUP.with(|g| g.borrow_mut().push(group));
+        let result = emit();
+        let group = GROUP.with(|g| g.borrow_mut().pop());
+        let result = result?;
+        if let Some(mut group) = group {
+            let mut listed: Vec<&str> = files.iter().map(|(p, _)| p.as_str()).collect();
+            listed.sort_unstable();
+            group.seen.sort_unstable();
+            if listed != group.seen {
+                bail!(
+                    "the group of {} lists {listed:?} but emits {:?}",
+                    group.first,
+                    group.seen
+                );
+            }
+        }
+        Ok(result)
+    }
+
+    /// Notes a file of the group being checked (debug builds); fails if
+    /// the group's key matched but the file changed.
+    fn in_group(&self, path: &str, changed: bool) -> Result<()> {
+        GROUP.with(|g| {
+            for group in g.borrow_mut().iter_mut() {
+                if group.unchanged && changed {
+                    bail!(
+                        "the key of {} matched, but {path} changed: the key misses an input",
+                        group.first
+                    );
+                }
+                group.seen.push(path.to_owned());
+            }
+            Ok(())
+        })
+    }
+
+    /// Reports the documents of the group being checked (debug builds).
+    pub(super) fn group_docs(&self, jobs: &[DocJob]) -> Result<()> {
+        for job in jobs {
+            let changed = self
+                .prev_entry(&job.path)?
+                .is_none_or(|e| e.input != job.input);
+            self.in_group(&job.path, changed)?;
+        }
+        Ok(())
+    }
+
+    /// Emits one page whose `key` fingerprints what it is made from
+    /// (`views::keys`): when the previous release has the page under the
+    /// same key it is carried without its view being built; else `view`
+    /// builds the view and the page is emitted as [`Emitter::page`] does.
+    /// A debug build builds the view anyway and fails if a page carried by
+    /// its key came out different: the keys are checked by every test.
+    pub(super) fn page_keyed<V: Serialize>(
+        &self,
+        path: &str,
+        scope: Scope,
+        school: &str,
+        template: &str,
+        key: &str,
+        view: impl FnOnce() -> V,
+    ) -> Result<()> {
         let started = Instant::now();
+        let mut h = Sha256::new();
+        h.update(self.templates.version.as_bytes());
+        h.update(template.as_bytes());
+        h.update(key.as_bytes());
+        let key = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
+        let check = cfg!(debug_assertions);
+        if !check && self.carry_if(path, &scope, |old| old.key == key, Some(&key))? {
+            return Ok(());
+        }
+        let view = view();
+        if check
+            && let Some(old) = self.prev_entry(path)?
+            && old.key == key
+            && !self.full
+        {
+            let input = self.input_of(template, &view)?;
+            if old.input != input {
+                bail!(
+                    "the page key of {path} matched, but its data changed: the key misses an input"
+                );
+            }
+        }
+        self.render_page(path, scope, school, template, &view, &key, started)
+    }
+
+    /// The hash of a page's inputs: the templates and the view's data.
+    fn input_of<V: Serialize>(&self, template: &str, view: &V) -> Result<String> {
         let mut h = Sha256::new();
         h.update(self.templates.version.as_bytes());
         h.update(template.as_bytes());
         // The page's data is hashed as it is serialized, never held whole.
         serde_json::to_writer(crate::gradebook::snapshot::HashWriter(&mut h), view)
             .context("cannot serialize a page's data")?;
-        let input = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
-        if self.carry(path, &scope, &input)? {
+        Ok(data_encoding::HEXLOWER.encode(&h.finalize()[..16]))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn render_page<V: Serialize>(
+        &self,
+        path: &str,
+        scope: Scope,
+        school: &str,
+        template: &str,
+        view: &V,
+        key: &str,
+        started: Instant,
+    ) -> Result<()> {
+        let input = self.input_of(template, view)?;
+        if self.carry_if(path, &scope, |old| old.input == input, Some(key))? {
             return Ok(());
         }
         let html = self.templates.render(template, view)?;
@@ -265,7 +497,7 @@ impl<'a> Emitter<'a> {
             path,
             scope,
             school,
-            &input,
+            (&input, key),
             html.as_bytes(),
             Some(PAGE_LEVELS),
         )?;
@@ -291,7 +523,7 @@ impl<'a> Emitter<'a> {
         if self.carry(path, &scope, &input)? {
             return Ok(());
         }
-        self.file(path, scope, school, &input, &json, None)?;
+        self.file(path, scope, school, (&input, ""), &json, None)?;
         self.rendered
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
@@ -347,7 +579,7 @@ impl<'a> Emitter<'a> {
                             &job.path,
                             job.scope.clone(),
                             school,
-                            &job.input,
+                            (&job.input, ""),
                             &pdf,
                             Some(PAGE_LEVELS),
                         )?;
@@ -390,10 +622,11 @@ impl<'a> Emitter<'a> {
         path: &str,
         scope: Scope,
         school: &str,
-        input: &str,
+        (input, key): (&str, &str),
         bytes: &[u8],
         levels: Option<(u32, u32)>,
     ) -> Result<()> {
+        self.in_group(path, true)?;
         let mut t = Instant::now();
         let mut out = vec![(path.to_owned(), bytes.to_vec())];
         if let Some((br, gz)) = levels
@@ -415,6 +648,7 @@ impl<'a> Emitter<'a> {
                 scope: scope.clone(),
                 school: school.to_owned(),
                 input: input.to_owned(),
+                key: key.to_owned(),
             });
         }
         Self::lap(&self.nanos_write, t);

@@ -349,7 +349,7 @@ impl Run<'_> {
             &css,
             Scope::Public,
             "",
-            css_hash,
+            (css_hash, ""),
             STYLESHEET.as_bytes(),
             Some(ASSET_LEVELS),
         )?;
@@ -357,7 +357,7 @@ impl Run<'_> {
             &Page::Robots.path(),
             Scope::Public,
             "",
-            "",
+            ("", ""),
             include_bytes!("../../site/robots.txt"),
             Some(ASSET_LEVELS),
         )?;

@@ -42,6 +42,11 @@ pub struct Entry {
     pub school: String,
     /// Hash of the page's inputs (data shown + template version).
     pub input: String,
+    /// The page's key, when the build keys it: a cheaper fingerprint of
+    /// what it is made from, which lets the next build carry it without
+    /// building its data (`views::keys`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub key: String,
 }
 
 /// The manifest of a release. It lists the shared files itself and each

@@ -17,6 +17,7 @@ use super::emit::{DocJob, Emitter};
 use crate::accounts::access::Scope;
 use crate::gradebook::{Date, Student};
 use crate::render::pdf::Typesetter;
+use crate::views::keys::Keys;
 use crate::views::paths::{self, Page};
 use crate::views::statement::StatementView;
 use crate::views::{self, Index, YearLink, documents};
@@ -52,31 +53,177 @@ fn week_days(ix: &Index<'_>, w: usize) -> (Date, Date) {
     (monday, Date(monday.0 + chrono::Duration::days(6)))
 }
 
-/// Emits the page of week `w` of `st`, shown by `view`.
-fn week_page(
+/// Emits the page of week `w` of `st` (one without a printout), carried
+/// by its key when that did not change, its view built only if needed.
+fn keyed_week_page(
     e: &Emitter<'_>,
     ix: &Index<'_>,
+    keys: &Keys,
     st: &Student,
     w: usize,
-    view: &views::week::WeekView,
 ) -> Result<()> {
     let (from, until) = week_days(ix, w);
-    e.page(
+    e.page_keyed(
         &Page::Week {
             student: &st.key,
-            week: &view.week,
+            week: &ix.weeks[w].0,
         }
         .path(),
         days(st, from, until),
         school_id(ix),
         "week.html",
-        view,
+        &keys.week(ix, st, w, None),
+        || ix.week(st, w, false),
     )
 }
 
 /// The school's files are listed under its external id.
 fn school_id<'a>(ix: &'a Index<'_>) -> &'a str {
     ix.s.school.external_id.as_str()
+}
+
+/// A student of the current year, with the earlier years they have pages of.
+struct CurrentStudent<'a> {
+    st: &'a Student,
+    past: &'a [YearLink],
+}
+
+/// Emits a student's pages of the current year — the start page, every
+/// week, the marks page, what is new — and returns their printouts to
+/// typeset. When nothing they are made from changed (the student's key,
+/// `views::keys`), every one of them is carried over at once, no view built.
+#[allow(clippy::too_many_arguments)]
+fn emit_student(
+    e: &Emitter<'_>,
+    ix: &Index<'_>,
+    ts: &Typesetter,
+    keys: &Keys,
+    printed: &[usize],
+    links: &[views::week::WeekLink],
+    student: CurrentStudent<'_>,
+) -> Result<Vec<DocJob>> {
+    let CurrentStudent { st, past } = student;
+    let school = school_id(ix);
+    let s = ix.s;
+    let year = (s.year.starts_on, s.year.ends_on);
+    let current = ix.current_week();
+    let key = e.group_key(&keys.student(ix, st, &(links, past, &ts.version)));
+    let index = Page::StudentIndex { student: &st.key }.path();
+    // The group's files, its start page first.
+    let mut files = vec![(index.clone(), {
+        let (from, until) = week_days(ix, current);
+        days(st, from, until)
+    })];
+    for (w, (id, _)) in ix.weeks.iter().enumerate() {
+        let (from, until) = week_days(ix, w);
+        files.push((
+            Page::Week {
+                student: &st.key,
+                week: id,
+            }
+            .path(),
+            days(st, from, until),
+        ));
+        if printed.contains(&w) {
+            files.push((
+                Page::Printout {
+                    student: &st.key,
+                    week: id,
+                }
+                .path(),
+                days(st, from, until),
+            ));
+        }
+    }
+    files.push((
+        Page::Marks { student: &st.key }.path(),
+        days(st, year.0, year.1),
+    ));
+    files.push((paths::news_file(&st.key), days(st, year.0, year.1)));
+    if e.carry_group(&key, &files)? {
+        return Ok(Vec::new());
+    }
+    e.checking_group(&key, &files, || {
+        let mut view = ix.week(st, current, true);
+        view.printouts = links.to_vec();
+        view.past_years = past.to_vec();
+        e.page_with_key(&index, files[0].1.clone(), school, "week.html", &key, &view)?;
+        let mut jobs = Vec::new();
+        for w in 0..ix.weeks.len() {
+            let Some(k) = printed.iter().position(|&p| p == w) else {
+                keyed_week_page(e, ix, keys, st, w)?;
+                continue;
+            };
+            // A printed week: its page and its printout, carried together
+            // by the page's key.
+            let (from, until) = week_days(ix, w);
+            let id = &ix.weeks[w].0;
+            let pair = [
+                (
+                    Page::Week {
+                        student: &st.key,
+                        week: id,
+                    }
+                    .path(),
+                    days(st, from, until),
+                ),
+                (
+                    Page::Printout {
+                        student: &st.key,
+                        week: id,
+                    }
+                    .path(),
+                    days(st, from, until),
+                ),
+            ];
+            let key = e.group_key(&format!(
+                "{}{}",
+                keys.week(ix, st, w, Some(&links[k])),
+                ts.version
+            ));
+            if e.carry_group(&key, &pair)? {
+                continue;
+            }
+            e.checking_group(&key, &pair, || {
+                let mut view = ix.week(st, w, false);
+                view.printouts = vec![links[k].clone()];
+                let doc = documents::printout(ix, st, &view, &pair[1].0);
+                let job = DocJob::new(
+                    pair[1].0.clone(),
+                    pair[1].1.clone(),
+                    &ts.version,
+                    "printout.typ",
+                    doc,
+                );
+                e.page_with_key(
+                    &pair[0].0,
+                    pair[0].1.clone(),
+                    school,
+                    "week.html",
+                    &key,
+                    &view,
+                )?;
+                e.group_docs(std::slice::from_ref(&job))?;
+                jobs.push(job);
+                Ok(())
+            })?;
+        }
+        e.page_keyed(
+            &Page::Marks { student: &st.key }.path(),
+            days(st, year.0, year.1),
+            school,
+            "marks.html",
+            &keys.marks(ix, st),
+            || ix.marks(st),
+        )?;
+        e.data(
+            &paths::news_file(&st.key),
+            days(st, year.0, year.1),
+            school,
+            &ix.news(st),
+        )?;
+        Ok(jobs)
+    })
 }
 
 /// Emits every page and document of the current school year of one school.
@@ -90,66 +237,26 @@ pub(super) fn emit_school(
 ) -> Result<()> {
     let s = ix.s;
     let school = school_id(ix);
-    let current = ix.current_week();
     let printed = print.weeks(ix);
     let links: Vec<views::week::WeekLink> = printed
         .iter()
         .map(|&w| documents::printout_link(ix, w))
         .collect();
-    let year = (s.year.starts_on, s.year.ends_on);
+    let keys = ix.keys();
     // Students: the start page, every week, the marks page; the printouts.
     let printouts: Vec<(i64, Vec<DocJob>)> = s
         .students
         .par_iter()
         .filter_map(|st| ix.class_of(st).map(|c| (st, c)))
         .map(|(st, class)| -> Result<(i64, Vec<DocJob>)> {
-            let (from, until) = week_days(ix, current);
-            let mut view = ix.week(st, current, true);
-            view.printouts = links.clone();
-            view.past_years = earlier.students.get(&st.id).cloned().unwrap_or_default();
-            e.page(
-                &Page::StudentIndex { student: &st.key }.path(),
-                days(st, from, until),
-                school,
-                "week.html",
-                &view,
-            )?;
-            let mut jobs = Vec::new();
-            for w in 0..ix.weeks.len() {
-                let (from, until) = week_days(ix, w);
-                let mut view = ix.week(st, w, false);
-                if let Some(k) = printed.iter().position(|&p| p == w) {
-                    view.printouts = vec![links[k].clone()];
-                    let path = Page::Printout {
-                        student: &st.key,
-                        week: &view.week,
-                    }
-                    .path();
-                    let doc = documents::printout(ix, st, &view, &path);
-                    jobs.push(DocJob::new(
-                        path,
-                        days(st, from, until),
-                        &ts.version,
-                        "printout.typ",
-                        doc,
-                    ));
-                }
-                week_page(e, ix, st, w, &view)?;
-            }
-            e.page(
-                &Page::Marks { student: &st.key }.path(),
-                days(st, year.0, year.1),
-                school,
-                "marks.html",
-                &ix.marks(st),
-            )?;
-            e.data(
-                &paths::news_file(&st.key),
-                days(st, year.0, year.1),
-                school,
-                &ix.news(st),
-            )?;
-            Ok((class.id, jobs))
+            let student = CurrentStudent {
+                st,
+                past: earlier.students.get(&st.id).map_or(&[], Vec::as_slice),
+            };
+            Ok((
+                class.id,
+                emit_student(e, ix, ts, &keys, &printed, &links, student)?,
+            ))
         })
         .collect::<Result<_>>()?;
     let latest = emit_classes(e, ix, ts, Some(printouts))?;
@@ -196,6 +303,7 @@ pub(super) fn emit_earlier_year(
         .filter(|st| ix.class_of(st).is_some())
         .collect();
     let (first, last) = (s.year.starts_on, s.year.ends_on);
+    let keys = ix.keys();
     students.par_iter().try_for_each(|&st| -> Result<()> {
         let page = ix.year_page(st);
         e.page(
@@ -225,7 +333,7 @@ pub(super) fn emit_earlier_year(
             )?;
         }
         for w in 0..ix.weeks.len() {
-            week_page(e, ix, st, w, &ix.week(st, w, false))?;
+            keyed_week_page(e, ix, &keys, st, w)?;
         }
         e.page(
             &Page::YearMarks {

@@ -8,6 +8,7 @@
 
 pub mod class;
 pub mod documents;
+pub mod keys;
 pub mod marks;
 pub mod news;
 pub mod paths;

@@ -266,6 +266,7 @@ async fn garbage_collection_spares_what_a_running_build_needs() {
         scope: Scope::Public,
         school: String::new(),
         input: String::new(),
+        key: String::new(),
     });
     manifest.files.sort_by(|a, b| a.path.cmp(&b.path));
     running.publish(&manifest).unwrap();
