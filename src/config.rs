@@ -26,7 +26,7 @@ pub struct Settings {
     pub config: Config,
     /// Database URL.
     pub database: String,
-    /// Output folder.
+    /// Output folder, or `s3://bucket/prefix` (see [`Store`]).
     pub output: PathBuf,
 }
 
@@ -60,7 +60,7 @@ impl Settings {
 pub struct Config {
     /// Database URL (`sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`).
     pub database: Option<String>,
-    /// Folder the releases are written to.
+    /// Folder the releases are written to, or `s3://bucket/prefix`.
     pub output: Option<PathBuf>,
     /// Interface language: `ru` (default) or `en`.
     pub language: Language,
@@ -76,6 +76,82 @@ pub struct Config {
     pub mail: Mail,
     /// The Дневник.ру sync (`tabel import dnevnik`).
     pub dnevnik: Dnevnik,
+    /// The S3-compatible bucket of `--output s3://bucket/prefix`.
+    pub store: Store,
+}
+
+/// The `[store]` table: the S3-compatible object storage that
+/// `output = "s3://bucket/prefix"` names. The credentials are never here:
+/// they come from `AWS_ACCESS_KEY_ID` and `AWS_SECRET_ACCESS_KEY` (and
+/// `AWS_SESSION_TOKEN`, if any).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Store {
+    /// The S3 API's address, e.g. `https://storage.example:9000`; empty:
+    /// AWS itself for the region.
+    pub endpoint: String,
+    /// The region the bucket is in.
+    pub region: String,
+    /// Address the bucket in the path (`endpoint/bucket/key`) rather than
+    /// in the host name (`bucket.endpoint/key`): most self-hosted stores
+    /// (MinIO, SeaweedFS, Ceph RGW without wildcard DNS) want this.
+    pub path_style: bool,
+    /// Uploads in flight at once, at most.
+    pub uploads: usize,
+    /// Seconds a request may take, answer included.
+    pub timeout_seconds: u64,
+    /// Tries after the first for a request that failed or was not answered.
+    pub retries: usize,
+    /// An object no kept release lists is deleted only once it is this
+    /// many seconds old (and older than every running build): it may have
+    /// just been sent by a build that started while the old releases were
+    /// being removed.
+    pub gc_grace_seconds: u64,
+    /// A running build's marker older than this belongs to a build that
+    /// died; a build that takes longer is refused at the end rather than
+    /// published.
+    pub build_hours: u64,
+}
+
+impl Default for Store {
+    fn default() -> Store {
+        Store {
+            endpoint: String::new(),
+            region: "us-east-1".to_owned(),
+            path_style: true,
+            uploads: 16,
+            timeout_seconds: 60,
+            retries: 3,
+            gc_grace_seconds: 3600,
+            build_hours: 24,
+        }
+    }
+}
+
+impl Store {
+    /// Refuses settings that cannot work, naming the key.
+    fn check(&self) -> Result<()> {
+        if !self.endpoint.is_empty() {
+            let url = url::Url::parse(&self.endpoint)
+                .with_context(|| format!("[store] endpoint {:?} is not a URL", self.endpoint))?;
+            if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+                anyhow::bail!(
+                    "[store] endpoint {:?} is not an http:// or https:// URL",
+                    self.endpoint
+                );
+            }
+        }
+        if self.uploads == 0 {
+            anyhow::bail!("[store] uploads must be at least 1");
+        }
+        if self.timeout_seconds == 0 {
+            anyhow::bail!("[store] timeout_seconds must be at least 1");
+        }
+        if self.build_hours == 0 {
+            anyhow::bail!("[store] build_hours must be at least 1");
+        }
+        Ok(())
+    }
 }
 
 /// The `[archive]` table.
@@ -168,6 +244,7 @@ impl Default for Config {
             archive: Archive::default(),
             mail: Mail::default(),
             dnevnik: Dnevnik::default(),
+            store: Store::default(),
         }
     }
 }
@@ -341,6 +418,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config> {
         let config: Config = toml::from_str(text)?;
         config.archive.check()?;
+        config.store.check()?;
         Ok(config)
     }
 }
@@ -383,6 +461,28 @@ mod tests {
             Config::parse("[dnevnik]\ntoken = \"x\"\n").unwrap_err()
         );
         assert!(err.contains("unknown field `token`"), "{err}");
+    }
+
+    #[test]
+    fn store_keys_parse_and_are_checked() {
+        let c = Config::parse(
+            "output = \"s3://tabel/city\"\n[store]\nendpoint = \"http://127.0.0.1:8333\"\npath_style = true\n",
+        )
+        .unwrap();
+        assert_eq!(c.store.endpoint, "http://127.0.0.1:8333");
+        assert_eq!(c.store.region, "us-east-1");
+        assert_eq!(c.store.uploads, 16);
+        for (text, needle) in [
+            ("[store]\nendpoint = \"ftp://x\"\n", "[store] endpoint"),
+            ("[store]\nuploads = 0\n", "[store] uploads"),
+            (
+                "[store]\nsecret_key = \"x\"\n",
+                "unknown field `secret_key`",
+            ),
+        ] {
+            let err = format!("{:#}", Config::parse(text).unwrap_err());
+            assert!(err.contains(needle), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -4,7 +4,6 @@
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -14,7 +13,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Summary;
-use super::release::{self, Entry};
+use super::release::Entry;
+use super::store::ReleaseWriter;
 use crate::accounts::access::Scope;
 use crate::render::html::Templates;
 use crate::render::pdf::Doc;
@@ -61,9 +61,10 @@ fn compressible(path: &str) -> bool {
 
 /// Writes pages into the new release, or carries unchanged ones over.
 pub(super) struct Emitter<'a> {
-    tmp: &'a Path,
-    /// The previous release's folder, and its files of the school being built.
-    prev: Option<&'a Path>,
+    /// Where the new release's files go.
+    sink: &'a dyn ReleaseWriter,
+    /// Whether there is a previous release; its files of the school being built.
+    prev: bool,
     prev_files: std::sync::RwLock<HashMap<String, Entry>>,
     full: bool,
     templates: &'a Templates,
@@ -136,17 +137,17 @@ impl DocJob {
 }
 
 impl<'a> Emitter<'a> {
-    /// An emitter writing into `tmp`, carrying unchanged files from `prev`
-    /// (the previous release's folder) unless `full`.
+    /// An emitter writing into `sink`, carrying unchanged files over from
+    /// the previous release (if `prev`) unless `full`.
     pub(super) fn new(
-        tmp: &'a Path,
-        prev: Option<&'a Path>,
+        sink: &'a dyn ReleaseWriter,
+        prev: bool,
         full: bool,
         templates: &'a Templates,
         progress: Option<indicatif::ProgressBar>,
     ) -> Emitter<'a> {
         Emitter {
-            tmp,
+            sink,
             prev,
             prev_files: Default::default(),
             full,
@@ -244,7 +245,7 @@ impl<'a> Emitter<'a> {
             .read()
             .map_err(|_| anyhow::anyhow!("poisoned"))?;
         if !self.full
-            && let Some(dir) = self.prev
+            && self.prev
             && let Some(old) = map.get(path)
             && old.scope == *scope
             && same(old)
@@ -252,7 +253,7 @@ impl<'a> Emitter<'a> {
             let mut carried = Vec::with_capacity(3);
             for variant in [path.to_owned(), format!("{path}.br"), format!("{path}.gz")] {
                 if let Some(e) = map.get(variant.as_str()) {
-                    release::carry(dir, self.tmp, &variant)?;
+                    self.sink.carry(e)?;
                     carried.push(match key {
                         Some(key) => Entry {
                             key: key.to_owned(),
@@ -323,9 +324,7 @@ impl<'a> Emitter<'a> {
     /// True if the previous release holds the group whose first file is
     /// `first` as made under `key` (from [`Emitter::group_key`]).
     fn group_matches(&self, first: &str, key: &str) -> Result<bool> {
-        Ok(!self.full
-            && self.prev.is_some()
-            && self.prev_entry(first)?.is_some_and(|e| e.key == key))
+        Ok(!self.full && self.prev && self.prev_entry(first)?.is_some_and(|e| e.key == key))
     }
 
     /// Carries a group of files — `files`, the first of which records the
@@ -639,12 +638,13 @@ impl<'a> Emitter<'a> {
         }
         let mut entries = Vec::with_capacity(3);
         for (p, b) in out {
-            let size = release::write_file(self.tmp, &p, &b)?;
+            let sha256 = sha256_hex(&b);
+            let size = self.sink.write(&p, &b, &sha256)?;
             self.bytes.fetch_add(size, Ordering::Relaxed);
             entries.push(Entry {
                 path: p,
                 size,
-                sha256: sha256_hex(&b),
+                sha256,
                 scope: scope.clone(),
                 school: school.to_owned(),
                 input: input.to_owned(),

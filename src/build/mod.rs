@@ -5,10 +5,12 @@
 mod emit;
 pub mod release;
 mod school;
+pub mod store;
 pub mod watch;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
@@ -22,7 +24,8 @@ use crate::render::pdf::Typesetter;
 use crate::views::paths::{self, Page};
 use crate::views::{self, Index};
 use emit::{ASSET_LEVELS, Emitter, sha256_hex};
-use release::{Entry, Manifest, Output};
+use release::{Entry, Manifest};
+use store::{Base, ReleaseStore, ReleaseWriter};
 
 /// What to build.
 #[derive(Debug, Clone)]
@@ -71,6 +74,8 @@ pub struct Summary {
     pub rendered_paths: Vec<String>,
     /// Old releases removed.
     pub pruned: Vec<String>,
+    /// Objects and bytes sent to the store, when it is a bucket.
+    pub uploaded: Option<(u64, u64)>,
 }
 
 impl std::fmt::Display for Summary {
@@ -98,6 +103,13 @@ impl std::fmt::Display for Summary {
                 f,
                 "  {kind:<22} {n:>8} typeset in {:.3} s wall, {rate:.1}/s",
                 d.as_secs_f64()
+            )?;
+        }
+        if let Some((objects, bytes)) = self.uploaded {
+            writeln!(
+                f,
+                "  store: {objects} objects, {bytes} bytes uploaded ({:.1} MB)",
+                bytes as f64 / 1e6
             )?;
         }
         if !self.pruned.is_empty() {
@@ -141,29 +153,25 @@ impl PrintWeeks {
     }
 }
 
-/// Runs the nightly build and publishes the result under `output`.
+/// Runs the nightly build and publishes the result under `output` (a folder).
 pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary> {
+    run_in(db, Arc::new(store::LocalStore::new(output)?), opts).await
+}
+
+/// Runs the nightly build and publishes the result in `store`.
+pub async fn run_in(
+    db: &Database,
+    store: Arc<dyn ReleaseStore>,
+    opts: &Options,
+) -> Result<Summary> {
     let started = Instant::now();
-    let out = Output::new(output)?;
-    let leftovers = out.clean_leftovers()?;
+    let leftovers = store.clean_leftovers()?;
     if leftovers > 0 {
         tracing::warn!(leftovers, "removed unfinished releases of earlier builds");
     }
-    // Releases that will be beyond `keep` once this one is published are
-    // removed meanwhile, on their own thread: unlinking tens of thousands
-    // of files is I/O the rendering need not wait for.
-    let early_prune = {
-        let (out, keep) = (out.clone(), opts.keep.saturating_sub(1).max(1));
-        std::thread::spawn(move || out.prune(keep))
-    };
-    let join_prune = move || -> Result<Vec<String>> {
-        early_prune
-            .join()
-            .map_err(|_| anyhow::anyhow!("removing old releases panicked"))?
-    };
     let templates = Templates::new(opts.templates.as_deref())?;
     let typesetter = Typesetter::new(opts.templates.as_deref())?;
-    let live_full = out.live()?;
+    let live_full = store.live()?;
     let live = if opts.full { None } else { live_full.clone() };
     let schools = gradebook::list_schools(db).await?;
     if schools.is_empty() {
@@ -194,7 +202,20 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
             .collect()
     };
     let single = schools.len() == 1;
-    let (id, tmp) = out.start(chrono::Utc::now())?;
+    let writer = store.start(live_full.as_ref())?;
+    // Releases that will be beyond `keep` once this one is published are
+    // removed meanwhile, on their own thread: unlinking tens of thousands
+    // of files is I/O the rendering need not wait for. (The new release
+    // was started first: a store spares what a running build starts from.)
+    let early_prune = {
+        let (store, keep) = (store.clone(), opts.keep.saturating_sub(1).max(1));
+        std::thread::spawn(move || store.prune(keep))
+    };
+    let join_prune = move || -> Result<Vec<String>> {
+        early_prune
+            .join()
+            .map_err(|_| anyhow::anyhow!("removing old releases panicked"))?
+    };
     let progress = opts.progress.then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -206,8 +227,8 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
         bar
     });
     let emitter = Emitter::new(
-        &tmp,
-        live.as_ref().map(|l| l.dir.as_path()),
+        writer.as_ref(),
+        live.is_some(),
         opts.full,
         &templates,
         progress,
@@ -215,29 +236,37 @@ pub async fn run(db: &Database, output: &Path, opts: &Options) -> Result<Summary
     let run = Run {
         db,
         opts,
-        tmp: &tmp,
+        store: store.as_ref(),
+        writer: writer.as_ref(),
         typesetter: &typesetter,
         live: live.as_ref(),
         live_full: live_full.as_ref(),
         single,
     };
     let result = run.render(&emitter, &selected).await;
+    drop(emitter);
     let (mut summary, manifest) = match result {
         Ok(r) => r,
         Err(err) => {
-            let _ = std::fs::remove_dir_all(&tmp);
+            writer.abandon();
             let _ = join_prune();
             return Err(err);
         }
     };
     let t = Instant::now();
-    // Live first; the old releases' removal can finish after.
-    summary.release = out.publish(&id, &tmp, &manifest)?;
-    summary.pruned = join_prune().unwrap_or_else(|err| {
+    let published = writer.flush().and_then(|()| {
+        summary.uploaded = writer.uploaded();
+        writer.publish(&manifest)
+    });
+    // Live first; the old releases' removal finishes after.
+    let pruned = join_prune();
+    summary.release =
+        published.with_context(|| format!("cannot publish into {}", store.location()))?;
+    summary.pruned = pruned.unwrap_or_else(|err| {
         tracing::warn!("the new release is live, but removing old ones failed: {err:#}");
         Vec::new()
     });
-    summary.pruned.extend(out.prune(opts.keep)?);
+    summary.pruned.extend(store.prune(opts.keep)?);
     summary.steps.push(("publish", t.elapsed()));
     summary.steps.push(("total", started.elapsed()));
     Ok(summary)
@@ -257,14 +286,16 @@ fn list_names(schools: &[gradebook::SchoolRef]) -> String {
 struct Run<'a> {
     db: &'a Database,
     opts: &'a Options,
-    /// The new release's folder, until it is published.
-    tmp: &'a Path,
+    /// Where releases are kept.
+    store: &'a dyn ReleaseStore,
+    /// The new release, until it is published.
+    writer: &'a dyn ReleaseWriter,
     typesetter: &'a Typesetter,
     /// The live release to carry unchanged files from (none with `--full`).
-    live: Option<&'a release::Live>,
+    live: Option<&'a Base>,
     /// The live release whatever `--full` says: the schools not rebuilt
     /// (`--school`) keep its files.
-    live_full: Option<&'a release::Live>,
+    live_full: Option<&'a Base>,
     /// The database holds one school: its overview is `school/index.html`.
     single: bool,
 }
@@ -367,7 +398,10 @@ impl Run<'_> {
                             let keys = ix.keys();
                             (ix, keys)
                         },
-                        || self.live.map(|l| l.entries_of(&school.external_id)),
+                        || {
+                            self.live
+                                .map(|l| store::entries_of(self.store, l, &school.external_id))
+                        },
                     )
                 },
             )
@@ -443,8 +477,7 @@ impl Run<'_> {
                 &keys,
             )
         })?;
-        gathered.parts.push(release::write_part(
-            self.tmp,
+        gathered.parts.push(self.writer.write_part(
             &school.external_id,
             &paths::school_slug(&snapshot.school.external_id, snapshot.school.id),
             emitter.take_entries()?,
@@ -465,16 +498,16 @@ impl Run<'_> {
         let rebuilt: Vec<&str> = selected.iter().map(|s| s.external_id.as_str()).collect();
         for e in &l.manifest.files {
             if !e.school.is_empty() && !rebuilt.contains(&e.school.as_str()) {
-                release::carry(&l.dir, self.tmp, &e.path)?;
+                self.writer.carry(e)?;
                 gathered.shared.push(e.clone());
             }
         }
         for part in &l.manifest.schools {
             if !rebuilt.contains(&part.school.as_str()) {
-                for e in release::read_part(&l.dir, part)? {
-                    release::carry(&l.dir, self.tmp, &e.path)?;
+                for e in self.store.read_part(l, part)? {
+                    self.writer.carry(&e)?;
                 }
-                release::carry(&l.dir, self.tmp, &part.manifest)?;
+                self.writer.carry_part(part)?;
                 gathered.parts.push(part.clone());
             }
         }
@@ -491,7 +524,7 @@ impl Run<'_> {
     /// The home page and the 404 page.
     fn public_pages(&self, emitter: &Emitter<'_>, css: &str) -> Result<()> {
         emitter.set_prev(match self.live {
-            Some(l) => l.entries_of("")?,
+            Some(l) => store::entries_of(self.store, l, "")?,
             None => HashMap::new(),
         })?;
         let t = crate::i18n::labels(self.opts.language);

@@ -104,7 +104,15 @@ pub fn folder_of(path: &str) -> &str {
 
 /// Writes a school's manifest into the release at `dir`; its part for the
 /// release's manifest.
-pub fn write_part(dir: &Path, school: &str, slug: &str, mut files: Vec<Entry>) -> Result<Part> {
+pub fn write_part(dir: &Path, school: &str, slug: &str, files: Vec<Entry>) -> Result<Part> {
+    let (part, json) = part_bytes(school, slug, files)?;
+    write_file(dir, &part.manifest, &json)?;
+    Ok(part)
+}
+
+/// A school's manifest: its part for the release's manifest, and its bytes
+/// (to be stored at the part's `manifest` path inside the release).
+pub fn part_bytes(school: &str, slug: &str, mut files: Vec<Entry>) -> Result<(Part, Vec<u8>)> {
     files.sort_by(|a, b| a.path.cmp(&b.path));
     files.dedup_by(|a, b| a.path == b.path);
     let mut folders: Vec<String> = files
@@ -119,14 +127,16 @@ pub fn write_part(dir: &Path, school: &str, slug: &str, mut files: Vec<Entry>) -
         files,
     };
     let json = serde_json::to_vec(&part).context("cannot serialize a school's manifest")?;
-    write_file(dir, &manifest, &json)?;
-    Ok(Part {
-        school: school.to_owned(),
-        manifest,
-        sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(&json)),
-        files: part.files.len(),
-        folders,
-    })
+    Ok((
+        Part {
+            school: school.to_owned(),
+            manifest,
+            sha256: data_encoding::HEXLOWER.encode(&Sha256::digest(&json)),
+            files: part.files.len(),
+            folders,
+        },
+        json,
+    ))
 }
 
 /// Reads a school's manifest from the release at `dir`, checked against its part.

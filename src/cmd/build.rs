@@ -65,6 +65,12 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         ..options(settings, today)
     };
     if args.watch {
+        if build::store::is_bucket(&settings.output) {
+            anyhow::bail!(
+                "`tabel build --watch` writes into a folder only; {} is a bucket",
+                settings.output.display()
+            );
+        }
         return super::with_database(settings, async |db| {
             build::watch::watch(
                 db,
@@ -80,10 +86,19 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         .await;
     }
     super::with_database(settings, async |db| {
-        let summary = build::run(db, &settings.output, &options)
+        let store = build::store::open(&settings.output, &settings.config.store)?;
+        let summary = build::run_in(db, store, &options)
             .await
             .context("the build failed")?;
         print!("{summary}");
+        if build::store::is_bucket(&settings.output) {
+            // Year-end bags are folders of signed files: they are made
+            // into a folder (`tabel archive --output DIR`), not a bucket.
+            println!(
+                "  archive: not run by a build into a bucket; run `tabel archive` with a folder --output"
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
         let (lines, failed) = super::archive::nightly(db, settings, today).await?;
         for line in lines {
             println!("  {line}");

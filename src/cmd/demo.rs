@@ -34,6 +34,12 @@ pub struct Args {
 /// Runs `tabel demo`.
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let today = args.date.unwrap_or_else(super::today);
+    if build::store::is_bucket(&settings.output) {
+        anyhow::bail!(
+            "the demo builds into a folder; {} is a bucket (build it there with `tabel build`)",
+            settings.output.display()
+        );
+    }
     super::with_database(settings, async |db| {
         let options = demo::Options {
             students: args.students,

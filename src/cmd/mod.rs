@@ -34,7 +34,8 @@ pub struct Cli {
     /// postgres://USER:PASSWORD@HOST:PORT/DB. [default: sqlite://tabel.db]
     #[arg(long, env = "TABEL_DATABASE_URL", global = true, value_name = "URL")]
     pub database: Option<String>,
-    /// Folder the releases are written to. [default: output]
+    /// Folder the releases are written to, or `s3://bucket/prefix` (the
+    /// bucket set up in `[store]`). [default: output]
     #[arg(long, env = "TABEL_OUTPUT", global = true, value_name = "DIR")]
     pub output: Option<PathBuf>,
     /// Configuration file. [default: tabel.toml when present]

@@ -54,6 +54,12 @@ pub(super) fn listen(settings: &Settings, given: Option<SocketAddr>) -> Result<S
 /// Runs `tabel serve` until SIGTERM or Ctrl-C.
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let listen = listen(settings, args.listen)?;
+    if crate::build::store::is_bucket(&settings.output) {
+        anyhow::bail!(
+            "the gate serves releases from a folder only (yet); {} is a bucket",
+            settings.output.display()
+        );
+    }
     super::with_database(settings, async |db| {
         http::serve(db.clone(), gate(settings), listen).await?;
         Ok(ExitCode::SUCCESS)

@@ -23,5 +23,6 @@ mod nightly;
 mod pdf;
 mod phone;
 mod signatures;
+mod store;
 mod terms;
 mod years;

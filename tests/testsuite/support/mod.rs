@@ -9,7 +9,8 @@
 //! - [`pki`]: a test PKI made with openssl, a local TSA, an NSS database;
 //! - [`dnevnik`]: a stand-in for Дневник.ру's API on loopback, and its schools;
 //! - [`gate`]: a built demo school behind a gate, requests, logins, CSRF;
-//! - [`import`]: checksums and snapshots for the import tests.
+//! - [`import`]: checksums and snapshots for the import tests;
+//! - [`seaweed`]: a real SeaweedFS (S3) on loopback, with a bucket.
 
 pub mod archive;
 pub mod build;
@@ -20,6 +21,7 @@ pub mod files;
 pub mod gate;
 pub mod import;
 pub mod pki;
+pub mod seaweed;
 pub mod tools;
 
 pub use command::tabel;

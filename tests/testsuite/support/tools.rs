@@ -17,3 +17,21 @@ pub fn tool(path: &str) -> Option<PathBuf> {
     eprintln!("note: {path} is missing; skipping");
     None
 }
+
+/// A program found on `PATH`, or `None` (a skip) when it is missing and
+/// not required.
+pub fn on_path(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|p| p.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var("TABEL_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "{name} is not on PATH (run .ci/run to install it)"
+        );
+        eprintln!("note: {name} is not on PATH; skipping");
+    }
+    found
+}

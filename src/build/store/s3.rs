@@ -1,0 +1,771 @@
+//! Releases in an S3-compatible bucket, through the `object_store` crate
+//! (the S3 API only: AWS, MinIO, Ceph RGW, SeaweedFS alike).
+//!
+//! Under `s3://bucket/prefix`:
+//!
+//! - `objects/ab/abcdef…`: every file of every release, named by the
+//!   SHA-256 of its bytes, so a file already stored is never sent again;
+//! - `releases/<id>/manifest.json` and `releases/<id>/manifests/<slug>.json`:
+//!   the release's manifest and its schools' manifests, as in a folder;
+//! - `pending/<id>.json`: a build running now, and the release it started
+//!   from;
+//! - `current`: the live release's id, one small object written last.
+//!
+//! A reader follows `current` to a manifest whose objects were all stored
+//! before it was written, so it sees the old release or the new one, never
+//! half of one. Garbage collection ([`S3Store::prune`]) keeps every object
+//! a kept release lists; the releases running builds started from (named
+//! by their `pending` markers) whole; every object stored since the oldest
+//! running build began (bucket time against bucket time); and any object
+//! younger than `gc_grace_seconds` (for a build that began while the
+//! collection was already under way). A marker older than `build_hours`
+//! is a dead build's, and a build that takes longer is not published.
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow, bail};
+use futures_util::{StreamExt, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as Key;
+use object_store::{
+    BackoffConfig, ClientOptions, ObjectStore, ObjectStoreExt, PutPayload, RetryConfig,
+};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{Base, ReleaseStore, ReleaseWriter};
+use crate::build::release::{self, Entry, MANIFEST, Manifest, Part};
+use crate::config;
+
+/// The object holding the live release's id.
+pub const POINTER: &str = "current";
+
+/// What a running build leaves in `pending/<id>.json`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    /// The release being built.
+    id: String,
+    /// The release it carries files over from.
+    base: Option<String>,
+}
+
+/// The client and the runtime its requests run on, shared by the store
+/// and the releases being written.
+#[derive(Debug)]
+struct Inner {
+    s3: Arc<dyn ObjectStore>,
+    /// Its own runtime: the build calls the store from its worker threads.
+    runtime: Option<tokio::runtime::Runtime>,
+    handle: tokio::runtime::Handle,
+    bucket: String,
+    prefix: String,
+    /// The endpoint, for messages.
+    endpoint: String,
+    uploads: usize,
+    grace: Duration,
+    /// How long a build may take; after that its marker is stale.
+    lease: Duration,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+/// Releases in an S3-compatible bucket.
+#[derive(Debug, Clone)]
+pub struct S3Store {
+    inner: Arc<Inner>,
+}
+
+fn hex(bytes: &[u8]) -> String {
+    data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
+}
+
+fn is_not_found(e: &object_store::Error) -> bool {
+    matches!(e, object_store::Error::NotFound { .. })
+}
+
+impl Inner {
+    /// Where the store is, for messages: the bucket and the endpoint.
+    fn place(&self) -> String {
+        let url = if self.prefix.is_empty() {
+            format!("s3://{}", self.bucket)
+        } else {
+            format!("s3://{}/{}", self.bucket, self.prefix)
+        };
+        let endpoint = if self.endpoint.is_empty() {
+            "AWS"
+        } else {
+            &self.endpoint
+        };
+        format!("{url} at {endpoint}")
+    }
+
+    fn key(&self, rel: &str) -> Key {
+        if self.prefix.is_empty() {
+            Key::from(rel)
+        } else {
+            Key::from(format!("{}/{rel}", self.prefix))
+        }
+    }
+
+    /// The key of the object holding bytes whose SHA-256 is `sha256`.
+    fn object_key(&self, sha256: &str) -> Key {
+        self.key(&format!(
+            "objects/{}/{sha256}",
+            &sha256[..2.min(sha256.len())]
+        ))
+    }
+
+    /// A key relative to the prefix.
+    fn rel<'k>(&self, key: &'k Key) -> &'k str {
+        let s = key.as_ref();
+        if self.prefix.is_empty() {
+            s
+        } else {
+            s.strip_prefix(&self.prefix)
+                .and_then(|s| s.strip_prefix('/'))
+                .unwrap_or(s)
+        }
+    }
+
+    /// Runs `fut` on the store's runtime and waits for it, from any thread.
+    fn wait<T: Send + 'static>(
+        &self,
+        fut: impl Future<Output = Result<T>> + Send + 'static,
+    ) -> Result<T> {
+        let (tx, rx) = std::sync::mpsc::sync_channel(1);
+        self.handle.spawn(async move {
+            let _ = tx.send(fut.await);
+        });
+        rx.recv()
+            .map_err(|_| anyhow!("a request to {} was dropped", self.place()))?
+    }
+
+    fn get(&self, rel: &str) -> Result<Option<Vec<u8>>> {
+        let (s3, key) = (self.s3.clone(), self.key(rel));
+        let got = self.wait(async move {
+            match s3.get(&key).await {
+                Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
+                Err(e) if is_not_found(&e) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        });
+        got.with_context(|| format!("cannot read {rel} from {}", self.place()))
+    }
+
+    fn put(&self, rel: &str, bytes: Vec<u8>) -> Result<()> {
+        let (s3, key) = (self.s3.clone(), self.key(rel));
+        self.wait(async move {
+            s3.put(&key, PutPayload::from(bytes)).await?;
+            Ok(())
+        })
+        .with_context(|| format!("cannot write {rel} to {}", self.place()))
+    }
+
+    /// Every object under `rel/`, with its size and age.
+    fn list(&self, rel: &str) -> Result<Vec<object_store::ObjectMeta>> {
+        let (s3, key) = (self.s3.clone(), self.key(rel));
+        self.wait(async move { Ok(s3.list(Some(&key)).try_collect::<Vec<_>>().await?) })
+            .with_context(|| format!("cannot list {rel}/ in {}", self.place()))
+    }
+
+    /// Deletes these objects, a few at a time; how many.
+    fn delete(&self, keys: Vec<Key>) -> Result<usize> {
+        let s3 = self.s3.clone();
+        let n = keys.len();
+        let parallel = self.uploads;
+        self.wait(async move {
+            futures_util::stream::iter(keys)
+                .map(|k| {
+                    let s3 = s3.clone();
+                    async move {
+                        match s3.delete(&k).await {
+                            Err(e) if !is_not_found(&e) => Err(e),
+                            _ => Ok(()),
+                        }
+                    }
+                })
+                .buffer_unordered(parallel)
+                .try_collect::<Vec<()>>()
+                .await?;
+            Ok(())
+        })
+        .with_context(|| format!("cannot delete from {}", self.place()))?;
+        Ok(n)
+    }
+
+    fn pointer(&self) -> Result<Option<String>> {
+        Ok(self
+            .get(POINTER)?
+            .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+            .filter(|id| !id.is_empty()))
+    }
+
+    fn manifest(&self, id: &str) -> Result<Option<Manifest>> {
+        let rel = format!("releases/{id}/{MANIFEST}");
+        match self.get(&rel)? {
+            None => Ok(None),
+            Some(json) => serde_json::from_slice(&json)
+                .map(Some)
+                .with_context(|| format!("{rel} in {} is not valid", self.place())),
+        }
+    }
+
+    fn read_part(&self, id: &str, part: &Part) -> Result<Vec<Entry>> {
+        let rel = format!("releases/{id}/{}", part.manifest);
+        let json = self
+            .get(&rel)?
+            .ok_or_else(|| anyhow!("{rel} is missing from {}", self.place()))?;
+        if hex(&json) != part.sha256 {
+            bail!(
+                "{rel} in {} does not match its release's manifest",
+                self.place()
+            );
+        }
+        let dir = PathBuf::from(format!("s3://{}/releases/{id}", self.bucket));
+        release::parse_part(&dir, part, &json)
+    }
+
+    /// Every file a release lists, shared and every school's.
+    fn files(&self, id: &str, manifest: &Manifest) -> Result<Vec<Entry>> {
+        let mut all = manifest.files.clone();
+        for part in &manifest.schools {
+            all.extend(self.read_part(id, part)?);
+        }
+        all.sort_by(|a, b| a.path.cmp(&b.path));
+        Ok(all)
+    }
+}
+
+/// An identity at the store.
+#[derive(Clone)]
+pub struct Credentials {
+    /// `AWS_ACCESS_KEY_ID`.
+    pub key_id: String,
+    /// `AWS_SECRET_ACCESS_KEY`.
+    pub secret: String,
+    /// `AWS_SESSION_TOKEN`, for temporary credentials.
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("key_id", &self.key_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Store {
+    /// The bucket `url` (`s3://bucket/prefix`) names, reached as `settings`
+    /// say, with the credentials of the environment. Nothing is asked of
+    /// the store yet.
+    pub fn open(url: &str, settings: &config::Store) -> Result<S3Store> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let (Some(key_id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
+        else {
+            bail!(
+                "the release store {url} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never in tabel.toml)"
+            );
+        };
+        let token = var("AWS_SESSION_TOKEN");
+        S3Store::connect(
+            url,
+            settings,
+            Credentials {
+                key_id,
+                secret,
+                token,
+            },
+        )
+    }
+
+    /// The bucket `url` names, reached as `settings` say, with `credentials`.
+    pub fn connect(
+        url: &str,
+        settings: &config::Store,
+        credentials: Credentials,
+    ) -> Result<S3Store> {
+        let parsed =
+            url::Url::parse(url).with_context(|| format!("{url:?} is not an s3:// URL"))?;
+        let bucket = parsed
+            .host_str()
+            .filter(|b| !b.is_empty())
+            .ok_or_else(|| anyhow!("{url:?} names no bucket (s3://bucket/prefix)"))?
+            .to_owned();
+        let prefix = parsed.path().trim_matches('/').to_owned();
+        let http = settings.endpoint.starts_with("http://");
+        let mut builder = AmazonS3Builder::new()
+            .with_bucket_name(&bucket)
+            .with_region(&settings.region)
+            .with_access_key_id(credentials.key_id)
+            .with_secret_access_key(credentials.secret)
+            .with_virtual_hosted_style_request(!settings.path_style)
+            .with_client_options(
+                ClientOptions::new()
+                    .with_allow_http(http)
+                    .with_timeout(Duration::from_secs(settings.timeout_seconds))
+                    .with_connect_timeout(Duration::from_secs(5)),
+            )
+            .with_retry(RetryConfig {
+                backoff: BackoffConfig::default(),
+                max_retries: settings.retries,
+                retry_timeout: Duration::from_secs(settings.timeout_seconds.min(120)),
+            });
+        if let Some(token) = credentials.token {
+            builder = builder.with_token(token);
+        }
+        if !settings.endpoint.is_empty() {
+            builder = builder
+                .with_endpoint(settings.endpoint.trim_end_matches('/'))
+                .with_allow_http(http);
+        }
+        let s3 = builder
+            .build()
+            .with_context(|| format!("cannot set up the release store {url}"))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("tabel-store")
+            .enable_all()
+            .build()
+            .context("cannot start the release store's runtime")?;
+        Ok(S3Store {
+            inner: Arc::new(Inner {
+                s3: Arc::new(s3),
+                handle: runtime.handle().clone(),
+                runtime: Some(runtime),
+                bucket,
+                prefix,
+                endpoint: settings.endpoint.clone(),
+                uploads: settings.uploads,
+                grace: Duration::from_secs(settings.gc_grace_seconds),
+                lease: Duration::from_secs(settings.build_hours * 3600),
+            }),
+        })
+    }
+
+    /// The live release's id, read from the pointer.
+    pub fn current(&self) -> Result<Option<String>> {
+        self.inner.pointer()
+    }
+
+    /// Every file release `id` lists, sorted by path.
+    pub fn release_files(&self, id: &str) -> Result<Vec<Entry>> {
+        let manifest = self
+            .inner
+            .manifest(id)?
+            .ok_or_else(|| anyhow!("there is no release {id} in {}", self.inner.place()))?;
+        self.inner.files(id, &manifest)
+    }
+
+    /// The bytes stored for `sha256`, checked against it.
+    pub fn object(&self, sha256: &str) -> Result<Vec<u8>> {
+        let rel = format!("objects/{}/{sha256}", &sha256[..2.min(sha256.len())]);
+        let bytes = self
+            .inner
+            .get(&rel)?
+            .ok_or_else(|| anyhow!("{rel} is missing from {}", self.inner.place()))?;
+        if hex(&bytes) != sha256 {
+            bail!("{rel} in {} does not hold its bytes", self.inner.place());
+        }
+        Ok(bytes)
+    }
+
+    /// The content objects stored: how many, how many bytes.
+    pub fn objects(&self) -> Result<(u64, u64)> {
+        let all = self.inner.list("objects")?;
+        Ok((all.len() as u64, all.iter().map(|m| m.size).sum()))
+    }
+
+    /// The running builds' markers, fresh or stale (older than
+    /// `build_hours`): (marker, fresh, when written, key).
+    #[allow(clippy::type_complexity)]
+    fn pending(&self) -> Result<Vec<(Pending, bool, chrono::DateTime<chrono::Utc>, Key)>> {
+        let now = chrono::Utc::now();
+        let lease =
+            chrono::Duration::from_std(self.inner.lease).unwrap_or(chrono::Duration::days(36_500));
+        let mut out = Vec::new();
+        for meta in self.inner.list("pending")? {
+            let rel = self.inner.rel(&meta.location).to_owned();
+            let Some(json) = self.inner.get(&rel)? else {
+                continue;
+            };
+            let Ok(p) = serde_json::from_slice::<Pending>(&json) else {
+                tracing::warn!(marker = %rel, "ignoring a pending marker that is not valid");
+                continue;
+            };
+            out.push((
+                p,
+                meta.last_modified + lease > now,
+                meta.last_modified,
+                meta.location,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The releases in the bucket: id → when it was published (its
+    /// manifest written; none: not complete), and its objects.
+    #[allow(clippy::type_complexity)]
+    fn releases(
+        &self,
+    ) -> Result<BTreeMap<String, (Option<chrono::DateTime<chrono::Utc>>, Vec<Key>)>> {
+        let mut out: BTreeMap<String, (Option<chrono::DateTime<chrono::Utc>>, Vec<Key>)> =
+            BTreeMap::new();
+        for meta in self.inner.list("releases")? {
+            let rel = self.inner.rel(&meta.location);
+            let Some(rest) = rel.strip_prefix("releases/") else {
+                continue;
+            };
+            let Some((id, file)) = rest.split_once('/') else {
+                continue;
+            };
+            let slot = out.entry(id.to_owned()).or_default();
+            if file == MANIFEST {
+                slot.0 = Some(meta.last_modified);
+            }
+            slot.1.push(meta.location);
+        }
+        Ok(out)
+    }
+}
+
+impl ReleaseStore for S3Store {
+    fn location(&self) -> String {
+        self.inner.place()
+    }
+
+    /// Markers of builds that ended without publishing (killed) and are
+    /// older than the grace go, with the manifests they wrote.
+    fn clean_leftovers(&self) -> Result<usize> {
+        let releases = self.releases()?;
+        let mut keys = Vec::new();
+        let mut removed = 0;
+        for (p, fresh, _, marker) in self.pending()? {
+            if fresh {
+                continue;
+            }
+            if let Some((None, objects)) = releases.get(&p.id) {
+                keys.extend(objects.iter().cloned());
+                removed += 1;
+            }
+            keys.push(marker);
+        }
+        self.inner.delete(keys)?;
+        Ok(removed)
+    }
+
+    fn live(&self) -> Result<Option<Base>> {
+        let Some(id) = self.inner.pointer()? else {
+            return Ok(None);
+        };
+        let manifest = self.inner.manifest(&id)?.ok_or_else(|| {
+            anyhow!(
+                "{POINTER} in {} names release {id}, which has no manifest",
+                self.inner.place()
+            )
+        })?;
+        Ok(Some(Base { id, manifest }))
+    }
+
+    fn read_part(&self, base: &Base, part: &Part) -> Result<Vec<Entry>> {
+        self.inner.read_part(&base.id, part)
+    }
+
+    fn start(&self, base: Option<&Base>) -> Result<Box<dyn ReleaseWriter>> {
+        // Several builds may start within one second (on several
+        // machines): the id takes a random tail, and is new among the
+        // releases and the running builds.
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut taken: HashSet<String> = self.releases()?.into_keys().collect();
+        taken.extend(self.pending()?.into_iter().map(|(p, ..)| p.id));
+        let id = loop {
+            let id = format!("{stamp}-{:06x}", rand::random::<u32>() & 0xff_ffff);
+            if !taken.contains(&id) {
+                break id;
+            }
+        };
+        // The marker first: from now on no garbage collection removes the
+        // base release or what it lists.
+        let marker = Pending {
+            id: id.clone(),
+            base: base.map(|b| b.id.clone()),
+        };
+        let json = serde_json::to_vec(&marker).context("cannot serialize a pending marker")?;
+        self.inner.put(&format!("pending/{id}.json"), json)?;
+        let mut known = HashSet::new();
+        if let Some(b) = base {
+            for e in self.inner.files(&b.id, &b.manifest)? {
+                known.insert(e.sha256);
+            }
+        }
+        Ok(Box::new(S3Writer {
+            inner: self.inner.clone(),
+            id,
+            base: base.map(|b| b.id.clone()),
+            known: Mutex::new(known),
+            slots: Arc::new(tokio::sync::Semaphore::new(self.inner.uploads)),
+            tasks: Mutex::new(Vec::new()),
+            failed: Arc::new(OnceLock::new()),
+            objects: Arc::new(AtomicU64::new(0)),
+            bytes: Arc::new(AtomicU64::new(0)),
+            started: Instant::now(),
+        }))
+    }
+
+    fn prune(&self, keep: usize) -> Result<Vec<String>> {
+        let pending = self.pending()?;
+        let running: HashSet<String> = pending
+            .iter()
+            .filter(|(_, fresh, _, _)| *fresh)
+            .flat_map(|(p, _, _, _)| [Some(p.id.clone()), p.base.clone()])
+            .flatten()
+            .collect();
+        let live = self.inner.pointer()?;
+        let releases = self.releases()?;
+        // Oldest first, by when they were published.
+        let mut complete: Vec<(chrono::DateTime<chrono::Utc>, &String)> = releases
+            .iter()
+            .filter_map(|(id, (done, _))| done.map(|at| (at, id)))
+            .collect();
+        complete.sort();
+        let complete: Vec<&String> = complete.into_iter().map(|(_, id)| id).collect();
+        let excess = complete.len().saturating_sub(keep.max(1));
+        let mut removed = Vec::new();
+        for id in complete.iter().take(excess) {
+            if live.as_deref() == Some(id.as_str()) || running.contains(*id) {
+                continue;
+            }
+            let objects = &releases[*id].1;
+            // The manifest first, so a half-removed release is never taken for whole.
+            self.inner
+                .delete(vec![self.inner.key(&format!("releases/{id}/{MANIFEST}"))])?;
+            self.inner.delete(objects.clone())?;
+            removed.push((*id).clone());
+        }
+        // What the releases left list, and the releases running builds
+        // carry files from, is kept; of the rest, what is old enough goes.
+        let mut referenced: HashSet<String> = HashSet::new();
+        for id in &complete {
+            if removed.contains(*id) {
+                continue;
+            }
+            let Some(manifest) = self.inner.manifest(id)? else {
+                continue;
+            };
+            for e in self.inner.files(id, &manifest)? {
+                referenced.insert(e.sha256);
+            }
+        }
+        let mut cutoff = chrono::Utc::now()
+            - chrono::Duration::from_std(self.inner.grace)
+                .unwrap_or(chrono::Duration::days(36_500));
+        // Whatever a running build may have sent since it began.
+        if let Some(oldest) = pending
+            .iter()
+            .filter(|(_, fresh, _, _)| *fresh)
+            .map(|(_, _, at, _)| *at)
+            .min()
+        {
+            cutoff = cutoff.min(oldest - chrono::Duration::seconds(1));
+        }
+        let garbage: Vec<Key> = self
+            .inner
+            .list("objects")?
+            .into_iter()
+            .filter(|m| m.last_modified < cutoff)
+            .filter(|m| {
+                let name = m.location.filename().unwrap_or("");
+                !referenced.contains(name)
+            })
+            .map(|m| m.location)
+            .collect();
+        let swept = self.inner.delete(garbage)?;
+        if swept > 0 || !removed.is_empty() {
+            tracing::info!(
+                releases = removed.len(),
+                objects = swept,
+                "removed old releases from the store"
+            );
+        }
+        Ok(removed)
+    }
+}
+
+/// A release being written into the bucket.
+struct S3Writer {
+    inner: Arc<Inner>,
+    id: String,
+    base: Option<String>,
+    /// Hashes of the objects stored and listed by the base release, or
+    /// sent by this build.
+    known: Mutex<HashSet<String>>,
+    /// Uploads in flight at once, at most.
+    slots: Arc<tokio::sync::Semaphore>,
+    tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
+    /// The first upload that failed.
+    failed: Arc<OnceLock<String>>,
+    objects: Arc<AtomicU64>,
+    bytes: Arc<AtomicU64>,
+    started: Instant,
+}
+
+impl S3Writer {
+    fn check(&self) -> Result<()> {
+        match self.failed.get() {
+            Some(e) => bail!("{e}"),
+            None => Ok(()),
+        }
+    }
+
+    /// Waits for every upload; the first failure.
+    fn drain(&self) -> Result<()> {
+        let tasks = std::mem::take(&mut *self.tasks.lock().map_err(|_| anyhow!("poisoned"))?);
+        self.inner.wait(async move {
+            for t in tasks {
+                t.await
+                    .map_err(|e| anyhow!("an upload did not finish: {e}"))?;
+            }
+            Ok(())
+        })?;
+        self.check()
+    }
+
+    fn base(&self) -> Result<&str> {
+        self.base
+            .as_deref()
+            .ok_or_else(|| anyhow!("there is no release to carry files over from"))
+    }
+}
+
+impl ReleaseWriter for S3Writer {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn write(&self, path: &str, bytes: &[u8], sha256: &str) -> Result<u64> {
+        self.check()?;
+        let size = bytes.len() as u64;
+        if !self
+            .known
+            .lock()
+            .map_err(|_| anyhow!("poisoned"))?
+            .insert(sha256.to_owned())
+        {
+            return Ok(size);
+        }
+        let slots = self.slots.clone();
+        let permit = self
+            .inner
+            .wait(async move { Ok(slots.acquire_owned().await?) })?;
+        let (s3, key) = (self.inner.s3.clone(), self.inner.object_key(sha256));
+        let payload = PutPayload::from(bytes.to_vec());
+        let (failed, objects, counted) = (
+            self.failed.clone(),
+            self.objects.clone(),
+            self.bytes.clone(),
+        );
+        let what = format!("cannot store {path} in {}", self.inner.place());
+        let task = self.inner.handle.spawn(async move {
+            let _permit = permit;
+            match s3.put(&key, payload).await {
+                Ok(_) => {
+                    objects.fetch_add(1, Ordering::Relaxed);
+                    counted.fetch_add(size, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    let _ = failed.set(format!("{what}: {e}"));
+                }
+            }
+        });
+        self.tasks
+            .lock()
+            .map_err(|_| anyhow!("poisoned"))?
+            .push(task);
+        Ok(size)
+    }
+
+    fn carry(&self, entry: &Entry) -> Result<()> {
+        // The object is stored already: the base release lists it.
+        self.base()?;
+        self.known
+            .lock()
+            .map_err(|_| anyhow!("poisoned"))?
+            .insert(entry.sha256.clone());
+        Ok(())
+    }
+
+    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<Part> {
+        self.check()?;
+        let (part, json) = release::part_bytes(school, slug, files)?;
+        self.inner
+            .put(&format!("releases/{}/{}", self.id, part.manifest), json)?;
+        Ok(part)
+    }
+
+    fn carry_part(&self, part: &Part) -> Result<()> {
+        let base = self.base()?.to_owned();
+        let json = self
+            .inner
+            .get(&format!("releases/{base}/{}", part.manifest))?
+            .ok_or_else(|| anyhow!("{} of release {base} is missing", part.manifest))?;
+        self.inner
+            .put(&format!("releases/{}/{}", self.id, part.manifest), json)
+    }
+
+    fn flush(&self) -> Result<()> {
+        self.drain()
+    }
+
+    fn uploaded(&self) -> Option<(u64, u64)> {
+        Some((
+            self.objects.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+        ))
+    }
+
+    fn publish(self: Box<Self>, manifest: &Manifest) -> Result<PathBuf> {
+        self.drain()?;
+        if self.started.elapsed() > self.inner.lease {
+            bail!(
+                "the build took longer than [store] build_hours ({} h): objects it relies on may have been collected meanwhile, so it is not published",
+                self.inner.lease.as_secs() / 3600
+            );
+        }
+        let json = serde_json::to_vec_pretty(manifest).context("cannot serialize the manifest")?;
+        self.inner
+            .put(&format!("releases/{}/{MANIFEST}", self.id), json)?;
+        // The one write that makes the release live.
+        self.inner
+            .put(POINTER, format!("{}\n", self.id).into_bytes())?;
+        let _ = self
+            .inner
+            .delete(vec![self.inner.key(&format!("pending/{}.json", self.id))]);
+        let mut url = format!("s3://{}", self.inner.bucket);
+        if !self.inner.prefix.is_empty() {
+            url = format!("{url}/{}", self.inner.prefix);
+        }
+        Ok(PathBuf::from(format!("{url}/releases/{}", self.id)))
+    }
+
+    fn abandon(self: Box<Self>) {
+        let _ = self.drain();
+        let mut keys: Vec<Key> = self
+            .inner
+            .list(&format!("releases/{}", self.id))
+            .map(|all| all.into_iter().map(|m| m.location).collect())
+            .unwrap_or_default();
+        keys.push(self.inner.key(&format!("pending/{}.json", self.id)));
+        let _ = self.inner.delete(keys);
+    }
+}
