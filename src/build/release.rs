@@ -7,7 +7,6 @@
 //! killed at any point leaves the previous release live; its leftovers
 //! (`*.tmp`) are removed by the next build.
 
-use std::collections::HashMap;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -205,29 +204,6 @@ pub struct Live {
     pub dir: PathBuf,
     /// Its manifest.
     pub manifest: Manifest,
-}
-
-impl Live {
-    /// The files of one school (external id; `""` for the shared ones) by path.
-    pub fn entries_of(&self, school: &str) -> Result<HashMap<String, Entry>> {
-        let mut map: HashMap<String, Entry> = self
-            .manifest
-            .files
-            .iter()
-            .filter(|e| e.school == school)
-            .map(|e| (e.path.clone(), e.clone()))
-            .collect();
-        if !school.is_empty() {
-            for part in self.manifest.schools.iter().filter(|p| p.school == school) {
-                map.extend(
-                    read_part(&self.dir, part)?
-                        .into_iter()
-                        .map(|e| (e.path.clone(), e)),
-                );
-            }
-        }
-        Ok(map)
-    }
 }
 
 fn sync_dir(dir: &Path) -> Result<()> {
