@@ -66,18 +66,22 @@ impl PdfSigner {
         let n = pdfs.len();
         let mut queue = pdfs.into_iter().enumerate();
         let done = Mutex::new(Vec::with_capacity(n));
-        // The first one alone: its timestamp token tells how much room the
-        // others need (a token's size hardly varies for one TSA), so each
-        // reserves what it needs rather than the first guess.
-        if self.tsa.is_some()
-            && let Some((i, (path, pdf))) = queue.next()
-        {
+        let sign = |i: usize, path: String, pdf: Vec<u8>| -> Result<()> {
             let signed = self
                 .sign_one(&pdf, base, &token)
                 .with_context(|| format!("cannot sign {path}"))?;
             done.lock()
                 .map_err(|_| anyhow!("poisoned"))?
                 .push((i, (path, signed)));
+            Ok(())
+        };
+        // The first one alone: its timestamp token tells how much room the
+        // others need (a token's size hardly varies for one TSA), so each
+        // reserves what it needs rather than the first guess.
+        if self.tsa.is_some()
+            && let Some((i, (path, pdf))) = queue.next()
+        {
+            sign(i, path, pdf)?;
         }
         let queue = Mutex::new(queue);
         let work = || -> Result<()> {
@@ -86,12 +90,7 @@ impl PdfSigner {
                 let Some((i, (path, pdf))) = next else {
                     return Ok(());
                 };
-                let signed = self
-                    .sign_one(&pdf, base, &token)
-                    .with_context(|| format!("cannot sign {path}"))?;
-                done.lock()
-                    .map_err(|_| anyhow!("poisoned"))?
-                    .push((i, (path, signed)));
+                sign(i, path, pdf)?;
             }
         };
         let workers = n.clamp(1, 4);

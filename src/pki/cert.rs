@@ -9,7 +9,7 @@ use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage};
 use x509_cert::name::Name;
 use x509_cert::time::Time;
 
-use super::oid::{self, Digest};
+use super::oid;
 use super::signature::{self, Outcome};
 
 /// A name's attribute `want` (common name, organization) as text.
@@ -111,14 +111,8 @@ pub fn signed_by(cert: &Certificate, issuer: &Certificate) -> Outcome {
         return Outcome::Bad("the issuer's name differs".into());
     }
     let alg = cert.signature_algorithm.oid;
-    let d = match alg {
-        oid::RSA_SHA1 => Digest::Sha1,
-        oid::RSA_SHA256 | oid::ECDSA_SHA256 => Digest::Sha256,
-        oid::RSA_SHA384 | oid::ECDSA_SHA384 => Digest::Sha384,
-        oid::RSA_SHA512 | oid::ECDSA_SHA512 => Digest::Sha512,
-        oid::GOST_2012_256_SIGN => Digest::Streebog256,
-        oid::GOST_2012_512_SIGN => Digest::Streebog512,
-        other => return Outcome::Unsupported(oid::name(&other)),
+    let Some(d) = signature::digest_of_algorithm(&alg) else {
+        return Outcome::Unsupported(oid::name(&alg));
     };
     let Ok(tbs) = cert.tbs_certificate.to_der() else {
         return Outcome::Bad("the certificate cannot be encoded".into());

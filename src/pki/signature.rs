@@ -45,7 +45,7 @@ pub(super) fn pkcs1(d: Digest) -> Option<rsa::Pkcs1v15Sign> {
 }
 
 /// The digest a signature algorithm names itself, if it names one.
-fn digest_of_algorithm(alg: &Oid) -> Option<Digest> {
+pub fn digest_of_algorithm(alg: &Oid) -> Option<Digest> {
     Some(match *alg {
         oid::RSA_SHA1 => Digest::Sha1,
         oid::RSA_SHA256 | oid::ECDSA_SHA256 => Digest::Sha256,

@@ -64,3 +64,47 @@ pub fn year() -> &'static Year {
         Year { url, keys, root }
     })
 }
+
+/// The Library of Congress's `bagit.py` validates `bag` (fast: no payload
+/// hashes with `quick`), and, unless `minisign` is `None`, the minisign tool
+/// accepts its signature with the public key `minisign`. A missing tool is
+/// a skip, and an error with `TABEL_REQUIRE_TOOLS=1`.
+pub fn outside_validators_accept(bag: &std::path::Path, minisign: Option<&std::path::Path>) {
+    use std::process::Command;
+    let o = Command::new("python3")
+        .args(["-m", "bagit", "--validate", "--quiet"])
+        .arg(bag)
+        .output()
+        .unwrap();
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    if out.contains("No module named bagit") {
+        assert!(
+            std::env::var("TABEL_REQUIRE_TOOLS").as_deref() != Ok("1"),
+            "bagit.py is missing (run .ci/run)"
+        );
+        eprintln!("note: bagit.py is missing; skipping");
+    } else {
+        assert!(o.status.success(), "bagit.py: {out}");
+        assert!(!out.contains("invalid"), "bagit.py: {out}");
+    }
+    let Some(public) = minisign else { return };
+    if let Some(tool) = super::tools::tool("/usr/bin/minisign") {
+        let o = Command::new(tool)
+            .arg("-Vm")
+            .arg(bag.join("tagmanifest-sha512.txt"))
+            .arg("-p")
+            .arg(public)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "minisign: {}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+}
