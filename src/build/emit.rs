@@ -67,6 +67,8 @@ pub(super) struct Emitter<'a> {
     prev: bool,
     prev_files: std::sync::RwLock<HashMap<String, Entry>>,
     full: bool,
+    /// Keyed pages and groups are built anyway and checked (`Options::check_keys`).
+    check: bool,
     templates: &'a Templates,
     entries: Mutex<Vec<Entry>>,
     rendered: Mutex<Vec<String>>,
@@ -81,7 +83,7 @@ pub(super) struct Emitter<'a> {
     pub(super) progress: Option<indicatif::ProgressBar>,
 }
 
-/// A group of files being emitted in a debug build, checked against its list.
+/// A group of files being emitted while keys are checked, checked against its list.
 struct Group {
     /// Its first file, which holds the group's key.
     first: String,
@@ -92,7 +94,7 @@ struct Group {
 }
 
 thread_local! {
-    /// The groups this thread is emitting, outermost first (debug builds).
+    /// The groups this thread is emitting, outermost first (keys checked).
     static GROUP: std::cell::RefCell<Vec<Group>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -143,6 +145,7 @@ impl<'a> Emitter<'a> {
         sink: &'a dyn ReleaseWriter,
         prev: bool,
         full: bool,
+        check: bool,
         templates: &'a Templates,
         progress: Option<indicatif::ProgressBar>,
     ) -> Emitter<'a> {
@@ -151,6 +154,7 @@ impl<'a> Emitter<'a> {
             prev,
             prev_files: Default::default(),
             full,
+            check,
             templates,
             entries: Mutex::new(Vec::new()),
             rendered: Mutex::new(Vec::new()),
@@ -330,13 +334,13 @@ impl<'a> Emitter<'a> {
     /// Carries a group of files — `files`, the first of which records the
     /// group's `key` — over from the previous release without building any
     /// of them, if it made them under the same key for the same readers;
-    /// true if it did. A debug build never does: it builds the group and
+    /// true if it did. With keys checked it never does: it builds the group and
     /// checks it came out the same (see [`Emitter::checking_group`]).
     pub(super) fn carry_group(&self, key: &str, files: &[(String, Scope)]) -> Result<bool> {
         let Some((first, _)) = files.first() else {
             return Ok(false);
         };
-        if cfg!(debug_assertions) || !self.group_matches(first, key)? {
+        if self.check || !self.group_matches(first, key)? {
             return Ok(false);
         }
         {
@@ -358,7 +362,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// Runs `emit`, which emits the group of `files` (its key, `key`, on
-    /// the first). Debug builds check here what release builds rely on in
+    /// the first). With keys checked (every test) this checks what carrying relies on in
     /// [`Emitter::carry_group`]: that `emit` writes exactly `files` (its
     /// documents reported by [`Emitter::group_docs`]), and, when the key
     /// matched the previous release's, that none of them changed.
@@ -368,7 +372,7 @@ impl<'a> Emitter<'a> {
         files: &[(String, Scope)],
         emit: impl FnOnce() -> Result<T>,
     ) -> Result<T> {
-        if !cfg!(debug_assertions) {
+        if !self.check {
             return emit();
         }
         let first = files.first().map(|(p, _)| p.clone()).unwrap_or_default();
@@ -396,7 +400,7 @@ impl<'a> Emitter<'a> {
         Ok(result)
     }
 
-    /// Notes a file of the group being checked (debug builds); fails if
+    /// Notes a file of the group being checked; fails if
     /// the group's key matched but the file changed.
     fn in_group(&self, path: &str, changed: bool) -> Result<()> {
         GROUP.with(|g| {
@@ -413,7 +417,7 @@ impl<'a> Emitter<'a> {
         })
     }
 
-    /// Reports the documents of the group being checked (debug builds).
+    /// Reports the documents of the group being checked.
     pub(super) fn group_docs(&self, jobs: &[DocJob]) -> Result<()> {
         for job in jobs {
             let changed = self
@@ -428,7 +432,7 @@ impl<'a> Emitter<'a> {
     /// (`views::keys`): when the previous release has the page under the
     /// same key it is carried without its view being built; else `view`
     /// builds the view and the page is emitted as [`Emitter::page`] does.
-    /// A debug build builds the view anyway and fails if a page carried by
+    /// With keys checked the view is built anyway, and it fails if a page carried by
     /// its key came out different: the keys are checked by every test.
     pub(super) fn page_keyed<V: Serialize>(
         &self,
@@ -445,7 +449,7 @@ impl<'a> Emitter<'a> {
         h.update(template.as_bytes());
         h.update(key.as_bytes());
         let key = data_encoding::HEXLOWER.encode(&h.finalize()[..16]);
-        let check = cfg!(debug_assertions);
+        let check = self.check;
         if !check && self.carry_if(path, &scope, |old| old.key == key, Some(&key))? {
             return Ok(());
         }

@@ -49,6 +49,12 @@ pub struct Options {
     pub progress: bool,
     /// Weeks that get a typeset printout per student.
     pub print_weeks: PrintWeeks,
+    /// Build every keyed page and group even when its key matches, and
+    /// fail if one carried by its key would have come out different
+    /// (ARCHITECTURE.md, "What a night costs"). On in debug builds, so
+    /// every test checks the keys; off, a matching key carries the page
+    /// without building it.
+    pub check_keys: bool,
 }
 
 /// What a build did.
@@ -230,6 +236,7 @@ pub async fn run_in(
         writer.as_ref(),
         live.is_some(),
         opts.full,
+        opts.check_keys,
         &templates,
         progress,
     );

@@ -50,6 +50,7 @@ pub(super) fn options(settings: &Settings, date: Date) -> build::Options {
         templates: settings.config.templates.clone(),
         progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
         print_weeks: PrintWeeks::default(),
+        check_keys: cfg!(debug_assertions),
     }
 }
 

@@ -331,6 +331,7 @@ async fn changed_bytes_are_refused_and_a_new_release_is_served() {
         templates: None,
         progress: false,
         print_weeks: Default::default(),
+        check_keys: true,
     };
     tabel::build::run(&f.t.db, f.out.path(), &opts)
         .await
@@ -1770,6 +1771,7 @@ async fn the_home_page_says_what_is_new_since_the_last_visit() {
         templates: None,
         progress: false,
         print_weeks: tabel::build::PrintWeeks::None,
+        check_keys: true,
     };
     tabel::build::run(&f.t.db, f.out.path(), &opts)
         .await

@@ -118,6 +118,85 @@ fn one_school_day_later_renders_a_few_pages_per_student() {
     );
 }
 
+/// Asserts that the live release under `out` equals a full build of the
+/// same data on `date`.
+async fn equals_full(t: &TestDb, out: &Path, date: &str, what: &str) {
+    let full = tempfile::tempdir().unwrap();
+    build::run(&t.db, full.path(), &opts_on(date, true))
+        .await
+        .unwrap();
+    assert_same_files(
+        &tree(&out.join("current")),
+        &tree(&full.path().join("current")),
+        what,
+    );
+}
+
+/// The carry path as a release build runs it, with the keys trusted rather
+/// than checked (every other test checks them): one school day later and
+/// then one imported mark, each built by carrying what the keys say is
+/// unchanged, equal a full build of the same data byte for byte, and the
+/// mark rebuilds only its student's pages.
+#[tokio::test]
+async fn builds_that_trust_the_keys_equal_a_full_build() {
+    let t = TestDb::sqlite().await;
+    fill(&t, 40, D).await;
+    let trusted = |date: &str| build::Options {
+        check_keys: false,
+        ..opts_on(date, false)
+    };
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &opts_on(D, true))
+        .await
+        .unwrap();
+    fill(&t, 40, NEXT).await;
+    let night = build::run(&t.db, out.path(), &trusted(NEXT)).await.unwrap();
+    let n = students(&t).await;
+    assert!(night.carried > night.rendered, "{night}");
+    assert!(night.rendered <= 6 * n + 20, "{night}");
+    equals_full(
+        &t,
+        out.path(),
+        NEXT,
+        "one school day later, keys trusted, and a full build",
+    )
+    .await;
+    // A mark of a past week changes: only that student's pages are built.
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].id;
+    let s = gradebook::load(&t.db, school, YearChoice::On(day(NEXT)))
+        .await
+        .unwrap();
+    let mark = s.marks.iter().find(|m| m.date < day("2026-11-01")).unwrap();
+    let key = &s
+        .students
+        .iter()
+        .find(|st| st.id == mark.student_id)
+        .unwrap()
+        .key;
+    sqlx::query("UPDATE mark SET value = $1 WHERE id = $2")
+        .bind(if mark.value == "5" { "4" } else { "5" })
+        .bind(mark.id)
+        .execute(t.db.pool())
+        .await
+        .unwrap();
+    let after = build::run(&t.db, out.path(), &trusted(NEXT)).await.unwrap();
+    assert!(!after.rendered_paths.is_empty(), "{after}");
+    for p in &after.rendered_paths {
+        assert!(
+            p.starts_with(&format!("s/{key}/")),
+            "{p} is not the student's"
+        );
+    }
+    equals_full(
+        &t,
+        out.path(),
+        NEXT,
+        "an imported mark, keys trusted, and a full build",
+    )
+    .await;
+    t.finish().await;
+}
+
 /// What a snapshot of a later day holds of the days up to `upto`.
 fn up_to(mut s: Snapshot, upto: &str) -> Snapshot {
     let upto = day(upto);

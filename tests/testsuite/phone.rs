@@ -84,6 +84,7 @@ async fn every_kind_of_page_reads_on_a_phone() {
             templates: None,
             progress: false,
             print_weeks: build::PrintWeeks::None,
+            check_keys: true,
         },
     )
     .await

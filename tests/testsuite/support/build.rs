@@ -27,6 +27,7 @@ pub fn options(full: bool) -> build::Options {
         templates: None,
         progress: false,
         print_weeks: build::PrintWeeks::Recent,
+        check_keys: true,
     }
 }
 

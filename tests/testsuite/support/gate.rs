@@ -55,6 +55,7 @@ pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) 
         templates: None,
         progress: false,
         print_weeks: Default::default(),
+        check_keys: true,
     };
     build::run(&t.db, out.path(), &opts).await.unwrap();
     let mut s = http::Settings::new(out.path());
