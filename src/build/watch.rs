@@ -2,7 +2,8 @@
 //! an import commits, the schools it wrote to are built again (only their
 //! changed pages are rendered; the rest is carried) and the new release
 //! goes live, published by the same rules as every build: complete, or not
-//! at all. Several imports in a burst make one build.
+//! at all. A lone import is built at once; the rest of a burst, together
+//! after that build.
 //!
 //! Changes come from the change log (`gradebook::changes`): on PostgreSQL
 //! a commit notifies the watcher at once; on SQLite, and as a fallback,
@@ -23,7 +24,8 @@ use crate::gradebook::{Date, changes};
 pub struct Watch {
     /// How often the change log is read when nothing notifies.
     pub poll: Duration,
-    /// How long the log must stay quiet before a burst of imports is built.
+    /// How long the log must stay quiet before the rest of a burst of
+    /// imports is built (the first import after a quiet spell is built at once).
     pub quiet: Duration,
     /// How long a burst may delay the build at most.
     pub most: Duration,
@@ -93,6 +95,7 @@ pub async fn watch(
     let mut seen = changes::latest(db).await?;
     let mut day = today();
     build(db, output, opts, day, Vec::new()).await;
+    let mut built = Instant::now();
     let mut waker = Waker::new(db, watch.poll).await?;
     tokio::pin!(stop);
     loop {
@@ -105,6 +108,7 @@ pub async fn watch(
             day = today();
             seen = changes::latest(db).await?;
             build(db, output, opts, day, Vec::new()).await;
+            built = Instant::now();
             continue;
         }
         let latest = match changes::latest(db).await {
@@ -117,11 +121,15 @@ pub async fn watch(
         if latest <= seen {
             continue;
         }
-        // A burst of imports makes one build: wait until the log is quiet
-        // (or the burst has waited long enough).
+        // The first import after a quiet spell is built at once: a lone
+        // import (a teacher saving marks) waits for nothing. The rest of a
+        // burst comes in while that build runs, and is built together after
+        // it, once the log is quiet (or the burst has waited long enough):
+        // a burst of imports makes two builds at most.
         let started = Instant::now();
         let mut upto = latest;
-        while started.elapsed() < watch.most {
+        let idle = built.elapsed() >= watch.quiet;
+        while !idle && started.elapsed() < watch.most {
             tokio::time::sleep(watch.quiet).await;
             match changes::latest(db).await {
                 Ok(n) if n > upto => upto = n,
@@ -138,6 +146,7 @@ pub async fn watch(
         seen = upto;
         if !schools.is_empty() {
             build(db, output, opts, day, schools).await;
+            built = Instant::now();
         }
     }
 }

@@ -426,9 +426,9 @@ impl Release {
 }
 
 /// How often, at most, `current` is read to see whether a new release went
-/// live: one `readlink` per tenth of a second costs nothing beside the
-/// requests, and a watching build's release is served at once.
-pub const POINTER_CHECK: std::time::Duration = std::time::Duration::from_millis(100);
+/// live: one `readlink` per 25 ms (a few microseconds) costs nothing
+/// beside the requests, and a watching build's release is served at once.
+pub const POINTER_CHECK: std::time::Duration = std::time::Duration::from_millis(25);
 
 /// Finds the live release, reloading it when `current` moves.
 #[derive(Debug)]
