@@ -290,6 +290,101 @@ fn mark_csv(dir: &Path, s: &Snapshot, text: &str) -> tabel::gradebook::Student {
     st.clone()
 }
 
+/// Four imports in a burst while a build watches: two builds at most (the
+/// first import's, and one for the rest once the change log is quiet),
+/// and the live release shows every mark.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_imports_makes_two_builds_at_most() {
+    let t = TestDb::sqlite().await;
+    fill(&t, 40, D).await;
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].clone();
+    let s = gradebook::load(&t.db, school.id, YearChoice::On(day(D)))
+        .await
+        .unwrap();
+    let burst = tempfile::tempdir().unwrap();
+    let texts: Vec<String> = (1..=4).map(|i| format!("Серия-{i}")).collect();
+    let mut dirs = Vec::new();
+    let mut student = None;
+    for text in &texts {
+        let dir = burst.path().join(text);
+        student = Some(mark_csv(&dir, &s, text));
+        dirs.push(dir);
+    }
+    let week = format!(
+        "current/s/{}/w/{}.html",
+        student.unwrap().key,
+        day(D).iso_week()
+    );
+    let out = tempfile::tempdir().unwrap();
+    let complete = |out: &Path| {
+        std::fs::read_dir(out.join("releases")).map_or(0, |r| {
+            r.filter(|e| {
+                e.as_ref()
+                    .is_ok_and(|e| !e.file_name().to_string_lossy().ends_with(".tmp"))
+            })
+            .count()
+        })
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let watcher = {
+        let (db, out) = (t.db.clone(), out.path().to_path_buf());
+        // A quiet spell longer than the gap between two imports, even on
+        // a busy machine; the burst may wait for it as long as it needs.
+        let w = build::watch::Watch {
+            poll: Duration::from_millis(50),
+            quiet: Duration::from_secs(3),
+            most: Duration::from_secs(60),
+        };
+        let opts = build::Options {
+            keep: 100,
+            ..opts_on(D, false)
+        };
+        tokio::spawn(async move {
+            build::watch::watch(&db, &out, &opts, Some(day(D)), w, async {
+                let _ = stopped.await;
+            })
+            .await
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while complete(out.path()) == 0 {
+        assert!(Instant::now() < deadline, "the first build never finished");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let before = complete(out.path());
+    // The imports, back to back, off the runtime.
+    let url = t.url.clone();
+    std::thread::spawn(move || {
+        for dir in dirs {
+            let o = tabel()
+                .args(["--database", &url, "import", "csv"])
+                .arg(&dir)
+                .output();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+    })
+    .join()
+    .unwrap();
+    let shows_all = |out: &Path| {
+        std::fs::read_to_string(out.join(&week))
+            .is_ok_and(|page| texts.iter().all(|t| page.contains(t.as_str())))
+    };
+    while !shows_all(out.path()) {
+        assert!(Instant::now() < deadline, "the marks never went live");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // Longer than the quiet spell: a third build would have begun.
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let builds = complete(out.path()) - before;
+    stop.send(()).unwrap();
+    watcher.await.unwrap().unwrap();
+    assert!(
+        (1..=2).contains(&builds),
+        "{builds} builds for a burst of 4 imports"
+    );
+    t.finish().await;
+}
+
 /// `tabel build --watch` as a child process on the test's database.
 fn start_watch(t: &TestDb, out: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
     let mut child = tabel()
