@@ -417,7 +417,11 @@ impl Serve {
         if self.store_fetches == 0 {
             anyhow::bail!("[serve] store_fetches must be at least 1");
         }
-        if self.disk_cache.as_ref().is_some_and(|d| d.as_os_str().is_empty()) {
+        if self
+            .disk_cache
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
             anyhow::bail!("[serve] disk_cache is empty: name a folder, or leave the key out");
         }
         Ok(())

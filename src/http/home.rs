@@ -203,10 +203,7 @@ async fn news_of(release: &Release, key: &str) -> Option<News> {
     let path = paths::news_file(key);
     let file = release.file(&path).await.ok()??;
     // A failure was logged where it was found.
-    let bytes = release
-        .bytes(&path, file, Coding::Identity)
-        .await
-        .ok()?;
+    let bytes = release.bytes(&path, file, Coding::Identity).await.ok()?;
     serde_json::from_slice(&bytes)
         .inspect_err(|err| tracing::error!("{path}: {err}"))
         .ok()

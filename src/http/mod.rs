@@ -368,9 +368,11 @@ pub fn app(gate: Arc<Gate>) -> Router {
 async fn healthz(State(gate): State<Arc<Gate>>) -> Response {
     match gate.releases.live() {
         Some(r) => (StatusCode::OK, format!("ok {}\n", r.id)).into_response(),
-        None if gate.releases.unreachable() => {
-            (StatusCode::SERVICE_UNAVAILABLE, "the release store cannot be reached\n").into_response()
-        }
+        None if gate.releases.unreachable() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the release store cannot be reached\n",
+        )
+            .into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "no live release\n").into_response(),
     }
 }

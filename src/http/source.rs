@@ -27,8 +27,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result};
 use axum::body::Bytes;
-use object_store::path::Path as Key;
 use object_store::ObjectStoreExt;
+use object_store::path::Path as Key;
 use sha2::{Digest, Sha256};
 
 use super::releases::{Coding, Stored};
@@ -74,11 +74,7 @@ impl Source {
     /// The bucket `settings` name, with its disk cache. Nothing is asked
     /// of the store yet: a gate starts while it is down.
     pub fn bucket(settings: &BucketSettings) -> Result<Source> {
-        let client = Client::connect(
-            &settings.url,
-            &settings.store,
-            settings.credentials.clone(),
-        )?;
+        let client = Client::connect(&settings.url, &settings.store, settings.credentials.clone())?;
         let disk = match &settings.disk_cache {
             Some((dir, bytes)) => Some(Arc::new(DiskCache::open(dir, *bytes)?)),
             None => None,
@@ -147,12 +143,10 @@ impl Source {
         coding: Coding,
     ) -> Result<Bytes, Failure> {
         match self {
-            Source::Folder(output) => {
-                read_file(output, id, path, stored, coding).map_err(|err| {
-                    tracing::error!("{err:#}");
-                    Failure::Bad
-                })
-            }
+            Source::Folder(output) => read_file(output, id, path, stored, coding).map_err(|err| {
+                tracing::error!("{err:#}");
+                Failure::Bad
+            }),
             Source::Bucket(b) => {
                 let hex = data_encoding::HEXLOWER.encode(&stored.sha256);
                 let key = b.client.object_key(&hex);
@@ -164,7 +158,13 @@ impl Source {
 
 /// Reads a file of the release `output/id` from disk (symlinks are not
 /// followed), checked against the manifest.
-fn read_file(output: &Path, id: &str, path: &str, stored: &Stored, coding: Coding) -> Result<Bytes> {
+fn read_file(
+    output: &Path,
+    id: &str,
+    path: &str,
+    stored: &Stored,
+    coding: Coding,
+) -> Result<Bytes> {
     let mut full = output.join(id).join(path).into_os_string();
     full.push(coding.suffix());
     let full = PathBuf::from(full);
@@ -322,7 +322,12 @@ impl Bucket {
     /// The bytes whose SHA-256 is `sha256` (and size `size`, if known),
     /// stored at `key`: from the disk cache, or fetched (once for every
     /// request that wants them meanwhile), checked either way.
-    async fn checked(&self, sha256: [u8; 32], size: Option<u64>, key: Key) -> Result<Bytes, Failure> {
+    async fn checked(
+        &self,
+        sha256: [u8; 32],
+        size: Option<u64>,
+        key: Key,
+    ) -> Result<Bytes, Failure> {
         if let Some(disk) = &self.disk
             && let Some(b) = disk.get(sha256, size).await
         {
@@ -337,13 +342,21 @@ impl Bucket {
             .await
             .clone();
         let mut flights = lock(&self.flights);
-        if flights.get(&sha256).is_some_and(|f| Arc::ptr_eq(f, &flight)) {
+        if flights
+            .get(&sha256)
+            .is_some_and(|f| Arc::ptr_eq(f, &flight))
+        {
             flights.remove(&sha256);
         }
         got
     }
 
-    async fn fetch(&self, sha256: [u8; 32], size: Option<u64>, key: &Key) -> Result<Bytes, Failure> {
+    async fn fetch(
+        &self,
+        sha256: [u8; 32],
+        size: Option<u64>,
+        key: &Key,
+    ) -> Result<Bytes, Failure> {
         let Ok(_slot) = self.slots.acquire().await else {
             return Err(Failure::Unavailable);
         };

@@ -283,7 +283,11 @@ pub struct Client {
 impl Client {
     /// The bucket `url` names, reached as `settings` say, with
     /// `credentials`. Nothing is asked of the store yet.
-    pub fn connect(url: &str, settings: &config::Store, credentials: Credentials) -> Result<Client> {
+    pub fn connect(
+        url: &str,
+        settings: &config::Store,
+        credentials: Credentials,
+    ) -> Result<Client> {
         let parsed =
             url::Url::parse(url).with_context(|| format!("{url:?} is not an s3:// URL"))?;
         let bucket = parsed
