@@ -501,9 +501,13 @@ mod tests {
         assert_eq!(c.store.endpoint, "http://127.0.0.1:8333");
         assert_eq!(c.store.region, "us-east-1");
         assert_eq!(c.store.uploads, 16);
+        assert_eq!(c.serve.disk_cache, None);
+        assert_eq!(c.serve.store_fetches, 16);
         for (text, needle) in [
             ("[store]\nendpoint = \"ftp://x\"\n", "[store] endpoint"),
             ("[store]\nuploads = 0\n", "[store] uploads"),
+            ("[serve]\nstore_fetches = 0\n", "[serve] store_fetches"),
+            ("[serve]\ndisk_cache = \"\"\n", "[serve] disk_cache"),
             (
                 "[store]\nsecret_key = \"x\"\n",
                 "unknown field `secret_key`",
