@@ -18,6 +18,7 @@ use axum::body::Bytes;
 use serde::Deserialize;
 
 use super::source::{self, Failure, Source};
+pub use super::source::{Coding, Stored};
 use crate::accounts::access::Scope;
 use crate::build::release::{self, Entry, Manifest, Part};
 use crate::gradebook::Date;
@@ -26,46 +27,6 @@ use crate::views::paths::{self, Page};
 /// Files by path. Their keys come from the release, never from a client,
 /// so a fast hash serves: a client can only look up.
 type Files = HashMap<Box<str>, Served, foldhash::fast::RandomState>;
-
-/// One stored form of a file (as it is, or compressed): size and SHA-256.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stored {
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 of the bytes.
-    pub sha256: [u8; 32],
-}
-
-/// How a file's bytes are coded, on disk and on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    /// The file as it is.
-    Identity,
-    /// Its `.br` variant.
-    Brotli,
-    /// Its `.gz` variant.
-    Gzip,
-}
-
-impl Coding {
-    /// The `Content-Encoding` value, if any.
-    pub fn header(self) -> Option<&'static str> {
-        match self {
-            Coding::Identity => None,
-            Coding::Brotli => Some("br"),
-            Coding::Gzip => Some("gzip"),
-        }
-    }
-
-    /// What the variant's file name adds to the file's.
-    pub(super) fn suffix(self) -> &'static str {
-        match self {
-            Coding::Identity => "",
-            Coding::Brotli => ".br",
-            Coding::Gzip => ".gz",
-        }
-    }
-}
 
 /// A file the gate serves: who may read it, and the forms it is stored in.
 /// Kept small: a city's gate holds millions. Files of one scope share it.

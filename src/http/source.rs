@@ -31,10 +31,49 @@ use object_store::ObjectStoreExt;
 use object_store::path::Path as Key;
 use sha2::{Digest, Sha256};
 
-use super::releases::{Coding, Stored};
 use crate::build::release::{self, COMPLETE, MANIFEST, Manifest, Part};
 use crate::build::store::s3::{Client, Credentials, POINTER};
 use crate::config;
+
+/// One stored form of a file (as it is, or compressed): size and SHA-256.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stored {
+    /// Size in bytes.
+    pub size: u64,
+    /// SHA-256 of the bytes.
+    pub sha256: [u8; 32],
+}
+
+/// How a file's bytes are coded, on disk and on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    /// The file as it is.
+    Identity,
+    /// Its `.br` variant.
+    Brotli,
+    /// Its `.gz` variant.
+    Gzip,
+}
+
+impl Coding {
+    /// The `Content-Encoding` value, if any.
+    pub fn header(self) -> Option<&'static str> {
+        match self {
+            Coding::Identity => None,
+            Coding::Brotli => Some("br"),
+            Coding::Gzip => Some("gzip"),
+        }
+    }
+
+    /// What the variant's file name adds to the file's.
+    fn suffix(self) -> &'static str {
+        match self {
+            Coding::Identity => "",
+            Coding::Brotli => ".br",
+            Coding::Gzip => ".gz",
+        }
+    }
+}
 
 /// Why something could not be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
