@@ -163,7 +163,11 @@ impl Gate {
         let (audit, writer) = AuditLog::start(&db)?;
         let window = settings.limits.window;
         let source = match &settings.bucket {
-            Some(b) => source::Source::bucket(b)?,
+            // The disk cache's folder is read to take in what it holds.
+            Some(b) => {
+                let b = b.clone();
+                tokio::task::spawn_blocking(move || source::Source::bucket(&b)).await??
+            }
             None => source::Source::Folder(settings.output.clone()),
         };
         let gate = Gate {
