@@ -380,6 +380,14 @@ pub struct Serve {
     pub max_connections: usize,
     /// Connections open at once from one address (trusted proxies aside), at most.
     pub max_connections_per_address: usize,
+    /// A gate over a bucket (`output = "s3://…"`): the folder where it
+    /// keeps copies of the objects it fetched, checked again whenever read,
+    /// so a restarted gate need not fetch them again. None: memory only.
+    pub disk_cache: Option<PathBuf>,
+    /// Bytes the disk cache may hold; the least recently used go first.
+    pub disk_cache_bytes: u64,
+    /// A gate over a bucket: objects fetched from it at once, at most.
+    pub store_fetches: usize,
 }
 
 impl Default for Serve {
@@ -396,7 +404,27 @@ impl Default for Serve {
             body_seconds: 10,
             max_connections: 4096,
             max_connections_per_address: 256,
+            disk_cache: None,
+            disk_cache_bytes: 4 << 30,
+            store_fetches: 16,
         }
+    }
+}
+
+impl Serve {
+    /// Refuses settings that cannot work, naming the key.
+    fn check(&self) -> Result<()> {
+        if self.store_fetches == 0 {
+            anyhow::bail!("[serve] store_fetches must be at least 1");
+        }
+        if self
+            .disk_cache
+            .as_ref()
+            .is_some_and(|d| d.as_os_str().is_empty())
+        {
+            anyhow::bail!("[serve] disk_cache is empty: name a folder, or leave the key out");
+        }
+        Ok(())
     }
 }
 
@@ -419,6 +447,7 @@ impl Config {
         let config: Config = toml::from_str(text)?;
         config.archive.check()?;
         config.store.check()?;
+        config.serve.check()?;
         Ok(config)
     }
 }
@@ -472,9 +501,13 @@ mod tests {
         assert_eq!(c.store.endpoint, "http://127.0.0.1:8333");
         assert_eq!(c.store.region, "us-east-1");
         assert_eq!(c.store.uploads, 16);
+        assert_eq!(c.serve.disk_cache, None);
+        assert_eq!(c.serve.store_fetches, 16);
         for (text, needle) in [
             ("[store]\nendpoint = \"ftp://x\"\n", "[store] endpoint"),
             ("[store]\nuploads = 0\n", "[store] uploads"),
+            ("[serve]\nstore_fetches = 0\n", "[serve] store_fetches"),
+            ("[serve]\ndisk_cache = \"\"\n", "[serve] disk_cache"),
             (
                 "[store]\nsecret_key = \"x\"\n",
                 "unknown field `secret_key`",

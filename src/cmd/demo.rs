@@ -70,7 +70,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         if !args.no_serve {
             let listen = super::serve::listen(settings, None)?;
             println!("open http://{listen}/ (Ctrl-C stops)");
-            crate::http::serve(db.clone(), super::serve::gate(settings), listen).await?;
+            crate::http::serve(db.clone(), super::serve::gate(settings)?, listen).await?;
         }
         Ok(ExitCode::SUCCESS)
     })

@@ -17,8 +17,10 @@ pub struct Args {
     pub listen: Option<SocketAddr>,
 }
 
-/// The gate's settings from the `[serve]` and `[mail]` tables.
-pub(super) fn gate(settings: &Settings) -> http::Settings {
+/// The gate's settings from the `[serve]` and `[mail]` tables (and from
+/// `[store]` and the environment's credentials when the output is a
+/// bucket).
+pub(super) fn gate(settings: &Settings) -> Result<http::Settings> {
     let config = &settings.config;
     let c = &config.serve;
     let mut s = http::Settings::new(&settings.output);
@@ -35,7 +37,17 @@ pub(super) fn gate(settings: &Settings) -> http::Settings {
     s.max_connections = c.max_connections.max(1);
     s.max_connections_per_address = c.max_connections_per_address.max(1);
     s.mail = config.mail.configured().then(|| config.mail.clone());
-    s
+    if crate::build::store::is_bucket(&settings.output) {
+        let url = settings.output.to_string_lossy().into_owned();
+        s.bucket = Some(http::source::BucketSettings {
+            credentials: crate::build::store::s3::Credentials::from_env(&url)?,
+            url,
+            store: config.store.clone(),
+            disk_cache: c.disk_cache.clone().map(|d| (d, c.disk_cache_bytes)),
+            fetches: c.store_fetches,
+        });
+    }
+    Ok(s)
 }
 
 /// The address to listen on: the command line's, else the config's.
@@ -54,14 +66,9 @@ pub(super) fn listen(settings: &Settings, given: Option<SocketAddr>) -> Result<S
 /// Runs `tabel serve` until SIGTERM or Ctrl-C.
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let listen = listen(settings, args.listen)?;
-    if crate::build::store::is_bucket(&settings.output) {
-        anyhow::bail!(
-            "the gate serves releases from a folder only (yet); {} is a bucket",
-            settings.output.display()
-        );
-    }
+    let gate = gate(settings)?;
     super::with_database(settings, async |db| {
-        http::serve(db.clone(), gate(settings), listen).await?;
+        http::serve(db.clone(), gate, listen).await?;
         Ok(ExitCode::SUCCESS)
     })
     .await

@@ -9,7 +9,8 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::releases::Coding;
+use super::releases::{Coding, Unavailable};
+use super::source::Failure;
 use super::{Gate, peer, respond, user_agent};
 use crate::accounts::access::{self, Access, Scope};
 use crate::accounts::audit::Event;
@@ -66,17 +67,16 @@ fn zero_weight(param: &str) -> bool {
 }
 
 /// The one answer for a file that does not exist or may not be read.
-fn not_found(gate: &Gate) -> Response {
-    let body = gate
-        .releases
-        .live()
-        .and_then(|r| {
-            let page = r.shared("404.html")?;
-            r.bytes("404.html", page, Coding::Identity).ok()
-        })
-        .unwrap_or_else(|| {
-            axum::body::Bytes::from_static(b"<!DOCTYPE html><title>404</title><p>404</p>")
-        });
+async fn not_found(gate: &Gate) -> Response {
+    let mut body = None;
+    if let Some(r) = gate.releases.live()
+        && let Some(page) = r.shared("404.html")
+    {
+        body = r.bytes("404.html", page, Coding::Identity).await.ok();
+    }
+    let body = body.unwrap_or_else(|| {
+        axum::body::Bytes::from_static(b"<!DOCTYPE html><title>404</title><p>404</p>")
+    });
     let mut res = (StatusCode::NOT_FOUND, body).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -84,6 +84,29 @@ fn not_found(gate: &Gate) -> Response {
     );
     res.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The answer for a file the store holds but cannot give now: the gate's
+/// own page (it may have no release to take a page from), to be asked
+/// again shortly.
+fn unavailable(gate: &Gate) -> Response {
+    let w = super::words::words(gate.settings.language);
+    let body = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\"><title>{}</title><h1>{}</h1><p>{}</p></html>",
+        crate::i18n::labels(gate.settings.language).lang,
+        w.unavailable_title,
+        w.unavailable_title,
+        w.unavailable
+    );
+    let mut res = (StatusCode::SERVICE_UNAVAILABLE, body).into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
     res
 }
 
@@ -110,21 +133,36 @@ pub(super) async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Respons
     if method != axum::http::Method::GET && method != axum::http::Method::HEAD {
         return StatusCode::METHOD_NOT_ALLOWED.into_response();
     }
-    let (Some(page), Some(release)) = (paths::parse(raw_path), gate.releases.live()) else {
+    let Some(page) = paths::parse(raw_path) else {
         gate.audit.log(event("file", "denied")).await;
-        return not_found(&gate);
+        return not_found(&gate).await;
+    };
+    let Some(release) = gate.releases.live() else {
+        if gate.releases.unreachable() {
+            gate.audit.log(event("file", "unavailable")).await;
+            return unavailable(&gate);
+        }
+        gate.audit.log(event("file", "denied")).await;
+        return not_found(&gate).await;
     };
     // Every parsed path starts with the `/` it was parsed after.
     let path = &raw_path[1..];
-    let Some(file) = release.file(path).await else {
-        gate.audit.log(event("file", "denied")).await;
-        return not_found(&gate);
+    let file = match release.file(path).await {
+        Ok(Some(file)) => file,
+        Ok(None) => {
+            gate.audit.log(event("file", "denied")).await;
+            return not_found(&gate).await;
+        }
+        Err(Unavailable) => {
+            gate.audit.log(event("file", "unavailable")).await;
+            return unavailable(&gate);
+        }
     };
     let no_access = Access::default();
     let access = authed.as_ref().map_or(&no_access, |a| &a.access);
     if !access::may_read(access, &file.scope, &file.school) {
         gate.audit.log(event("file", "denied")).await;
-        return not_found(&gate);
+        return not_found(&gate).await;
     }
     // A one-time password must be changed before anything personal is
     // read. Asked only of a file the account may read: a redirect for
@@ -194,12 +232,16 @@ pub(super) async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Respons
     if let Some(enc) = encoding {
         h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(enc));
     }
-    let body = match release.bytes(path, file, coding) {
+    let body = match release.bytes(path, file, coding).await {
         Ok(b) => b,
-        Err(err) => {
-            tracing::error!("{err:#}");
+        // Logged where it was found.
+        Err(Failure::Bad) => {
             gate.audit.log(event("file", "error")).await;
-            return not_found(&gate);
+            return not_found(&gate).await;
+        }
+        Err(Failure::Unavailable) => {
+            gate.audit.log(event("file", "unavailable")).await;
+            return unavailable(&gate);
         }
     };
     gate.audit.log(event("file", "ok")).await;

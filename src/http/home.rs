@@ -201,14 +201,9 @@ fn news_view(
 /// What is new for the student with `key`, as the live release has it.
 async fn news_of(release: &Release, key: &str) -> Option<News> {
     let path = paths::news_file(key);
-    let file = release.file(&path).await?;
-    let bytes = match release.bytes(&path, file, Coding::Identity) {
-        Ok(b) => b,
-        Err(err) => {
-            tracing::error!("{err:#}");
-            return None;
-        }
-    };
+    let file = release.file(&path).await.ok()??;
+    // A failure was logged where it was found.
+    let bytes = release.bytes(&path, file, Coding::Identity).await.ok()?;
     serde_json::from_slice(&bytes)
         .inspect_err(|err| tracing::error!("{path}: {err}"))
         .ok()

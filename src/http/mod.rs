@@ -17,6 +17,7 @@ mod mail;
 pub mod releases;
 mod respond;
 mod serve;
+pub mod source;
 mod words;
 
 pub use serve::{serve, shutdown_signal, worker_woke};
@@ -46,8 +47,10 @@ use headers::SecurityHeaders;
 /// Settings of the gate.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    /// The output folder holding `current`.
+    /// The output folder holding `current` (unless `bucket` is set).
     pub output: PathBuf,
+    /// The bucket releases are read from instead of `output`, if any.
+    pub bucket: Option<source::BucketSettings>,
     /// Interface language of the gate's own pages.
     pub language: Language,
     /// Folder whose templates replace the embedded ones of the same name.
@@ -60,7 +63,9 @@ pub struct Settings {
     pub trusted_proxies: Vec<IpAddr>,
     /// Served behind TLS: send HSTS.
     pub tls: bool,
-    /// How long a session's check and links are reused before being read again.
+    /// How long a session's check and links are reused before being read
+    /// again (a second by default): a session ended on another gate over
+    /// the same database is refused here at most this late.
     pub cache_ttl: Duration,
     /// Bytes of file contents kept in memory.
     pub cache_bytes: usize,
@@ -83,6 +88,7 @@ impl Settings {
     pub fn new(output: &Path) -> Settings {
         Settings {
             output: output.to_path_buf(),
+            bucket: None,
             language: Language::Ru,
             templates: None,
             timeouts: Timeouts::default(),
@@ -156,9 +162,17 @@ impl Gate {
         let dummy_hash = crate::accounts::password::hash_async(session::random_token(16)).await?;
         let (audit, writer) = AuditLog::start(&db)?;
         let window = settings.limits.window;
+        let source = match &settings.bucket {
+            // The disk cache's folder is read to take in what it holds.
+            Some(b) => {
+                let b = b.clone();
+                tokio::task::spawn_blocking(move || source::Source::bucket(&b)).await??
+            }
+            None => source::Source::Folder(settings.output.clone()),
+        };
         let gate = Gate {
             releases: releases::Releases::new(
-                &settings.output,
+                source,
                 settings.cache_bytes,
                 settings.cache_ttl.min(releases::POINTER_CHECK),
             ),
@@ -358,6 +372,11 @@ pub fn app(gate: Arc<Gate>) -> Router {
 async fn healthz(State(gate): State<Arc<Gate>>) -> Response {
     match gate.releases.live() {
         Some(r) => (StatusCode::OK, format!("ok {}\n", r.id)).into_response(),
+        None if gate.releases.unreachable() => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "the release store cannot be reached\n",
+        )
+            .into_response(),
         None => (StatusCode::SERVICE_UNAVAILABLE, "no live release\n").into_response(),
     }
 }

@@ -1,71 +1,32 @@
-//! The live release as the gate sees it: resolved through `current` once
-//! per request, its manifest in memory in a compact form, and a size-bounded
-//! cache of file contents, each checked against the manifest's hash when
-//! first read. A school's own manifest is read off the request workers:
-//! all of them in the background as soon as a release goes live, and any
-//! one at once when a request needs it first.
+//! The live release as the gate sees it: resolved through `current` (a
+//! folder's at most every tenth of a second when asked, a bucket's polled
+//! once a second), its manifest in memory in a compact form, and a
+//! size-bounded cache of file contents, each checked against the
+//! manifest's hash when first read. A school's own manifest is read off
+//! the request workers: all of them in the background as soon as a
+//! release goes live, and any one at once when a request needs it first.
+//! What is read comes from a [`Source`]: the folder or the bucket.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::fs;
-use std::io::Read;
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use axum::body::Bytes;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
+use super::source::{self, Failure, Source};
+pub use super::source::{Coding, Stored};
 use crate::accounts::access::Scope;
-use crate::build::release::{self, COMPLETE, Entry, Part};
+use crate::build::release::{self, Entry, Manifest, Part};
 use crate::gradebook::Date;
 use crate::views::paths::{self, Page};
 
 /// Files by path. Their keys come from the release, never from a client,
 /// so a fast hash serves: a client can only look up.
 type Files = HashMap<Box<str>, Served, foldhash::fast::RandomState>;
-
-/// One stored form of a file (as it is, or compressed): size and SHA-256.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Stored {
-    /// Size in bytes.
-    pub size: u64,
-    /// SHA-256 of the bytes.
-    pub sha256: [u8; 32],
-}
-
-/// How a file's bytes are coded, on disk and on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    /// The file as it is.
-    Identity,
-    /// Its `.br` variant.
-    Brotli,
-    /// Its `.gz` variant.
-    Gzip,
-}
-
-impl Coding {
-    /// The `Content-Encoding` value, if any.
-    pub fn header(self) -> Option<&'static str> {
-        match self {
-            Coding::Identity => None,
-            Coding::Brotli => Some("br"),
-            Coding::Gzip => Some("gzip"),
-        }
-    }
-
-    /// What the variant's file name adds to the file's.
-    fn suffix(self) -> &'static str {
-        match self {
-            Coding::Identity => "",
-            Coding::Brotli => ".br",
-            Coding::Gzip => ".gz",
-        }
-    }
-}
 
 /// A file the gate serves: who may read it, and the forms it is stored in.
 /// Kept small: a city's gate holds millions. Files of one scope share it.
@@ -254,24 +215,30 @@ fn served<'a>(listed: impl IntoIterator<Item = Listed<'a>>, first: u64) -> Resul
     Ok(files)
 }
 
-/// A school's files, read from its manifest in the release at `dir`.
-fn read_part(dir: &Path, part: &Part, number: usize) -> Result<Files> {
-    let json = release::part_json(dir, part)?;
-    let listed: Vec<Listed> = release::parse_part(dir, part, &json)?;
+/// A school's files, parsed from its manifest `json` (read from `place`).
+fn parse_part(place: &str, part: &Part, number: usize, json: &[u8]) -> Result<Files> {
+    let dir = PathBuf::from(place);
+    let listed: Vec<Listed> = release::parse_part(&dir, part, json)?;
     served(listed, (number as u64 + 1) << 32)
         .with_context(|| format!("{} is not valid", dir.join(&part.manifest).display()))
 }
 
+/// The store could not be reached: answered 503.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable;
+
 /// One release, loaded.
 #[derive(Debug)]
 pub struct Release {
-    /// The symlink target it was found under (`releases/<id>`).
+    /// Its id: the folder's symlink target (`releases/<id>`), or the id
+    /// the bucket's pointer names.
     pub id: String,
-    dir: PathBuf,
+    source: Arc<Source>,
     /// The shared files.
     files: Files,
     /// Each school's part, its files read at first need (`None` if its
-    /// manifest cannot be read: that school's files are then not served).
+    /// manifest cannot be read: that school's files are then not served;
+    /// a store that cannot be reached leaves it to be read again).
     parts: Vec<(Part, tokio::sync::OnceCell<Option<Files>>)>,
     /// Which part a top folder (`s/<key>`, …) belongs to.
     folders: HashMap<String, usize, foldhash::fast::RandomState>,
@@ -291,12 +258,8 @@ struct Cache {
 }
 
 impl Release {
-    fn load(output: &Path, id: &str, budget: usize) -> Result<Release> {
-        let dir = output.join(id);
-        if !dir.join(COMPLETE).exists() {
-            bail!("{} is not a complete release", dir.display());
-        }
-        let manifest = release::read_manifest(&dir)?;
+    /// Release `id` of `source`, whose manifest is `manifest`.
+    fn new(source: Arc<Source>, id: &str, manifest: Manifest, budget: usize) -> Result<Release> {
         let css = manifest
             .files
             .iter()
@@ -309,7 +272,7 @@ impl Release {
             .map(|e| e.path.clone())
             .unwrap_or_default();
         let files = served(manifest.files.iter().map(Listed::of), 0)
-            .with_context(|| format!("the manifest of {} is not valid", dir.display()))?;
+            .with_context(|| format!("the manifest of release {id} is not valid"))?;
         let folders = manifest
             .schools
             .iter()
@@ -323,7 +286,7 @@ impl Release {
             .collect();
         Ok(Release {
             id: id.to_owned(),
-            dir,
+            source,
             files,
             parts,
             folders,
@@ -344,41 +307,61 @@ impl Release {
     /// A file and its variants, by path. A school's manifest not read yet
     /// is read now, off the async workers; requests for that school wait
     /// for the one reading.
-    pub async fn file(&self, path: &str) -> Option<&Served> {
+    pub async fn file(&self, path: &str) -> Result<Option<&Served>, Unavailable> {
         // A school's folder first: most requests are for a school's files,
         // and then the shared list need not be asked.
         match self.folders.get(release::folder_of(path)) {
-            Some(&i) => self.part(i).await?.get(path),
-            None => self.files.get(path),
+            Some(&i) => Ok(self.part(i).await?.and_then(|files| files.get(path))),
+            None => Ok(self.files.get(path)),
         }
     }
 
     /// The files of part `i`, read when first asked for.
-    async fn part(&self, i: usize) -> Option<&Files> {
+    async fn part(&self, i: usize) -> Result<Option<&Files>, Unavailable> {
         let (part, files) = &self.parts[i];
-        files
-            .get_or_init(|| async {
-                let (dir, part) = (self.dir.clone(), part.clone());
-                match tokio::task::spawn_blocking(move || read_part(&dir, &part, i)).await {
-                    Ok(Ok(files)) => Some(files),
+        let files = files
+            .get_or_try_init(|| async {
+                let json = match self.source.part(self.location(), part).await {
+                    Ok(json) => json,
+                    Err(Failure::Bad) => return Ok(None),
+                    Err(Failure::Unavailable) => return Err(Unavailable),
+                };
+                let place = self.place();
+                let part = part.clone();
+                match tokio::task::spawn_blocking(move || parse_part(&place, &part, i, &json)).await
+                {
+                    Ok(Ok(files)) => Ok(Some(files)),
                     Ok(Err(err)) => {
                         tracing::error!("{err:#}");
-                        None
+                        Ok(None)
                     }
                     Err(err) => {
                         tracing::error!("reading a school's manifest stopped: {err}");
-                        None
+                        Ok(None)
                     }
                 }
             })
-            .await
-            .as_ref()
+            .await?;
+        Ok(files.as_ref())
     }
 
-    /// The content of `file` (found under `path`) in the given coding.
-    /// Symlinks are not followed, and a file whose bytes differ from the
-    /// manifest is refused.
-    pub fn bytes(&self, path: &str, file: &Served, coding: Coding) -> Result<Bytes> {
+    /// What the source calls this release: the folder's `releases/<id>`, the bucket's id.
+    fn location(&self) -> &str {
+        &self.id
+    }
+
+    /// Where the release is, for messages.
+    fn place(&self) -> String {
+        match &*self.source {
+            Source::Folder(output) => output.join(&self.id).display().to_string(),
+            Source::Bucket(b) => format!("{} release {}", b.place(), self.id),
+        }
+    }
+
+    /// The content of `file` (found under `path`) in the given coding,
+    /// checked against the manifest: a file whose bytes differ from it is
+    /// never served (`Failure::Bad`, logged).
+    pub async fn bytes(&self, path: &str, file: &Served, coding: Coding) -> Result<Bytes, Failure> {
         let key = (file.id, coding as u8);
         if let Ok(cache) = self.cache.lock()
             && let Some(b) = cache.files.get(&key)
@@ -386,22 +369,13 @@ impl Release {
             return Ok(b.clone());
         }
         let Some(stored) = file.stored(coding) else {
-            bail!("{path} has no {coding:?} variant");
+            tracing::error!("{path} has no {coding:?} variant");
+            return Err(Failure::Bad);
         };
-        let mut full = self.dir.join(path).into_os_string();
-        full.push(coding.suffix());
-        let full = PathBuf::from(full);
-        let mut f = fs::OpenOptions::new()
-            .read(true)
-            .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
-            .open(&full)
-            .with_context(|| format!("cannot open {}", full.display()))?;
-        let mut buf = Vec::with_capacity(stored.size as usize);
-        f.read_to_end(&mut buf)?;
-        if buf.len() as u64 != stored.size || Sha256::digest(&buf)[..] != stored.sha256 {
-            bail!("{} does not match the manifest", full.display());
-        }
-        let bytes = Bytes::from(buf);
+        let bytes = self
+            .source
+            .file(self.location(), path, stored, coding)
+            .await?;
         if let Ok(mut cache) = self.cache.lock()
             && cache.bytes + bytes.len() <= cache.budget
         {
@@ -419,68 +393,92 @@ impl Release {
             if i >= r.parts.len() {
                 break;
             }
-            r.part(i).await;
+            let _ = r.part(i).await;
             i += 1;
         }
     }
 }
 
-/// How often, at most, `current` is read to see whether a new release went
-/// live: one `readlink` per 25 ms (a few microseconds) costs nothing
-/// beside the requests, and a watching build's release is served at once.
-pub const POINTER_CHECK: std::time::Duration = std::time::Duration::from_millis(25);
+/// How often, at most, a folder's `current` is read to see whether a new
+/// release went live: one `readlink` per 25 ms (a few microseconds) costs
+/// nothing beside the requests, and a watching build's release is served
+/// at once.
+pub const POINTER_CHECK: Duration = Duration::from_millis(25);
+
+/// How often a bucket's `current` is read: one small GET a second per gate.
+pub const POINTER_POLL: Duration = Duration::from_secs(1);
+
+/// The live release, and when `current` was last read.
+type Live = RwLock<Option<(Instant, Arc<Release>)>>;
 
 /// Finds the live release, reloading it when `current` moves.
 #[derive(Debug)]
 pub struct Releases {
-    output: PathBuf,
+    source: Arc<Source>,
     budget: usize,
-    /// How long the answer of `current` is trusted before reading it again.
-    ttl: std::time::Duration,
-    /// The live release, and when `current` was last read.
-    live: RwLock<Option<(std::time::Instant, Arc<Release>)>>,
+    /// How long the answer of a folder's `current` is trusted before
+    /// reading it again.
+    ttl: Duration,
+    live: Arc<Live>,
 }
 
 impl Releases {
-    /// Releases under `output`, caching up to `budget` bytes of file
-    /// contents; `current` is read again after `ttl` (a new release is
-    /// served at most that late).
-    pub fn new(output: &Path, budget: usize, ttl: std::time::Duration) -> Releases {
-        Releases {
-            output: output.to_path_buf(),
+    /// Releases of `source`, caching up to `budget` bytes of file
+    /// contents; a folder's `current` is read again after `ttl` (a new
+    /// release is served at most that late), a bucket's every
+    /// [`POINTER_POLL`] by a task of its own, started here (within a runtime).
+    pub fn new(source: Source, budget: usize, ttl: Duration) -> Releases {
+        let releases = Releases {
+            source: Arc::new(source),
             budget,
             ttl,
-            live: RwLock::new(None),
+            live: Arc::new(RwLock::new(None)),
+        };
+        if matches!(*releases.source, Source::Bucket(_))
+            && let Ok(rt) = tokio::runtime::Handle::try_current()
+        {
+            rt.spawn(follow(
+                releases.source.clone(),
+                Arc::downgrade(&releases.live),
+                budget,
+            ));
         }
+        releases
     }
 
-    /// The release `current` points at now (as of `ttl` ago at most), if it is complete.
+    /// True when the store could not be reached lately: what is not cached
+    /// is answered 503.
+    pub fn unreachable(&self) -> bool {
+        self.source.unreachable()
+    }
+
+    /// The release `current` points at now (as of `ttl` ago at most, or
+    /// of the last poll of a bucket), if it is complete.
     pub fn live(&self) -> Option<Arc<Release>> {
         if let Ok(live) = self.live.read()
             && let Some((at, r)) = live.as_ref()
-            && at.elapsed() < self.ttl
+            && (at.elapsed() < self.ttl || !matches!(*self.source, Source::Folder(_)))
         {
             return Some(r.clone());
         }
-        let target = fs::read_link(self.output.join("current")).ok()?;
-        let id = target.to_str()?.to_owned();
-        // Only a target of the form releases/<name> is ours.
-        let name = id.strip_prefix("releases/")?;
-        if name.is_empty() || name.contains('/') || name.starts_with('.') {
+        let Source::Folder(output) = &*self.source else {
             return None;
-        }
+        };
+        let id = source::folder_pointer(output)?;
         let mut live = self.live.write().ok()?;
         if let Some((_, r)) = live.as_ref()
             && r.id == id
         {
             let r = r.clone();
-            *live = Some((std::time::Instant::now(), r.clone()));
+            *live = Some((Instant::now(), r.clone()));
             return Some(r);
         }
-        match Release::load(&self.output, &id, self.budget) {
+        let loaded = source::folder_manifest(output, &id)
+            .and_then(|m| Release::new(self.source.clone(), &id, m, self.budget));
+        match loaded {
             Ok(r) => {
                 let r = Arc::new(r);
-                *live = Some((std::time::Instant::now(), r.clone()));
+                *live = Some((Instant::now(), r.clone()));
                 // Every school's files, read before they are asked for.
                 if let Ok(rt) = tokio::runtime::Handle::try_current() {
                     rt.spawn(Release::read_all_parts(Arc::downgrade(&r)));
@@ -492,5 +490,51 @@ impl Releases {
                 None
             }
         }
+    }
+}
+
+/// Follows a bucket's pointer for as long as the gate lives: read now and
+/// every [`POINTER_POLL`]; a release it names that is not the live one is
+/// loaded (its manifest, then its schools' in the background) and made
+/// live. While the store cannot be reached the live release stays.
+async fn follow(source: Arc<Source>, live: Weak<Live>, budget: usize) {
+    let Source::Bucket(bucket) = &*source else {
+        return;
+    };
+    // A release whose manifest is not valid is logged once, not every poll.
+    let mut refused: Option<String> = None;
+    loop {
+        let Some(slot) = live.upgrade() else {
+            return;
+        };
+        let now = slot
+            .read()
+            .ok()
+            .and_then(|l| l.as_ref().map(|(_, r)| r.id.clone()));
+        if let Ok(Some(id)) = bucket.pointer().await
+            && now.as_deref() != Some(id.as_str())
+            && refused.as_deref() != Some(id.as_str())
+        {
+            match bucket.manifest(&id).await {
+                Ok(m) => match Release::new(source.clone(), &id, m, budget) {
+                    Ok(r) => {
+                        let r = Arc::new(r);
+                        if let Ok(mut l) = slot.write() {
+                            *l = Some((Instant::now(), r.clone()));
+                        }
+                        tracing::info!("serving release {id} of {}", bucket.place());
+                        tokio::spawn(Release::read_all_parts(Arc::downgrade(&r)));
+                    }
+                    Err(err) => {
+                        tracing::error!("cannot load release {id}: {err:#}");
+                        refused = Some(id);
+                    }
+                },
+                Err(Failure::Bad) => refused = Some(id),
+                Err(Failure::Unavailable) => {}
+            }
+        }
+        drop(slot);
+        tokio::time::sleep(POINTER_POLL).await;
     }
 }

@@ -19,6 +19,10 @@ pub struct Words {
     pub mail_daily: &'static str,
     /// The address is confirmed already.
     pub mail_active: &'static str,
+    /// The title of the page of a file the release store cannot give now.
+    pub unavailable_title: &'static str,
+    /// Its text.
+    pub unavailable: &'static str,
 }
 
 const RU: Words = Words {
@@ -31,6 +35,9 @@ const RU: Words = Words {
                   или попросите новое через {minutes} мин.",
     mail_daily: "За сутки можно попросить не больше {n} писем для подтверждения. Попробуйте завтра.",
     mail_active: "Этот адрес уже подтверждён.",
+    unavailable_title: "Страница временно недоступна",
+    unavailable: "Хранилище, из которого сервер берёт страницы, сейчас не отвечает. \
+                  Попробуйте открыть страницу ещё раз через несколько секунд.",
 };
 
 const EN: Words = Words {
@@ -43,6 +50,9 @@ const EN: Words = Words {
                   or ask for a new one in {minutes} min.",
     mail_daily: "No more than {n} confirmation messages can be asked for in a day. Please try tomorrow.",
     mail_active: "This address is confirmed already.",
+    unavailable_title: "This page is unavailable for a moment",
+    unavailable: "The storage the server takes its pages from is not answering right now. \
+                  Please open the page again in a few seconds.",
 };
 
 /// The messages in `language`.

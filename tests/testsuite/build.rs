@@ -620,27 +620,28 @@ async fn a_district_lists_each_school_apart() {
     }
     // The gate finds a file of every school, and nothing under an unknown key.
     let releases = tabel::http::releases::Releases::new(
-        out.path(),
+        tabel::http::source::Source::Folder(out.path().to_path_buf()),
         1 << 20,
         std::time::Duration::from_secs(0),
     );
     let live = releases.live().unwrap();
     for part in &m.schools {
         let path = format!("{}/index.html", part.folders[0]);
-        let f = live.file(&path).await.unwrap();
+        let f = live.file(&path).await.unwrap().unwrap();
         assert_eq!(&*f.school, part.school);
-        let plain = live.bytes(&path, f, Coding::Identity).unwrap();
+        let plain = live.bytes(&path, f, Coding::Identity).await.unwrap();
         assert_eq!(plain.len() as u64, f.plain.size);
-        let br = live.bytes(&path, f, Coding::Brotli).unwrap();
+        let br = live.bytes(&path, f, Coding::Brotli).await.unwrap();
         assert_eq!(br.len() as u64, f.br.unwrap().size);
         assert_ne!(br, plain);
     }
     assert!(
         live.file("s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html")
             .await
+            .unwrap()
             .is_none()
     );
-    assert!(live.file(&m.schools[0].manifest).await.is_none());
+    assert!(live.file(&m.schools[0].manifest).await.unwrap().is_none());
     // One mark changes in the second school; that school alone is rebuilt.
     let second = &m.schools[1].school;
     let school_id: i64 = sqlx::query_scalar("SELECT id FROM school WHERE external_id = $1")
@@ -711,7 +712,7 @@ async fn a_district_lists_each_school_apart() {
     let live = releases.live().unwrap();
     let path = format!("{}/index.html", m.schools[2].folders[0]);
     assert_eq!(
-        &*live.file(&path).await.unwrap().school,
+        &*live.file(&path).await.unwrap().unwrap().school,
         m.schools[2].school
     );
     // A build from it carries every page over and writes the new format.

@@ -24,5 +24,6 @@ mod pdf;
 mod phone;
 mod signatures;
 mod store;
+mod store_gate;
 mod terms;
 mod years;

@@ -97,33 +97,16 @@ fn is_not_found(e: &object_store::Error) -> bool {
 impl Inner {
     /// Where the store is, for messages: the bucket and the endpoint.
     fn place(&self) -> String {
-        let url = if self.prefix.is_empty() {
-            format!("s3://{}", self.bucket)
-        } else {
-            format!("s3://{}/{}", self.bucket, self.prefix)
-        };
-        let endpoint = if self.endpoint.is_empty() {
-            "AWS"
-        } else {
-            &self.endpoint
-        };
-        format!("{url} at {endpoint}")
+        place(&self.bucket, &self.prefix, &self.endpoint)
     }
 
     fn key(&self, rel: &str) -> Key {
-        if self.prefix.is_empty() {
-            Key::from(rel)
-        } else {
-            Key::from(format!("{}/{rel}", self.prefix))
-        }
+        key(&self.prefix, rel)
     }
 
     /// The key of the object holding bytes whose SHA-256 is `sha256`.
     fn object_key(&self, sha256: &str) -> Key {
-        self.key(&format!(
-            "objects/{}/{sha256}",
-            &sha256[..2.min(sha256.len())]
-        ))
+        self.key(&object_rel(sha256))
     }
 
     /// A key relative to the prefix.
@@ -266,11 +249,10 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-impl S3Store {
-    /// The bucket `url` (`s3://bucket/prefix`) names, reached as `settings`
-    /// say, with the credentials of the environment. Nothing is asked of
-    /// the store yet.
-    pub fn open(url: &str, settings: &config::Store) -> Result<S3Store> {
+impl Credentials {
+    /// The credentials of the environment (`AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), for the store `url`.
+    pub fn from_env(url: &str) -> Result<Credentials> {
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let (Some(key_id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         else {
@@ -278,24 +260,34 @@ impl S3Store {
                 "the release store {url} needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment (never in tabel.toml)"
             );
         };
-        let token = var("AWS_SESSION_TOKEN");
-        S3Store::connect(
-            url,
-            settings,
-            Credentials {
-                key_id,
-                secret,
-                token,
-            },
-        )
+        Ok(Credentials {
+            key_id,
+            secret,
+            token: var("AWS_SESSION_TOKEN"),
+        })
     }
+}
 
-    /// The bucket `url` names, reached as `settings` say, with `credentials`.
+/// An S3 client for the bucket an `s3://bucket/prefix` URL names, and where
+/// the layout above puts things in it. Its requests are async; it runs on
+/// whatever runtime awaits them (the gate's own).
+#[derive(Debug, Clone)]
+pub struct Client {
+    /// The client.
+    pub s3: Arc<dyn ObjectStore>,
+    bucket: String,
+    prefix: String,
+    endpoint: String,
+}
+
+impl Client {
+    /// The bucket `url` names, reached as `settings` say, with
+    /// `credentials`. Nothing is asked of the store yet.
     pub fn connect(
         url: &str,
         settings: &config::Store,
         credentials: Credentials,
-    ) -> Result<S3Store> {
+    ) -> Result<Client> {
         let parsed =
             url::Url::parse(url).with_context(|| format!("{url:?} is not an s3:// URL"))?;
         let bucket = parsed
@@ -333,6 +325,75 @@ impl S3Store {
         let s3 = builder
             .build()
             .with_context(|| format!("cannot set up the release store {url}"))?;
+        Ok(Client {
+            s3: Arc::new(s3),
+            bucket,
+            prefix,
+            endpoint: settings.endpoint.clone(),
+        })
+    }
+
+    /// Where the store is, for messages: the bucket and the endpoint.
+    pub fn place(&self) -> String {
+        place(&self.bucket, &self.prefix, &self.endpoint)
+    }
+
+    /// The key of `rel` (a path relative to the prefix).
+    pub fn key(&self, rel: &str) -> Key {
+        key(&self.prefix, rel)
+    }
+
+    /// The key of the object holding bytes whose SHA-256 is `sha256` (hex).
+    pub fn object_key(&self, sha256: &str) -> Key {
+        self.key(&object_rel(sha256))
+    }
+
+    /// The key of a release's manifest, or of a file beside it (a
+    /// school's manifest, `manifests/<slug>.json`).
+    pub fn release_key(&self, id: &str, rel: &str) -> Key {
+        self.key(&format!("releases/{id}/{rel}"))
+    }
+}
+
+/// `s3://bucket/prefix at endpoint`.
+fn place(bucket: &str, prefix: &str, endpoint: &str) -> String {
+    let url = if prefix.is_empty() {
+        format!("s3://{bucket}")
+    } else {
+        format!("s3://{bucket}/{prefix}")
+    };
+    let endpoint = if endpoint.is_empty() { "AWS" } else { endpoint };
+    format!("{url} at {endpoint}")
+}
+
+fn key(prefix: &str, rel: &str) -> Key {
+    if prefix.is_empty() {
+        Key::from(rel)
+    } else {
+        Key::from(format!("{prefix}/{rel}"))
+    }
+}
+
+/// Where the object of bytes whose SHA-256 is `sha256` lives, relative to the prefix.
+fn object_rel(sha256: &str) -> String {
+    format!("objects/{}/{sha256}", &sha256[..2.min(sha256.len())])
+}
+
+impl S3Store {
+    /// The bucket `url` (`s3://bucket/prefix`) names, reached as `settings`
+    /// say, with the credentials of the environment. Nothing is asked of
+    /// the store yet.
+    pub fn open(url: &str, settings: &config::Store) -> Result<S3Store> {
+        S3Store::connect(url, settings, Credentials::from_env(url)?)
+    }
+
+    /// The bucket `url` names, reached as `settings` say, with `credentials`.
+    pub fn connect(
+        url: &str,
+        settings: &config::Store,
+        credentials: Credentials,
+    ) -> Result<S3Store> {
+        let c = Client::connect(url, settings, credentials)?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("tabel-store")
@@ -341,12 +402,12 @@ impl S3Store {
             .context("cannot start the release store's runtime")?;
         Ok(S3Store {
             inner: Arc::new(Inner {
-                s3: Arc::new(s3),
+                s3: c.s3,
                 handle: runtime.handle().clone(),
                 runtime: Some(runtime),
-                bucket,
-                prefix,
-                endpoint: settings.endpoint.clone(),
+                bucket: c.bucket,
+                prefix: c.prefix,
+                endpoint: c.endpoint,
                 uploads: settings.uploads,
                 grace: Duration::from_secs(settings.gc_grace_seconds),
                 lease: Duration::from_secs(settings.build_hours * 3600),
@@ -370,7 +431,7 @@ impl S3Store {
 
     /// The bytes stored for `sha256`, checked against it.
     pub fn object(&self, sha256: &str) -> Result<Vec<u8>> {
-        let rel = format!("objects/{}/{sha256}", &sha256[..2.min(sha256.len())]);
+        let rel = object_rel(sha256);
         let bytes = self
             .inner
             .get(&rel)?

@@ -93,6 +93,18 @@ pub fn serve_logged(
     extra: &[&str],
     open_files: Option<u64>,
 ) -> (std::process::Child, String, Logged) {
+    serve_env(url, out.as_os_str(), extra, open_files, &[])
+}
+
+/// [`serve_logged`] of the output `out` (a folder or `s3://…`), with
+/// these variables in its environment.
+pub fn serve_env(
+    url: &str,
+    out: &std::ffi::OsStr,
+    extra: &[&str],
+    open_files: Option<u64>,
+    env: &[(&str, &str)],
+) -> (std::process::Child, String, Logged) {
     use std::io::{BufRead, BufReader};
     let mut run = super::tabel()
         .args(extra)
@@ -100,6 +112,9 @@ pub fn serve_logged(
         .arg(out)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("TABEL_LOG", "info");
+    for (k, v) in env {
+        run = run.env(k, v);
+    }
     if let Some(n) = open_files {
         run = run.open_files(n);
     }
@@ -111,6 +126,8 @@ pub fn serve_logged(
         .unwrap();
     let stderr = child.stderr.take().unwrap();
     let mut lines = BufReader::new(stderr).lines();
+    // Keep what came before the address too: a test may look for it.
+    let logged = Logged::default();
     let url = loop {
         let line = lines
             .next()
@@ -119,9 +136,9 @@ pub fn serve_logged(
         if let Some(rest) = line.split("serving on ").nth(1) {
             break rest.trim().to_owned();
         }
+        logged.lock().unwrap().push(line);
     };
     // Keep draining stderr so the server never blocks on a full pipe.
-    let logged = Logged::default();
     let keep = logged.clone();
     std::thread::spawn(move || {
         for line in lines.map_while(Result::ok) {
