@@ -25,4 +25,5 @@ mod phone;
 mod signatures;
 mod store;
 mod terms;
+mod workers;
 mod years;
