@@ -272,9 +272,12 @@ async fn a_killed_workers_school_is_taken_over_and_no_half_release_is_ever_live(
     let s = store(&w, &url);
     let previous = s.current().unwrap().unwrap();
 
-    let lease = Duration::from_secs(3);
-    let mut a = Worker::start(&t.url, &url, &config, TODAY, "3s");
-    let mut b = Worker::start(&t.url, &url, &config, TODAY, "3s");
+    // A lease longer than a school's build: the survivor finishes the
+    // other schools and has nothing to claim while the dead worker's lease
+    // runs; it must wait, not publish.
+    let lease = Duration::from_secs(10);
+    let mut a = Worker::start(&t.url, &url, &config, TODAY, "10s");
+    let mut b = Worker::start(&t.url, &url, &config, TODAY, "10s");
     // The first worker to claim a school is killed at once, in the middle of it.
     let deadline = Instant::now() + Duration::from_secs(120);
     let (victim, survivor, school) = loop {
