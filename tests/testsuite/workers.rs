@@ -210,8 +210,10 @@ async fn two_workers_build_each_school_once_into_the_folder_builds_release() {
     let config = Seaweed::config(dir.path(), "s3.toml", &w.endpoint, 3, 3600);
     let url = format!("s3://{BUCKET}/workers");
 
-    let a = Worker::start(&t.url, &url, &config, TODAY, "10s");
-    let b = Worker::start(&t.url, &url, &config, TODAY, "10s");
+    // A lease shorter than a school's build: only the heartbeat keeps a
+    // school from being claimed again while it is built.
+    let a = Worker::start(&t.url, &url, &config, TODAY, "2s");
+    let b = Worker::start(&t.url, &url, &config, TODAY, "2s");
     let (out_a, out_b) = (a.finish(), b.finish());
 
     // Each school built once, by one of the two; one of them published.
