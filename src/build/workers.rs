@@ -248,10 +248,11 @@ pub async fn work(
     let result = turns.take(&build, &emitter, &mut report).await;
     drop(emitter);
     let result = match result {
-        Ok(Some(publish)) => turns
-            .publish(writer, publish, opts, started, &mut report)
-            .await
-            .map(|()| ()),
+        Ok(Some(publish)) => {
+            turns
+                .publish(writer, publish, opts, started, &mut report)
+                .await
+        }
         Ok(None) => writer.flush(),
         Err(err) => {
             writer.abandon();
