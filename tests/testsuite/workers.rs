@@ -3,7 +3,8 @@
 //! school is built once and the release is the folder build file for
 //! file; a worker killed in the middle of a school loses it to the other
 //! once its lease runs out, and the bucket's `current` never names a half
-//! release meanwhile; SQLite is refused.
+//! release meanwhile; garbage collection spares what a run sent however
+//! often its marker is renewed; SQLite is refused.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -13,8 +14,8 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use tabel::build::release::{self, Entry};
-use tabel::build::store::S3Store;
 use tabel::build::store::s3::Credentials;
+use tabel::build::store::{ReleaseStore, S3Store};
 use tabel::demo;
 
 use crate::support::build::{TODAY, day};
@@ -364,6 +365,56 @@ async fn a_killed_workers_school_is_taken_over_and_no_half_release_is_ever_live(
     assert_ne!(s.current().unwrap().unwrap(), previous);
     assert_same_release(&s, &folder);
     t.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn garbage_collection_spares_what_a_run_sent_while_its_marker_is_renewed() {
+    let Some(w) = Seaweed::start() else {
+        return;
+    };
+    let url = format!("s3://{BUCKET}/gc-run");
+    // No grace: only the run's marker can keep what it sent.
+    let s = S3Store::connect(
+        &url,
+        &w.settings(0),
+        Credentials {
+            key_id: ACCESS_KEY.to_owned(),
+            secret: SECRET_KEY.to_owned(),
+            token: None,
+        },
+    )
+    .unwrap();
+    let id = s.begin_run(None).unwrap();
+    let writer = s.join_run(&id, None, "early.1").unwrap();
+    let bytes = b"sent by a worker early in a long run".to_vec();
+    let sha = data_encoding::HEXLOWER.encode(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+    writer.write("early.txt", &bytes, &sha).unwrap();
+    writer.flush().unwrap();
+    // The run goes on: its marker is renewed after the object was sent
+    // (bucket times are whole seconds).
+    std::thread::sleep(Duration::from_millis(2100));
+    s.renew_run(&id).unwrap();
+    std::thread::sleep(Duration::from_millis(1100));
+    s.prune(1).unwrap();
+    s.object(&sha).unwrap();
+
+    // Published without listing it, the object is garbage: the same
+    // collection removes it.
+    let manifest = release::Manifest {
+        format: release::FORMAT,
+        date: TODAY.to_owned(),
+        snapshots: Vec::new(),
+        files: Vec::new(),
+        schools: Vec::new(),
+    };
+    writer.publish(&manifest).unwrap();
+    assert_eq!(s.current().unwrap().as_deref(), Some(id.as_str()));
+    std::thread::sleep(Duration::from_millis(1100));
+    s.prune(1).unwrap();
+    assert!(
+        s.object(&sha).is_err(),
+        "an object no release lists is kept"
+    );
 }
 
 #[tokio::test]
