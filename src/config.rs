@@ -78,6 +78,55 @@ pub struct Config {
     pub dnevnik: Dnevnik,
     /// The S3-compatible bucket of `--output s3://bucket/prefix`.
     pub store: Store,
+    /// The nightly build (`tabel build`).
+    pub build: Build,
+}
+
+/// The `[build]` table.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Build {
+    /// How long a build worker's claim on a school holds without being
+    /// renewed (`tabel build --worker`): `60s`, `2m`, `1500ms`.
+    pub lease: String,
+}
+
+impl Default for Build {
+    fn default() -> Build {
+        Build {
+            lease: "60s".to_owned(),
+        }
+    }
+}
+
+impl Build {
+    /// The lease, parsed.
+    pub fn lease(&self) -> Result<std::time::Duration> {
+        parse_lease(&self.lease).map_err(|e| anyhow::anyhow!("[build] lease: {e}"))
+    }
+}
+
+/// Parses a lease of build workers: `60s`, `2m`, `1500ms`, or seconds
+/// alone (`60`), from 1 s to 24 h.
+pub fn parse_lease(text: &str) -> Result<std::time::Duration, String> {
+    use std::time::Duration;
+    let t = text.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (n, unit) = t.split_at(split);
+    let wrong = || format!("{text:?} is not a lease like 60s, 2m or 1500ms");
+    let n: u64 = n.parse().map_err(|_| wrong())?;
+    let d = match unit.trim() {
+        "" | "s" => Duration::from_secs(n),
+        "ms" => Duration::from_millis(n),
+        "m" | "min" => Duration::from_secs(n.saturating_mul(60)),
+        _ => return Err(wrong()),
+    };
+    if d < Duration::from_secs(1) || d > Duration::from_secs(24 * 3600) {
+        return Err(format!(
+            "a lease of {text:?} is out of range: from 1s to 24h"
+        ));
+    }
+    Ok(d)
 }
 
 /// The `[store]` table: the S3-compatible object storage that
@@ -245,6 +294,7 @@ impl Default for Config {
             mail: Mail::default(),
             dnevnik: Dnevnik::default(),
             store: Store::default(),
+            build: Build::default(),
         }
     }
 }
@@ -448,6 +498,7 @@ impl Config {
         config.archive.check()?;
         config.store.check()?;
         config.serve.check()?;
+        config.build.lease()?;
         Ok(config)
     }
 }
@@ -455,6 +506,26 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leases_parse_with_their_unit() {
+        use std::time::Duration;
+        assert_eq!(parse_lease("60s"), Ok(Duration::from_secs(60)));
+        assert_eq!(parse_lease("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(parse_lease("1500ms"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_lease("90"), Ok(Duration::from_secs(90)));
+        assert!(parse_lease("0s").is_err());
+        assert!(parse_lease("soon").is_err());
+        assert!(parse_lease("25h").is_err());
+        let err = format!(
+            "{:#}",
+            Config::parse("[build]\nlease = \"a while\"\n").unwrap_err()
+        );
+        assert!(
+            err.contains("[build] lease") && err.contains("a while"),
+            "{err}"
+        );
+    }
 
     #[test]
     fn unknown_keys_are_named() {

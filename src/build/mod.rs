@@ -7,6 +7,7 @@ pub mod release;
 mod school;
 pub mod store;
 pub mod watch;
+pub mod workers;
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -279,6 +280,14 @@ pub async fn run_in(
     Ok(summary)
 }
 
+/// The stylesheet's path in a release (its name holds its hash).
+fn stylesheet_path() -> String {
+    Page::Stylesheet {
+        hash: &sha256_hex(STYLESHEET.as_bytes())[..12],
+    }
+    .path()
+}
+
 fn list_names(schools: &[gradebook::SchoolRef]) -> String {
     let names: Vec<_> = schools
         .iter()
@@ -356,7 +365,7 @@ impl Run<'_> {
     /// stylesheet takes the slow, small compression: it is cached for long.
     fn assets(&self, emitter: &Emitter<'_>) -> Result<String> {
         let css_hash = &sha256_hex(STYLESHEET.as_bytes())[..12];
-        let css = Page::Stylesheet { hash: css_hash }.path();
+        let css = stylesheet_path();
         emitter.file(
             &css,
             Scope::Public,

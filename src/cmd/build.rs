@@ -35,6 +35,17 @@ pub struct Args {
     /// SIGTERM or Ctrl-C.
     #[arg(long, conflicts_with = "full")]
     pub watch: bool,
+    /// Be one of any number of build workers, on any machines, over the
+    /// same PostgreSQL database and bucket, building the day's release
+    /// together: claim schools one at a time, and exit once the release
+    /// is published (the last to finish publishes it).
+    #[arg(long, conflicts_with_all = ["watch", "school"])]
+    pub worker: bool,
+    /// How long a worker's claim on a school holds unless renewed: `60s`,
+    /// `2m`, `1500ms`. A worker that dies loses its school to another this
+    /// long after its last renewal. [default: `[build] lease`, else 60s]
+    #[arg(long, requires = "worker", value_parser = crate::config::parse_lease, value_name = "DURATION")]
+    pub lease: Option<std::time::Duration>,
 }
 
 /// The build's options from the settings: everything but what the command
@@ -65,6 +76,9 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         print_weeks: args.print_weeks,
         ..options(settings, today)
     };
+    if args.worker {
+        return worker(settings, &options, args.lease).await;
+    }
     if args.watch {
         if build::store::is_bucket(&settings.output) {
             anyhow::bail!(
@@ -109,6 +123,47 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         } else {
             ExitCode::SUCCESS
         })
+    })
+    .await
+}
+
+/// `tabel build --worker`: one worker of the run of the build's date.
+async fn worker(
+    settings: &Settings,
+    options: &build::Options,
+    lease: Option<std::time::Duration>,
+) -> Result<ExitCode> {
+    let (backend, _) = crate::db::parse_url(&settings.database)?;
+    if backend != crate::db::Backend::Postgres {
+        anyhow::bail!(
+            "`tabel build --worker` needs PostgreSQL: workers share the schools through its row locks and leases, and this database is SQLite; build on one machine with `tabel build`, or move to PostgreSQL (README, \"PostgreSQL\")"
+        );
+    }
+    let Some(url) = settings
+        .output
+        .to_str()
+        .filter(|_| build::store::is_bucket(&settings.output))
+    else {
+        anyhow::bail!(
+            "`tabel build --worker` writes into a bucket only (--output s3://bucket/prefix); {} is a folder",
+            settings.output.display()
+        );
+    };
+    let lease = match lease {
+        Some(l) => l,
+        None => settings.config.build.lease()?,
+    };
+    let store = std::sync::Arc::new(build::store::S3Store::open(url, &settings.config.store)?);
+    let worker = build::workers::Worker::new(lease);
+    super::with_database(settings, async |db| {
+        let report = build::workers::work(db, store, options, &worker)
+            .await
+            .with_context(|| format!("worker {} failed", worker.name))?;
+        print!("{report}");
+        println!(
+            "  archive: not run by a build into a bucket; run `tabel archive` with a folder --output"
+        );
+        Ok(ExitCode::SUCCESS)
     })
     .await
 }

@@ -26,4 +26,5 @@ mod signatures;
 mod store;
 mod store_gate;
 mod terms;
+mod workers;
 mod years;

@@ -7,8 +7,8 @@
 //!   SHA-256 of its bytes, so a file already stored is never sent again;
 //! - `releases/<id>/manifest.json` and `releases/<id>/manifests/<slug>.json`:
 //!   the release's manifest and its schools' manifests, as in a folder;
-//! - `pending/<id>.json`: a build running now, and the release it started
-//!   from;
+//! - `pending/<id>.json`: a build (or a run of workers) going on now, and
+//!   the release it started from;
 //! - `current`: the live release's id, one small object written last.
 //!
 //! A reader follows `current` to a manifest whose objects were all stored
@@ -52,6 +52,24 @@ struct Pending {
     id: String,
     /// The release it carries files over from.
     base: Option<String>,
+    /// For a marker renewed by the workers of a run (`tabel build
+    /// --worker`): when it was first written, in the bucket's time. What
+    /// the run sent since then is spared; without it, since the marker
+    /// was last written.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Where a run's release stands in the bucket (`tabel build --worker`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RunState {
+    /// Its marker is there and fresh: workers may go on writing into it.
+    Running,
+    /// Its manifest is written: it was published.
+    Published,
+    /// Its marker is gone or older than `build_hours`: a garbage
+    /// collection may have taken what it sent, so it must start over.
+    Lost,
 }
 
 /// The client and the runtime its requests run on, shared by the store
@@ -139,6 +157,22 @@ impl Inner {
         let got = self.wait(async move {
             match s3.get(&key).await {
                 Ok(r) => Ok(Some(r.bytes().await?.to_vec())),
+                Err(e) if is_not_found(&e) => Ok(None),
+                Err(e) => Err(e.into()),
+            }
+        });
+        got.with_context(|| format!("cannot read {rel} from {}", self.place()))
+    }
+
+    /// An object's bytes and when it was last written (bucket time).
+    fn get_meta(&self, rel: &str) -> Result<Option<(Vec<u8>, chrono::DateTime<chrono::Utc>)>> {
+        let (s3, key) = (self.s3.clone(), self.key(rel));
+        let got = self.wait(async move {
+            match s3.get(&key).await {
+                Ok(r) => {
+                    let at = r.meta.last_modified;
+                    Ok(Some((r.bytes().await?.to_vec(), at)))
+                }
                 Err(e) if is_not_found(&e) => Ok(None),
                 Err(e) => Err(e.into()),
             }
@@ -465,12 +499,8 @@ impl S3Store {
                 tracing::warn!(marker = %rel, "ignoring a pending marker that is not valid");
                 continue;
             };
-            out.push((
-                p,
-                meta.last_modified + lease > now,
-                meta.last_modified,
-                meta.location,
-            ));
+            let since = p.since.unwrap_or(meta.last_modified);
+            out.push((p, meta.last_modified + lease > now, since, meta.location));
         }
         Ok(out)
     }
@@ -499,6 +529,181 @@ impl S3Store {
         }
         Ok(out)
     }
+}
+
+/// Runs of `tabel build --worker`: one release written by workers in
+/// several processes (`build/workers.rs`). The run's marker is written
+/// once, when the run is created, and renewed by the workers while they
+/// write; it keeps the bucket time it was first written at, so a garbage
+/// collection spares everything the run sent since it began, as for one
+/// build. Each worker stages a school's manifest under its own name
+/// (`releases/<id>/staged/<slug>.<worker>.json`): a worker that lost its
+/// lease never overwrites what the worker that took the school over
+/// wrote. The publisher moves the staged manifests of the workers the
+/// database names into place.
+impl S3Store {
+    /// `s3://bucket/prefix`: the same for every worker of a run, whatever
+    /// endpoint each reaches the store through.
+    pub fn url(&self) -> String {
+        if self.inner.prefix.is_empty() {
+            format!("s3://{}", self.inner.bucket)
+        } else {
+            format!("s3://{}/{}", self.inner.bucket, self.inner.prefix)
+        }
+    }
+
+    /// A new release id, new among the releases and the running builds
+    /// (several builds may start within one second, on several machines:
+    /// it takes a random tail), and its marker; the id.
+    fn mark_new(&self, base: Option<&Base>) -> Result<String> {
+        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+        let mut taken: HashSet<String> = self.releases()?.into_keys().collect();
+        taken.extend(self.pending()?.into_iter().map(|(p, ..)| p.id));
+        let id = loop {
+            let id = format!("{stamp}-{:06x}", rand::random::<u32>() & 0xff_ffff);
+            if !taken.contains(&id) {
+                break id;
+            }
+        };
+        let marker = Pending {
+            id: id.clone(),
+            base: base.map(|b| b.id.clone()),
+            since: None,
+        };
+        let json = serde_json::to_vec(&marker).context("cannot serialize a pending marker")?;
+        self.inner.put(&format!("pending/{id}.json"), json)?;
+        Ok(id)
+    }
+
+    /// A writer of release `id`, carrying from `base`; with `stage`, a
+    /// worker's of a run.
+    fn writer(&self, id: String, base: Option<&Base>, stage: Option<&str>) -> Result<S3Writer> {
+        let mut known = HashSet::new();
+        if let Some(b) = base {
+            for e in self.inner.files(&b.id, &b.manifest)? {
+                known.insert(e.sha256);
+            }
+        }
+        Ok(S3Writer {
+            inner: self.inner.clone(),
+            id,
+            base: base.map(|b| b.id.clone()),
+            known: Mutex::new(known),
+            slots: Arc::new(tokio::sync::Semaphore::new(self.inner.uploads)),
+            tasks: Mutex::new(Vec::new()),
+            failed: Arc::new(OnceLock::new()),
+            objects: Arc::new(AtomicU64::new(0)),
+            bytes: Arc::new(AtomicU64::new(0)),
+            started: Instant::now(),
+            stage: stage.map(str::to_owned),
+        })
+    }
+
+    /// Begins a run's release, carrying from `base`: its id, and its
+    /// marker, written before any worker sends anything.
+    pub fn begin_run(&self, base: Option<&Base>) -> Result<String> {
+        let id = self.mark_new(base)?;
+        self.renew_run(&id)?;
+        Ok(id)
+    }
+
+    /// Where run `id`'s release stands.
+    pub fn run_state(&self, id: &str) -> Result<RunState> {
+        if self.inner.manifest(id)?.is_some() {
+            return Ok(RunState::Published);
+        }
+        Ok(match self.inner.get_meta(&format!("pending/{id}.json"))? {
+            Some((_, at)) if !self.stale(at) => RunState::Running,
+            _ => RunState::Lost,
+        })
+    }
+
+    fn stale(&self, written: chrono::DateTime<chrono::Utc>) -> bool {
+        let lease =
+            chrono::Duration::from_std(self.inner.lease).unwrap_or(chrono::Duration::days(36_500));
+        written + lease <= chrono::Utc::now()
+    }
+
+    /// Renews run `id`'s marker, keeping when it was first written; an
+    /// error when it is gone or stale (the run must start over).
+    pub fn renew_run(&self, id: &str) -> Result<()> {
+        let rel = format!("pending/{id}.json");
+        let Some((json, at)) = self.inner.get_meta(&rel)? else {
+            bail!(
+                "the marker of run {id} is gone from {}: a garbage collection took the run for a dead build's, and what it sent may be collected; the run starts over",
+                self.inner.place()
+            );
+        };
+        if self.stale(at) {
+            bail!(
+                "the marker of run {id} in {} was not renewed for [store] build_hours: what the run sent may be collected; the run starts over",
+                self.inner.place()
+            );
+        }
+        let mut marker: Pending = serde_json::from_slice(&json)
+            .with_context(|| format!("{rel} in {} is not valid", self.inner.place()))?;
+        marker.since = Some(marker.since.unwrap_or(at));
+        let json = serde_json::to_vec(&marker).context("cannot serialize a pending marker")?;
+        self.inner.put(&rel, json)
+    }
+
+    /// A worker's writer into run `id`'s release, carrying from `base`:
+    /// the school manifests it writes are staged under `worker`'s name.
+    pub fn join_run(
+        &self,
+        id: &str,
+        base: Option<&Base>,
+        worker: &str,
+    ) -> Result<Box<dyn ReleaseWriter>> {
+        if worker.is_empty()
+            || !worker
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        {
+            bail!("a worker's name is letters, digits, '-', '_' and '.', not {worker:?}");
+        }
+        self.renew_run(id)?;
+        Ok(Box::new(self.writer(id.to_owned(), base, Some(worker))?))
+    }
+
+    /// The complete release `id`, if the bucket holds it.
+    pub fn release(&self, id: &str) -> Result<Option<Base>> {
+        Ok(self.inner.manifest(id)?.map(|manifest| Base {
+            id: id.to_owned(),
+            manifest,
+        }))
+    }
+
+    /// Moves the school manifest `worker` staged for `part` into place in
+    /// run `id`'s release, checked against the part.
+    pub fn place_part(&self, id: &str, part: &Part, worker: &str) -> Result<()> {
+        let staged = format!("releases/{id}/{}", staged(part, worker));
+        let json = self
+            .inner
+            .get(&staged)?
+            .ok_or_else(|| anyhow!("{staged} is missing from {}", self.inner.place()))?;
+        if hex(&json) != part.sha256 {
+            bail!(
+                "{staged} in {} is not the manifest the database records",
+                self.inner.place()
+            );
+        }
+        self.inner
+            .put(&format!("releases/{id}/{}", part.manifest), json)?;
+        let _ = self.inner.delete(vec![self.inner.key(&staged)]);
+        Ok(())
+    }
+}
+
+/// Where a worker stages a school's manifest inside the release.
+fn staged(part: &Part, worker: &str) -> String {
+    let name = part
+        .manifest
+        .rsplit('/')
+        .next()
+        .unwrap_or(&part.manifest)
+        .trim_end_matches(".json");
+    format!("staged/{name}.{worker}.json")
 }
 
 impl ReleaseStore for S3Store {
@@ -544,44 +749,10 @@ impl ReleaseStore for S3Store {
     }
 
     fn start(&self, base: Option<&Base>) -> Result<Box<dyn ReleaseWriter>> {
-        // Several builds may start within one second (on several
-        // machines): the id takes a random tail, and is new among the
-        // releases and the running builds.
-        let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
-        let mut taken: HashSet<String> = self.releases()?.into_keys().collect();
-        taken.extend(self.pending()?.into_iter().map(|(p, ..)| p.id));
-        let id = loop {
-            let id = format!("{stamp}-{:06x}", rand::random::<u32>() & 0xff_ffff);
-            if !taken.contains(&id) {
-                break id;
-            }
-        };
         // The marker first: from now on no garbage collection removes the
         // base release or what it lists.
-        let marker = Pending {
-            id: id.clone(),
-            base: base.map(|b| b.id.clone()),
-        };
-        let json = serde_json::to_vec(&marker).context("cannot serialize a pending marker")?;
-        self.inner.put(&format!("pending/{id}.json"), json)?;
-        let mut known = HashSet::new();
-        if let Some(b) = base {
-            for e in self.inner.files(&b.id, &b.manifest)? {
-                known.insert(e.sha256);
-            }
-        }
-        Ok(Box::new(S3Writer {
-            inner: self.inner.clone(),
-            id,
-            base: base.map(|b| b.id.clone()),
-            known: Mutex::new(known),
-            slots: Arc::new(tokio::sync::Semaphore::new(self.inner.uploads)),
-            tasks: Mutex::new(Vec::new()),
-            failed: Arc::new(OnceLock::new()),
-            objects: Arc::new(AtomicU64::new(0)),
-            bytes: Arc::new(AtomicU64::new(0)),
-            started: Instant::now(),
-        }))
+        let id = self.mark_new(base)?;
+        Ok(Box::new(self.writer(id, base, None)?))
     }
 
     fn prune(&self, keep: usize) -> Result<Vec<String>> {
@@ -679,6 +850,8 @@ struct S3Writer {
     objects: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     started: Instant,
+    /// A worker of a run: its name, under which it stages school manifests.
+    stage: Option<String>,
 }
 
 impl S3Writer {
@@ -769,8 +942,12 @@ impl ReleaseWriter for S3Writer {
     fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<Part> {
         self.check()?;
         let (part, json) = release::part_bytes(school, slug, files)?;
+        let rel = match &self.stage {
+            Some(worker) => staged(&part, worker),
+            None => part.manifest.clone(),
+        };
         self.inner
-            .put(&format!("releases/{}/{}", self.id, part.manifest), json)?;
+            .put(&format!("releases/{}/{rel}", self.id), json)?;
         Ok(part)
     }
 
@@ -797,7 +974,16 @@ impl ReleaseWriter for S3Writer {
 
     fn publish(self: Box<Self>, manifest: &Manifest) -> Result<PathBuf> {
         self.drain()?;
-        if self.started.elapsed() > self.inner.lease {
+        if self.stage.is_some() {
+            // A run's marker, renewed by its workers, says whether what
+            // they sent is still whole.
+            let store = S3Store {
+                inner: self.inner.clone(),
+            };
+            store
+                .renew_run(&self.id)
+                .context("the run is not published")?;
+        } else if self.started.elapsed() > self.inner.lease {
             bail!(
                 "the build took longer than [store] build_hours ({} h): objects it relies on may have been collected meanwhile, so it is not published",
                 self.inner.lease.as_secs() / 3600
@@ -821,6 +1007,10 @@ impl ReleaseWriter for S3Writer {
 
     fn abandon(self: Box<Self>) {
         let _ = self.drain();
+        if self.stage.is_some() {
+            // The run's release is the other workers' too.
+            return;
+        }
         let mut keys: Vec<Key> = self
             .inner
             .list(&format!("releases/{}", self.id))
