@@ -5,12 +5,6 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// mimalloc rather than the system's allocator: a build allocates and frees
-/// large buffers per page (the compressors' tables), which glibc hands back
-/// to the kernel and faults in again; see docs/benchmarks.md.
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
     let cli = tabel::cmd::Cli::parse();
     tabel::cmd::init_logging();
