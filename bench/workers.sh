@@ -27,6 +27,7 @@
 # gains. Needs about 0.5 GB of disk per 800 students per prefix.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/seaweed.sh
 students=${1:-10000}
 schools=(${2:+--schools "$2"})
 bin=${TABEL_BIN:-$PWD/target/release/tabel}
@@ -39,18 +40,9 @@ next=2026-11-26
 work=$(mktemp -d "${TMPDIR:-/tmp}/tabel-workers.XXXXXX")
 name=tabel_bench_$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
 unset "${!TABEL_@}"
-weed_pid=
 made_db=
 cleanup() {
-    if [ -n "$weed_pid" ]; then
-        kill "$weed_pid" 2>/dev/null || true
-        for _ in 1 2 3 4 5; do
-            kill -0 "$weed_pid" 2>/dev/null || break
-            sleep 1
-        done
-        kill -9 "$weed_pid" 2>/dev/null || true
-        wait "$weed_pid" 2>/dev/null || true
-    fi
+    stop_seaweed
     if [ -n "$made_db" ]; then
         psql "$admin" -qc "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null 2>&1 || true
     fi
@@ -58,28 +50,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# SeaweedFS on free ports (each also takes port+10000 for gRPC).
-port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-pick() { local p; while :; do p=$(port); [ "$p" -lt 55000 ] && echo "$p" && return; done; }
-s3=$(pick); master=$(pick); volume=$(pick); filer=$(pick)
-mkdir -p "$work/weed"
-cat >"$work/s3.json" <<'JSON'
-{"identities":[{"name":"bench","credentials":[{"accessKey":"bench","secretKey":"bench-secret"}],"actions":["Admin","Read","Write","List","Tagging"]}]}
-JSON
-weed server -dir="$work/weed" -ip=127.0.0.1 -ip.bind=127.0.0.1 -s3 -s3.port="$s3" \
-    -s3.config="$work/s3.json" -s3.port.iceberg=0 -s3.port.lance=0 -master.port="$master" -volume.port="$volume" \
-    -filer.port="$filer" >"$work/weed.log" 2>&1 &
-weed_pid=$!
-for _ in $(seq 1 90); do
-    (echo >"/dev/tcp/127.0.0.1/$s3") 2>/dev/null && break
-    sleep 1
-done
-for _ in $(seq 1 60); do
-    echo "s3.bucket.create -name bench" | weed shell -master="127.0.0.1:$master" 2>&1 \
-        | grep -q "created bucket\|already exist" && break
-    sleep 1
-done
-export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench-secret
+start_seaweed "$work"
 cat >"$work/tabel.toml" <<TOML
 [store]
 endpoint = "http://127.0.0.1:$s3"
