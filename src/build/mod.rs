@@ -18,7 +18,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::accounts::access::Scope;
 use crate::db::Database;
-use crate::gradebook::{self, Date, YearChoice};
+use crate::gradebook::{self, Date, Snapshot, YearChoice};
 use crate::i18n::Language;
 use crate::render::html::{STYLESHEET, Templates};
 use crate::render::pdf::Typesetter;
@@ -297,6 +297,45 @@ fn list_names(schools: &[gradebook::SchoolRef]) -> String {
     names.join(", ")
 }
 
+/// Loads the current year of `school` as of `date`; returns it with the
+/// time the read took.
+async fn load_school(
+    db: &Database,
+    school: &gradebook::SchoolRef,
+    date: Date,
+) -> Result<(Snapshot, Duration)> {
+    let t = Instant::now();
+    let snapshot = gradebook::load(db, school.id, YearChoice::On(date))
+        .await
+        .with_context(|| format!("cannot load school {}", school.external_id))?;
+    Ok((snapshot, t.elapsed()))
+}
+
+/// A school being loaded on the async runtime while the build renders
+/// another. Dropped unfinished (the build failed), the read is abandoned.
+struct Prefetch(tokio::task::JoinHandle<Result<(Snapshot, Duration)>>);
+
+impl Prefetch {
+    fn start(db: &Database, school: &gradebook::SchoolRef, date: Date) -> Prefetch {
+        let (db, school) = (db.clone(), school.clone());
+        Prefetch(tokio::spawn(async move {
+            load_school(&db, &school, date).await
+        }))
+    }
+
+    async fn wait(mut self, school: &gradebook::SchoolRef) -> Result<(Snapshot, Duration)> {
+        (&mut self.0)
+            .await
+            .with_context(|| format!("loading school {} stopped", school.external_id))?
+    }
+}
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
 /// One build: where it writes, what it reads, and the release it starts
 /// from. Its steps are the methods below, in the order `render` runs them.
 struct Run<'a> {
@@ -346,8 +385,21 @@ impl Run<'_> {
             shared: emitter.take_entries()?,
             ..Gathered::default()
         };
-        for school in selected {
-            self.school(emitter, &pool, school, &css, &mut gathered)
+        // While one school renders, the next one is read (ARCHITECTURE.md,
+        // "The nightly flow"): reading is mostly one thread, rendering
+        // keeps the worker pool busy, and a city has many schools.
+        let mut next = selected
+            .first()
+            .map(|s| Prefetch::start(self.db, s, self.opts.date));
+        for (i, school) in selected.iter().enumerate() {
+            let loaded = match next.take() {
+                Some(p) => p.wait(school).await?,
+                None => load_school(self.db, school, self.opts.date).await?,
+            };
+            next = selected
+                .get(i + 1)
+                .map(|s| Prefetch::start(self.db, s, self.opts.date));
+            self.school(emitter, &pool, school, loaded, &css, &mut gathered)
                 .await?;
         }
         if !self.opts.schools.is_empty() {
@@ -392,15 +444,12 @@ impl Run<'_> {
         emitter: &Emitter<'_>,
         pool: &rayon::ThreadPool,
         school: &gradebook::SchoolRef,
+        (snapshot, loading): (Snapshot, Duration),
         css: &str,
         gathered: &mut Gathered,
     ) -> Result<()> {
         let opts = self.opts;
-        let t = Instant::now();
-        let snapshot = gradebook::load(self.db, school.id, YearChoice::On(opts.date))
-            .await
-            .with_context(|| format!("cannot load school {}", school.external_id))?;
-        gathered.load += t.elapsed();
+        gathered.load += loading;
         let t = Instant::now();
         // The snapshot's digest, the index with the pages' keys, and the
         // previous release's list of the school's files, side by side.

@@ -539,8 +539,9 @@ impl Turns<'_> {
         let before = emitter.summary()?;
         let sent_before = build.writer.uploaded().unwrap_or_default();
         let mut gathered = Gathered::default();
+        let loaded = super::load_school(build.db, &claim.school, build.opts.date).await?;
         build
-            .school(emitter, pool, &claim.school, css, &mut gathered)
+            .school(emitter, pool, &claim.school, loaded, css, &mut gathered)
             .await?;
         // Every object stored before the school counts as done.
         build.writer.flush()?;
