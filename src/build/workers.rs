@@ -227,24 +227,13 @@ pub async fn work(
     )?;
     let templates = Templates::new(opts.templates.as_deref())?;
     let typesetter = Typesetter::new(opts.templates.as_deref())?;
-    let emitter = Emitter::new(
+    let (emitter, build) = run_steps(
+        (db, opts, &store),
         writer.as_ref(),
-        base.is_some(),
-        run.full,
-        opts.check_keys,
-        &templates,
-        None,
+        (&templates, &typesetter),
+        base.as_ref(),
+        &run,
     );
-    let build = Run {
-        db,
-        opts,
-        store: store.as_ref(),
-        writer: writer.as_ref(),
-        typesetter: &typesetter,
-        live: base.as_ref(),
-        live_full: base.as_ref(),
-        single: run.schools == 1,
-    };
     let turns = Turns {
         db,
         store: &store,
@@ -276,6 +265,36 @@ pub async fn work(
 
 /// The run of `opts.date` into `store`: joined, or created if there is
 /// none (or the one there lost its marker); `None` if it is published.
+/// The emitter and the build steps of a worker's part of `run`, a school
+/// or the publish: both write into `writer` and carry from the run's base.
+fn run_steps<'a>(
+    (db, opts, store): (&'a Database, &'a Options, &'a S3Store),
+    writer: &'a dyn ReleaseWriter,
+    (templates, typesetter): (&'a Templates, &'a Typesetter),
+    base: Option<&'a super::Base>,
+    run: &RunRow,
+) -> (Emitter<'a>, Run<'a>) {
+    let emitter = Emitter::new(
+        writer,
+        base.is_some(),
+        run.full,
+        opts.check_keys,
+        templates,
+        None,
+    );
+    let build = Run {
+        db,
+        opts,
+        store,
+        writer,
+        typesetter,
+        live: base,
+        live_full: base,
+        single: run.schools == 1,
+    };
+    (emitter, build)
+}
+
 async fn join(db: &Database, store: &S3Store, opts: &Options) -> Result<Option<RunRow>> {
     let url = store.url();
     let date = opts.date.to_string();
@@ -726,24 +745,13 @@ impl Turns<'_> {
         };
         let sent_before = writer.uploaded().unwrap_or_default();
         let (mut summary, manifest) = {
-            let emitter = Emitter::new(
+            let (emitter, build) = run_steps(
+                (self.db, opts, self.store),
                 writer.as_ref(),
-                base.is_some(),
-                run.full,
-                opts.check_keys,
-                &templates,
-                None,
+                (&templates, &typesetter),
+                base.as_ref(),
+                run,
             );
-            let build = Run {
-                db: self.db,
-                opts,
-                store: self.store,
-                writer: writer.as_ref(),
-                typesetter: &typesetter,
-                live: base.as_ref(),
-                live_full: base.as_ref(),
-                single: run.schools == 1,
-            };
             let css = build.assets(&emitter)?;
             publish.gathered.shared = emitter.take_entries()?;
             build.public_pages(&emitter, &css)?;

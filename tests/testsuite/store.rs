@@ -4,18 +4,19 @@
 //! build clearly and leaves the live release; garbage collection spares
 //! what a running build needs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Output;
 
 use tabel::accounts::access::Scope;
 use tabel::build::release::{self, Entry};
-use tabel::build::store::s3::Credentials;
-use tabel::build::store::{ReleaseStore, S3Store};
+use tabel::build::store::ReleaseStore;
 use tabel::demo;
 
 use crate::support::build::{TODAY, day};
-use crate::support::seaweed::{self, ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed};
+use crate::support::seaweed::{
+    self, BUCKET, Seaweed, assert_all_stored, assert_same_release, by_path,
+};
 use crate::support::{TestDb, tabel};
 
 /// A district of `schools` demo schools, `students` in all, in a fresh SQLite file.
@@ -42,22 +43,8 @@ fn build(db: &str, output: &str, config: &Path, date: &str) -> Output {
 
 /// The same with more arguments.
 fn build_with(db: &str, output: &str, config: &Path, date: &str, more: &[&str]) -> Output {
-    tabel()
-        .args([
-            "build",
-            "--database",
-            db,
-            "--output",
-            output,
-            "--date",
-            date,
-        ])
+    seaweed::build(db, output, config, date, 2)
         .args(more)
-        .arg("--config")
-        .arg(config)
-        .args(["--jobs", "2"])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
         .output()
 }
 
@@ -81,34 +68,6 @@ fn uploaded(stdout: &str) -> (u64, u64) {
     (words[1].parse().unwrap(), words[3].parse().unwrap())
 }
 
-fn store(w: &Seaweed, url: &str, grace: u64) -> S3Store {
-    S3Store::connect(
-        url,
-        &w.settings(grace),
-        Credentials {
-            key_id: ACCESS_KEY.to_owned(),
-            secret: SECRET_KEY.to_owned(),
-            token: None,
-        },
-    )
-    .unwrap()
-}
-
-fn by_path(files: &[Entry]) -> BTreeMap<String, String> {
-    files
-        .iter()
-        .map(|e| (e.path.clone(), e.sha256.clone()))
-        .collect()
-}
-
-/// Every object a release lists is in the bucket, holding its bytes.
-fn assert_all_stored(s: &S3Store, files: &[Entry]) {
-    let shas: BTreeSet<&str> = files.iter().map(|e| e.sha256.as_str()).collect();
-    for sha in shas {
-        s.object(sha).unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn a_district_in_a_bucket_is_the_folder_build_file_for_file() {
     let Some(w) = Seaweed::start() else {
@@ -122,18 +81,13 @@ async fn a_district_in_a_bucket_is_the_folder_build_file_for_file() {
     let local = dir.path().join("local");
     ok(build(&t.url, local.to_str().unwrap(), &config, TODAY));
 
-    let s = store(&w, &url, 3600);
-    let id = s.current().unwrap().expect("a live release in the bucket");
-    let in_bucket = s.release_files(&id).unwrap();
-    let live = local.join("current");
-    release::verify(&live).unwrap();
-    let in_folder = release::all_entries(&live).unwrap();
-    assert!(in_folder.len() > 1000, "{} files", in_folder.len());
-    assert_eq!(by_path(&in_bucket), by_path(&in_folder));
+    let s = w.store(&url, 3600);
     // The entries are the same, scopes and all; and each object holds the
     // bytes of the file of the folder build.
-    assert_eq!(in_bucket, in_folder);
-    assert_all_stored(&s, &in_bucket);
+    let in_folder = assert_same_release(&s, &local);
+    let live = local.join("current");
+    let id = s.current().unwrap().unwrap();
+    let in_bucket = s.release_files(&id).unwrap();
 
     // One object per distinct content, each sent once.
     let distinct: BTreeSet<&str> = in_bucket.iter().map(|e| e.sha256.as_str()).collect();
@@ -216,7 +170,7 @@ async fn garbage_collection_spares_what_a_running_build_needs() {
     let config = Seaweed::config(dir.path(), "s3.toml", &w.endpoint, 1, 0);
     let url = format!("s3://{BUCKET}/gc");
     ok(build(&t.url, &url, &config, TODAY));
-    let s = store(&w, &url, 0);
+    let s = w.store(&url, 0);
     let base = s.live().unwrap().unwrap();
     let r1 = s.release_files(&base.id).unwrap();
     assert_all_stored(&s, &r1);

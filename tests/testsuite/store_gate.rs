@@ -17,14 +17,13 @@ use std::time::{Duration, Instant};
 
 use object_store::ObjectStoreExt;
 use tabel::build::store::S3Store;
-use tabel::build::store::s3::{Client, Credentials};
+use tabel::build::store::s3::Client;
 use tabel::demo;
 
 use crate::support::TestDb;
 use crate::support::build::{TODAY, day};
 use crate::support::gate::{Logged, csrf_field, serve_env, urlencode};
-use crate::support::seaweed::{ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed};
-use crate::support::tabel;
+use crate::support::seaweed::{self, ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed};
 
 /// An answer: status, headers (names in lower case), body.
 struct Answer {
@@ -210,20 +209,7 @@ async fn children(t: &TestDb, login: &str) -> Vec<String> {
 
 /// `tabel build` of the database at `db` into the bucket `url`, as of `date`.
 fn build(db: &str, url: &str, config: &Path, date: &str) {
-    let o = tabel()
-        .args(["build", "--database", db, "--output", url, "--date", date])
-        .arg("--config")
-        .arg(config)
-        .args(["--jobs", "2"])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .output();
-    assert!(
-        o.status.success(),
-        "tabel build failed:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    );
+    seaweed::build(db, url, config, date, 2).success();
 }
 
 /// A configuration whose `[store]` is at `endpoint`, with `serve` added
@@ -268,40 +254,63 @@ fn lines_with(log: &Logged, what: &str) -> Vec<String> {
 }
 
 fn s3(w: &Seaweed, url: &str) -> (S3Store, Client) {
-    let credentials = Credentials {
-        key_id: ACCESS_KEY.to_owned(),
-        secret: SECRET_KEY.to_owned(),
-        token: None,
-    };
     (
-        S3Store::connect(url, &w.settings(3600), credentials.clone()).unwrap(),
-        Client::connect(url, &w.settings(3600), credentials).unwrap(),
+        w.store(url, 3600),
+        Client::connect(url, &w.settings(3600), seaweed::credentials()).unwrap(),
     )
 }
 
 /// The SHA-256 of every file of the live release, by path.
 fn live_files(store: &S3Store) -> BTreeMap<String, String> {
     let id = store.current().unwrap().unwrap();
-    store
-        .release_files(&id)
-        .unwrap()
-        .into_iter()
-        .map(|e| (e.path, e.sha256))
-        .collect()
+    seaweed::by_path(&store.release_files(&id).unwrap())
+}
+
+/// What each test starts from: SeaweedFS, a school with a parent of
+/// children in it, a folder, and the bucket URL under `prefix`.
+struct Setup {
+    w: Seaweed,
+    t: TestDb,
+    parent: String,
+    password: String,
+    /// The parent's children's keys.
+    kids: Vec<String>,
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+/// The [`Setup`] of a school of `students`, or `None` (a skip) without
+/// SeaweedFS.
+async fn setup(students: u32, prefix: &str) -> Option<Setup> {
+    let w = Seaweed::start()?;
+    let (t, parent, password) = school(students).await?;
+    let kids = children(&t, &parent).await;
+    assert!(!kids.is_empty());
+    Some(Setup {
+        w,
+        t,
+        parent,
+        password,
+        kids,
+        dir: tempfile::tempdir().unwrap(),
+        url: format!("s3://{BUCKET}/{prefix}"),
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn two_gates_over_one_bucket_answer_alike_share_sessions_and_follow_the_pointer() {
-    let Some(w) = Seaweed::start() else {
+    let Some(Setup {
+        w,
+        t,
+        parent,
+        password,
+        kids,
+        dir,
+        url,
+    }) = setup(60, "city").await
+    else {
         return;
     };
-    let Some((t, parent, password)) = school(60).await else {
-        return;
-    };
-    let kids = children(&t, &parent).await;
-    assert!(!kids.is_empty());
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("s3://{BUCKET}/city");
     let cache_a = dir.path().join("cache-a");
     let config_a = config(
         dir.path(),
@@ -404,15 +413,18 @@ async fn two_gates_over_one_bucket_answer_alike_share_sessions_and_follow_the_po
 #[tokio::test(flavor = "multi_thread")]
 async fn an_object_changed_in_the_bucket_is_never_served_and_a_damaged_disk_copy_is_fetched_again()
 {
-    let Some(w) = Seaweed::start() else {
+    let Some(Setup {
+        w,
+        t,
+        parent,
+        password,
+        kids,
+        dir,
+        url,
+    }) = setup(40, "changed").await
+    else {
         return;
     };
-    let Some((t, parent, password)) = school(40).await else {
-        return;
-    };
-    let kids = children(&t, &parent).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("s3://{BUCKET}/changed");
     let cache = dir.path().join("cache");
     let config = config(
         dir.path(),
@@ -573,15 +585,18 @@ impl Relay {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn with_the_store_unreachable_the_gate_serves_what_it_cached_and_503_for_the_rest() {
-    let Some(w) = Seaweed::start() else {
+    let Some(Setup {
+        w,
+        t,
+        parent,
+        password,
+        kids,
+        dir,
+        url,
+    }) = setup(40, "down").await
+    else {
         return;
     };
-    let Some((t, parent, password)) = school(40).await else {
-        return;
-    };
-    let kids = children(&t, &parent).await;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("s3://{BUCKET}/down");
     let direct = config(dir.path(), "direct.toml", &w.endpoint, "");
     build(&t.url, &url, &direct, TODAY);
     let relay = Relay::start(&w.endpoint);

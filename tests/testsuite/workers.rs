@@ -6,20 +6,19 @@
 //! release meanwhile; garbage collection spares what a run sent however
 //! often its marker is renewed; SQLite is refused.
 
-use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use tabel::build::release::{self, Entry};
+use tabel::build::release;
 use tabel::build::store::s3::Credentials;
 use tabel::build::store::{ReleaseStore, S3Store};
 use tabel::demo;
 
 use crate::support::build::{TODAY, day};
-use crate::support::seaweed::{ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed};
+use crate::support::seaweed::{self, ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed, assert_same_release};
 use crate::support::{TestDb, tabel};
 
 /// The day before `TODAY`, the live release's.
@@ -42,37 +41,35 @@ async fn district(students: u32) -> Option<TestDb> {
     Some(t)
 }
 
-fn store(w: &Seaweed, url: &str) -> S3Store {
-    S3Store::connect(
-        url,
-        &w.settings(3600),
-        Credentials {
-            key_id: ACCESS_KEY.to_owned(),
-            secret: SECRET_KEY.to_owned(),
-            token: None,
-        },
-    )
-    .unwrap()
+/// What the two-worker tests start from: SeaweedFS, a district of three
+/// schools in PostgreSQL, a folder with the `[store]` configuration, and
+/// the bucket URL under `prefix`.
+struct Setup {
+    w: Seaweed,
+    t: TestDb,
+    dir: tempfile::TempDir,
+    config: std::path::PathBuf,
+    url: String,
+}
+
+/// The [`Setup`], or `None` (a skip) without SeaweedFS or PostgreSQL.
+async fn setup(prefix: &str) -> Option<Setup> {
+    let w = Seaweed::start()?;
+    let t = district(360).await?;
+    let dir = tempfile::tempdir().unwrap();
+    let config = Seaweed::config(dir.path(), "s3.toml", &w.endpoint, 3, 3600);
+    Some(Setup {
+        w,
+        t,
+        dir,
+        config,
+        url: format!("s3://{BUCKET}/{prefix}"),
+    })
 }
 
 /// A plain `tabel build` (one process) into `output`.
 fn build(db: &str, output: &str, config: &Path, date: &str) {
-    tabel()
-        .args([
-            "build",
-            "--database",
-            db,
-            "--output",
-            output,
-            "--date",
-            date,
-        ])
-        .arg("--config")
-        .arg(config)
-        .args(["--jobs", "1"])
-        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
-        .success();
+    seaweed::build(db, output, config, date, 1).success();
 }
 
 /// A running `tabel build --worker`, its log read line by line.
@@ -85,14 +82,8 @@ struct Worker {
 
 impl Worker {
     fn start(db: &str, url: &str, config: &Path, date: &str, lease: &str) -> Worker {
-        let mut child = tabel()
-            .args(["build", "--worker", "--database", db, "--output", url])
-            .args(["--date", date, "--lease", lease])
-            .arg("--config")
-            .arg(config)
-            .args(["--jobs", "1"])
-            .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
-            .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+        let mut child = seaweed::build(db, url, config, date, 1)
+            .args(["--worker", "--lease", lease])
             .env("TABEL_LOG", "info,sqlx=warn")
             .command()
             .stdin(Stdio::null())
@@ -176,40 +167,18 @@ async fn done(t: &TestDb, date: &str) -> i64 {
     n
 }
 
-fn by_path(files: &[Entry]) -> BTreeMap<String, String> {
-    files
-        .iter()
-        .map(|e| (e.path.clone(), e.sha256.clone()))
-        .collect()
-}
-
-/// The release live in the bucket is the live release of the folder, file
-/// for file (path, SHA-256, scope, keys), and every object is stored.
-fn assert_same_release(s: &S3Store, folder: &Path) {
-    let id = s.current().unwrap().expect("a live release in the bucket");
-    let in_bucket = s.release_files(&id).unwrap();
-    let live = folder.join("current");
-    release::verify(&live).unwrap();
-    let in_folder = release::all_entries(&live).unwrap();
-    assert!(in_folder.len() > 1000, "{} files", in_folder.len());
-    assert_eq!(by_path(&in_bucket), by_path(&in_folder));
-    assert_eq!(in_bucket, in_folder);
-    for e in &in_bucket {
-        s.object(&e.sha256).unwrap();
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn two_workers_build_each_school_once_into_the_folder_builds_release() {
-    let Some(w) = Seaweed::start() else {
+    let Some(Setup {
+        w,
+        t,
+        dir,
+        config,
+        url,
+    }) = setup("workers").await
+    else {
         return;
     };
-    let Some(t) = district(360).await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let config = Seaweed::config(dir.path(), "s3.toml", &w.endpoint, 3, 3600);
-    let url = format!("s3://{BUCKET}/workers");
 
     // A lease shorter than a school's build: only the heartbeat keeps a
     // school from being claimed again while it is built.
@@ -247,7 +216,7 @@ async fn two_workers_build_each_school_once_into_the_folder_builds_release() {
 
     let folder = dir.path().join("folder");
     build(&t.url, folder.to_str().unwrap(), &config, TODAY);
-    let s = store(&w, &url);
+    let s = w.store(&url, 3600);
     assert_same_release(&s, &folder);
 
     // A worker that comes after the run is published has nothing to do.
@@ -259,20 +228,21 @@ async fn two_workers_build_each_school_once_into_the_folder_builds_release() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_workers_school_is_taken_over_and_no_half_release_is_ever_live() {
-    let Some(w) = Seaweed::start() else {
+    let Some(Setup {
+        w,
+        t,
+        dir,
+        config,
+        url,
+    }) = setup("killed").await
+    else {
         return;
     };
-    let Some(t) = district(360).await else {
-        return;
-    };
-    let dir = tempfile::tempdir().unwrap();
-    let config = Seaweed::config(dir.path(), "s3.toml", &w.endpoint, 3, 3600);
-    let url = format!("s3://{BUCKET}/killed");
     let folder = dir.path().join("folder");
     // Yesterday's release is live, in the bucket and in the folder.
     build(&t.url, &url, &config, YESTERDAY);
     build(&t.url, folder.to_str().unwrap(), &config, YESTERDAY);
-    let s = store(&w, &url);
+    let s = w.store(&url, 3600);
     let previous = s.current().unwrap().unwrap();
 
     // A lease longer than a school's build: the survivor finishes the

@@ -3,12 +3,18 @@
 //! identity, and a bucket made with `weed shell`. The product talks to it
 //! through the S3 API only.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use tabel::build::release::{self, Entry};
+use tabel::build::store::S3Store;
+use tabel::build::store::s3::Credentials;
+
+use super::command::{Tabel, tabel};
 use super::tools::on_path;
 
 /// The identity the test's SeaweedFS accepts.
@@ -17,6 +23,68 @@ pub const ACCESS_KEY: &str = "tabel-test";
 pub const SECRET_KEY: &str = "tabel-test-secret";
 /// The bucket made at start.
 pub const BUCKET: &str = "tabel";
+
+/// The identity above, as the product takes it.
+pub fn credentials() -> Credentials {
+    Credentials {
+        key_id: ACCESS_KEY.to_owned(),
+        secret: SECRET_KEY.to_owned(),
+        token: None,
+    }
+}
+
+/// `tabel build` of the data at `db` into `output` (a folder or a bucket)
+/// with `config`, as of `date`, on `jobs` threads, holding the keys of the
+/// bucket.
+pub fn build(db: &str, output: &str, config: &Path, date: &str, jobs: u32) -> Tabel {
+    tabel()
+        .args([
+            "build",
+            "--database",
+            db,
+            "--output",
+            output,
+            "--date",
+            date,
+        ])
+        .arg("--config")
+        .arg(config)
+        .args(["--jobs", &jobs.to_string()])
+        .env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
+        .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
+}
+
+/// Each file's SHA-256, by path.
+pub fn by_path(files: &[Entry]) -> BTreeMap<String, String> {
+    files
+        .iter()
+        .map(|e| (e.path.clone(), e.sha256.clone()))
+        .collect()
+}
+
+/// Every object a release lists is in the bucket, holding its bytes.
+pub fn assert_all_stored(s: &S3Store, files: &[Entry]) {
+    let shas: BTreeSet<&str> = files.iter().map(|e| e.sha256.as_str()).collect();
+    for sha in shas {
+        s.object(sha).unwrap();
+    }
+}
+
+/// The release live in the bucket is the live release of the folder, file
+/// for file (path, SHA-256, scope, keys), and every object it lists is
+/// stored. Returns the folder's files.
+pub fn assert_same_release(s: &S3Store, folder: &Path) -> Vec<Entry> {
+    let id = s.current().unwrap().expect("a live release in the bucket");
+    let in_bucket = s.release_files(&id).unwrap();
+    let live = folder.join("current");
+    release::verify(&live).unwrap();
+    let in_folder = release::all_entries(&live).unwrap();
+    assert!(in_folder.len() > 1000, "{} files", in_folder.len());
+    assert_eq!(by_path(&in_bucket), by_path(&in_folder));
+    assert_eq!(in_bucket, in_folder);
+    assert_all_stored(s, &in_bucket);
+    in_folder
+}
 
 /// A running SeaweedFS (master, volume, filer and S3), stopped when dropped.
 pub struct Seaweed {
@@ -54,6 +122,12 @@ pub fn dead_endpoint() -> String {
 }
 
 impl Seaweed {
+    /// The bucket store at `url` (`s3://BUCKET/prefix`) on this SeaweedFS,
+    /// with `grace` seconds of garbage-collection grace.
+    pub fn store(&self, url: &str, grace: u64) -> S3Store {
+        S3Store::connect(url, &self.settings(grace), credentials()).unwrap()
+    }
+
     /// Starts SeaweedFS and makes the bucket, or `None` (a skip) when
     /// `weed` is not installed and not required.
     pub fn start() -> Option<Seaweed> {
