@@ -26,7 +26,7 @@ pub struct Year {
 pub fn year() -> &'static Year {
     static YEAR: OnceLock<Year> = OnceLock::new();
     YEAR.get_or_init(|| {
-        let root = tempfile::tempdir().unwrap().keep();
+        let root = super::files::shared_dir("year");
         let url = format!("sqlite://{}", root.join("demo.db").display());
         let rt = tokio::runtime::Runtime::new().unwrap();
         rt.block_on(async {

@@ -9,6 +9,35 @@ pub fn repo(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
 }
 
+/// A new folder for a fixture that the tests of this process share (the
+/// demo year, the test PKI). Such fixtures live in statics, which are never
+/// dropped, so a `TempDir` would stay behind after every run: instead they
+/// go under `CARGO_TARGET_TMPDIR/shared/<process id>/`, and the folders of
+/// processes that are no longer running are removed when the first one is
+/// made.
+pub fn shared_dir(name: &str) -> PathBuf {
+    static ROOT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let root = ROOT.get_or_init(|| {
+        let base = Path::new(env!("CARGO_TARGET_TMPDIR")).join("shared");
+        std::fs::create_dir_all(&base).unwrap();
+        for entry in std::fs::read_dir(&base).unwrap().flatten() {
+            let name = entry.file_name();
+            let finished = name
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new("/proc").join(pid.to_string()).exists());
+            if finished {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        base.join(std::process::id().to_string())
+    });
+    let dir = root.join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// Copies a folder of files (not recursive) into a new temporary folder.
 pub fn copy_dir(from: &Path) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();

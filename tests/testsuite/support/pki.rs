@@ -84,7 +84,7 @@ pub fn pki() -> Option<&'static Pki> {
     tool("/usr/bin/openssl")?;
     static PKI: OnceLock<Pki> = OnceLock::new();
     Some(PKI.get_or_init(|| {
-        let dir = tempfile::tempdir().unwrap().keep();
+        let dir = super::files::shared_dir("pki");
         std::fs::write(dir.join("ca.cnf"), CA_CONFIG).unwrap();
         run(
             &dir,
