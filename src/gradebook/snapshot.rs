@@ -283,8 +283,8 @@ async fn read(
     let classes = all(
         tx,
         "SELECT id, external_id, key, grade, letter, title, class_teacher_id, term_kind FROM class \
-         WHERE school_year_id = $1 ORDER BY id",
-        &[y],
+         WHERE school_id = $2 AND school_year_id = $1 ORDER BY id",
+        &[y, s],
     )
     .await?;
     // The year's students: those in one of its classes or groups. What
@@ -297,19 +297,20 @@ async fn read(
         "SELECT id, external_id, key, family_name, given_name, patronymic, sex, birth_date, \
          class_id, individual_plan, enrolled_on, left_on FROM student \
          WHERE id IN (SELECT m.student_id FROM class_member m JOIN class c ON c.id = m.class_id \
-                      WHERE c.school_year_id = $1) \
+                      WHERE c.school_id = $2 AND c.school_year_id = $1) \
             OR id IN (SELECT m.student_id FROM group_member m JOIN study_group g ON g.id = m.group_id \
-                      WHERE g.school_year_id = $1) \
+                      WHERE g.school_id = $2 AND g.school_year_id = $1) \
          ORDER BY id",
-        &[y],
+        &[y, s],
     )
     .await?;
     let class_members: Vec<ClassMember> = all(
         tx,
         "SELECT m.class_id, m.student_id, m.from_on, m.until_on FROM class_member m \
          JOIN class c ON c.id = m.class_id \
-         WHERE c.school_year_id = $1 ORDER BY m.class_id, m.student_id, m.from_on",
-        &[y],
+         WHERE c.school_id = $2 AND c.school_year_id = $1 \
+         ORDER BY m.class_id, m.student_id, m.from_on",
+        &[y, s],
     )
     .await?;
     let mut last_class: std::collections::HashMap<i64, (Date, i64)> = Default::default();
@@ -328,16 +329,16 @@ async fn read(
     let mut groups: Vec<StudyGroup> = all(
         tx,
         "SELECT id, external_id, title, class_id, subject_id FROM study_group \
-         WHERE school_year_id = $1 ORDER BY id",
-        &[y],
+         WHERE school_id = $2 AND school_year_id = $1 ORDER BY id",
+        &[y, s],
     )
     .await?;
     let group_members: Vec<GroupMember> = all(
         tx,
         "SELECT m.group_id, m.student_id, m.from_on, m.until_on FROM group_member m \
          JOIN study_group g ON g.id = m.group_id \
-         WHERE g.school_year_id = $1 ORDER BY m.group_id, m.student_id",
-        &[y],
+         WHERE g.school_id = $2 AND g.school_year_id = $1 ORDER BY m.group_id, m.student_id",
+        &[y, s],
     )
     .await?;
     let members = group_members
@@ -398,8 +399,8 @@ async fn read(
         tx,
         "SELECT m.id, m.external_id, m.student_id, m.subject_id, m.period_id, m.value \
          FROM period_mark m JOIN reporting_period p ON p.id = m.period_id \
-         WHERE p.school_year_id = $1 ORDER BY m.id",
-        &[y],
+         WHERE m.school_id = $2 AND p.school_year_id = $1 ORDER BY m.id",
+        &[y, s],
     )
     .await?;
     let notes = all(
