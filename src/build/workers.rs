@@ -263,8 +263,6 @@ pub async fn work(
     Ok(report)
 }
 
-/// The run of `opts.date` into `store`: joined, or created if there is
-/// none (or the one there lost its marker); `None` if it is published.
 /// The emitter and the build steps of a worker's part of `run`, a school
 /// or the publish: both write into `writer` and carry from the run's base.
 fn run_steps<'a>(
@@ -295,6 +293,8 @@ fn run_steps<'a>(
     (emitter, build)
 }
 
+/// The run of `opts.date` into `store`: joined, or created if there is
+/// none (or the one there lost its marker); `None` if it is published.
 async fn join(db: &Database, store: &S3Store, opts: &Options) -> Result<Option<RunRow>> {
     let url = store.url();
     let date = opts.date.to_string();
