@@ -437,8 +437,9 @@ impl Run<'_> {
         Ok(css)
     }
 
-    /// Loads one school, renders it on the worker pool, and writes its
-    /// list of files to disk at once: a city's never accumulates in memory.
+    /// Renders one loaded school (and its earlier years, which it loads) on
+    /// the worker pool, and writes its list of files at once: a city's never
+    /// accumulates in memory.
     async fn school(
         &self,
         emitter: &Emitter<'_>,
