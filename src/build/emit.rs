@@ -3,7 +3,6 @@
 //! change; documents typeset a batch at a time.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -13,50 +12,46 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use super::Summary;
-use super::release::Entry;
+use super::release::{Entry, brotli};
 use super::store::ReleaseWriter;
 use crate::accounts::access::Scope;
 use crate::render::html::Templates;
 use crate::render::pdf::Doc;
 
 /// Compression of pages: brotli 5 is ~60 times faster than 11 and only
-/// ~9 % larger on pages this size; gzip 6 is the usual balance.
-pub(super) const PAGE_LEVELS: (u32, u32) = (5, 6);
-/// The few long-cached assets take the slow, small settings.
-pub(super) const ASSET_LEVELS: (u32, u32) = (11, 9);
+/// ~9 % larger on pages this size.
+pub(super) const PAGE_QUALITY: u32 = 5;
+/// The few long-cached assets take the slow, small setting.
+pub(super) const ASSET_QUALITY: u32 = 11;
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }
 
-fn brotli(bytes: &[u8], quality: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(bytes.len() / 3);
-    // A 256 KiB window holds any page whole and compresses a page a third
-    // faster than the 4 MiB one, to the same size (smaller windows are
-    // slower again at these qualities); bigger files take the big window.
-    let window = if bytes.len() < (1 << 18) - 16 { 18 } else { 22 };
-    {
-        let mut w = brotli::CompressorWriter::new(&mut out, 4096, quality, window);
-        // Writing into a Vec cannot fail.
-        let _ = w.write_all(bytes);
-    }
-    out
-}
-
-fn gzip(bytes: &[u8], level: u32) -> Vec<u8> {
-    let mut w = flate2::write::GzEncoder::new(
-        Vec::with_capacity(bytes.len() / 3),
-        flate2::Compression::new(level),
-    );
-    let _ = w.write_all(bytes);
-    w.finish().unwrap_or_default()
-}
-
-/// True for files also written as `.br` and `.gz`.
+/// True for files stored compressed, as `<path>.br` only (ARCHITECTURE.md,
+/// "Stored forms").
 fn compressible(path: &str) -> bool {
     [".html", ".css", ".svg", ".json", ".txt"]
         .iter()
         .any(|ext| path.ends_with(ext))
+}
+
+/// The previous release's entry of the page at `path`, whichever form it
+/// was stored in: as it is, or as `.br` (scope, input and key are the
+/// page's in every form).
+fn page_entry<'m>(map: &'m HashMap<String, Entry>, path: &str) -> Option<&'m Entry> {
+    map.get(path)
+        .or_else(|| map.get(format!("{path}.br").as_str()))
+}
+
+/// The entry of the form of `path` this build stores, if the previous
+/// release has it.
+fn stored<'m>(map: &'m HashMap<String, Entry>, path: &str) -> Option<&'m Entry> {
+    if compressible(path) {
+        map.get(format!("{path}.br").as_str())
+    } else {
+        map.get(path)
+    }
 }
 
 /// Writes pages into the new release, or carries unchanged ones over.
@@ -250,27 +245,26 @@ impl<'a> Emitter<'a> {
             .map_err(|_| anyhow::anyhow!("poisoned"))?;
         if !self.full
             && self.prev
-            && let Some(old) = map.get(path)
+            && let Some(old) = page_entry(&map, path)
             && old.scope == *scope
             && same(old)
         {
-            let mut carried = Vec::with_capacity(3);
-            for variant in [path.to_owned(), format!("{path}.br"), format!("{path}.gz")] {
-                if let Some(e) = map.get(variant.as_str()) {
-                    self.sink.carry(e)?;
-                    carried.push(match key {
-                        Some(key) => Entry {
-                            key: key.to_owned(),
-                            ..e.clone()
-                        },
-                        None => e.clone(),
-                    });
-                }
-            }
+            // The form this build stores: a release written before pages
+            // were stored as `.br` alone also holds the plain and `.gz`
+            // forms, which are left behind.
+            let e = stored(&map, path).unwrap_or(old);
+            self.sink.carry(e)?;
+            let carried = match key {
+                Some(key) => Entry {
+                    key: key.to_owned(),
+                    ..e.clone()
+                },
+                None => e.clone(),
+            };
             self.entries
                 .lock()
                 .map_err(|_| anyhow::anyhow!("poisoned"))?
-                .extend(carried);
+                .push(carried);
             self.carried.fetch_add(1, Ordering::Relaxed);
             drop(map);
             self.in_group(path, false)?;
@@ -281,12 +275,11 @@ impl<'a> Emitter<'a> {
 
     /// The previous release's entry of `path`, if any.
     fn prev_entry(&self, path: &str) -> Result<Option<Entry>> {
-        Ok(self
+        let map = self
             .prev_files
             .read()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?
-            .get(path)
-            .cloned())
+            .map_err(|_| anyhow::anyhow!("poisoned"))?;
+        Ok(page_entry(&map, path).cloned())
     }
 
     /// Emits one page rendered from `view` with `template`.
@@ -350,7 +343,7 @@ impl<'a> Emitter<'a> {
                 .map_err(|_| anyhow::anyhow!("poisoned"))?;
             if !files
                 .iter()
-                .all(|(p, s)| map.get(p).is_some_and(|e| e.scope == *s))
+                .all(|(p, s)| page_entry(&map, p).is_some_and(|e| e.scope == *s))
             {
                 return Ok(false);
             }
@@ -503,7 +496,7 @@ impl<'a> Emitter<'a> {
             school,
             (&input, key),
             html.as_bytes(),
-            Some(PAGE_LEVELS),
+            Some(PAGE_QUALITY),
         )?;
         self.rendered
             .lock()
@@ -513,8 +506,7 @@ impl<'a> Emitter<'a> {
     }
 
     /// Emits a data file (JSON of `value`) for the gate: carried over like
-    /// a page when it did not change, written as it is (never served, so
-    /// never compressed).
+    /// a page when it did not change, stored compressed like one.
     pub(super) fn data<V: Serialize>(
         &self,
         path: &str,
@@ -527,7 +519,7 @@ impl<'a> Emitter<'a> {
         if self.carry(path, &scope, &input)? {
             return Ok(());
         }
-        self.file(path, scope, school, (&input, ""), &json, None)?;
+        self.file(path, scope, school, (&input, ""), &json, Some(PAGE_QUALITY))?;
         self.rendered
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
@@ -585,7 +577,7 @@ impl<'a> Emitter<'a> {
                             school,
                             (&job.input, ""),
                             &pdf,
-                            Some(PAGE_LEVELS),
+                            Some(PAGE_QUALITY),
                         )?;
                         self.rendered
                             .lock()
@@ -619,8 +611,8 @@ impl<'a> Emitter<'a> {
         Ok(())
     }
 
-    /// Writes a file and, if it is text and `levels` (the brotli quality
-    /// and the gzip level) are given, its `.br` and `.gz` variants.
+    /// Writes a file: if it is text and a brotli `quality` is given, as
+    /// `<path>.br` alone; else as it is.
     pub(super) fn file(
         &self,
         path: &str,
@@ -628,38 +620,35 @@ impl<'a> Emitter<'a> {
         school: &str,
         (input, key): (&str, &str),
         bytes: &[u8],
-        levels: Option<(u32, u32)>,
+        quality: Option<u32>,
     ) -> Result<()> {
         self.in_group(path, true)?;
         let mut t = Instant::now();
-        let mut out = vec![(path.to_owned(), bytes.to_vec())];
-        if let Some((br, gz)) = levels
-            && compressible(path)
-        {
-            out.push((format!("{path}.br"), brotli(bytes, br)));
-            out.push((format!("{path}.gz"), gzip(bytes, gz)));
-            t = Self::lap(&self.nanos_compress, t);
-        }
-        let mut entries = Vec::with_capacity(3);
-        for (p, b) in out {
-            let sha256 = sha256_hex(&b);
-            let size = self.sink.write(&p, &b, &sha256)?;
-            self.bytes.fetch_add(size, Ordering::Relaxed);
-            entries.push(Entry {
-                path: p,
-                size,
-                sha256,
-                scope: scope.clone(),
-                school: school.to_owned(),
-                input: input.to_owned(),
-                key: key.to_owned(),
-            });
-        }
+        let (p, compressed) = match quality {
+            Some(q) if compressible(path) => {
+                let br = brotli(bytes, q);
+                t = Self::lap(&self.nanos_compress, t);
+                (format!("{path}.br"), Some(br))
+            }
+            _ => (path.to_owned(), None),
+        };
+        let b = compressed.as_deref().unwrap_or(bytes);
+        let sha256 = sha256_hex(b);
+        let size = self.sink.write(&p, b, &sha256)?;
+        self.bytes.fetch_add(size, Ordering::Relaxed);
         Self::lap(&self.nanos_write, t);
         self.entries
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?
-            .extend(entries);
+            .push(Entry {
+                path: p,
+                size,
+                sha256,
+                scope,
+                school: school.to_owned(),
+                input: input.to_owned(),
+                key: key.to_owned(),
+            });
         Ok(())
     }
 }

@@ -24,7 +24,7 @@ use crate::render::html::{STYLESHEET, Templates};
 use crate::render::pdf::Typesetter;
 use crate::views::paths::{self, Page};
 use crate::views::{self, Index};
-use emit::{ASSET_LEVELS, Emitter, sha256_hex};
+use emit::{ASSET_QUALITY, Emitter, sha256_hex};
 use release::{Entry, Manifest};
 use store::{Base, ReleaseStore, ReleaseWriter};
 
@@ -424,7 +424,7 @@ impl Run<'_> {
             "",
             (css_hash, ""),
             STYLESHEET.as_bytes(),
-            Some(ASSET_LEVELS),
+            Some(ASSET_QUALITY),
         )?;
         emitter.file(
             &Page::Robots.path(),
@@ -432,7 +432,7 @@ impl Run<'_> {
             "",
             ("", ""),
             include_bytes!("../../site/robots.txt"),
-            Some(ASSET_LEVELS),
+            Some(ASSET_QUALITY),
         )?;
         Ok(css)
     }

@@ -7,8 +7,9 @@
 //! killed at any point leaves the previous release live; its leftovers
 //! (`*.tmp`) are removed by the next build.
 
+use std::borrow::Cow;
 use std::fs;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
@@ -93,6 +94,15 @@ pub struct PartManifest<F = Entry> {
     pub files: Vec<F>,
 }
 
+/// The path a stored file is served under: a text file stored as
+/// `<path>.br` (or, by releases written before, `<path>.gz`) is `<path>`.
+pub fn served_path(stored: &str) -> &str {
+    stored
+        .strip_suffix(".br")
+        .or_else(|| stored.strip_suffix(".gz"))
+        .unwrap_or(stored)
+}
+
 /// The top folder of a release path: its first two segments.
 pub fn folder_of(path: &str) -> &str {
     match path.match_indices('/').nth(1) {
@@ -116,16 +126,17 @@ pub fn part_bytes(school: &str, slug: &str, mut files: Vec<Entry>) -> Result<(Pa
     files.dedup_by(|a, b| a.path == b.path);
     let mut folders: Vec<String> = files
         .iter()
-        .map(|e| folder_of(&e.path).to_owned())
+        .map(|e| folder_of(served_path(&e.path)).to_owned())
         .collect();
     folders.sort();
     folders.dedup();
-    let manifest = format!("{PARTS}/{slug}.json");
+    let manifest = format!("{PARTS}/{slug}.json.br");
     let part = PartManifest {
         school: school.to_owned(),
         files,
     };
     let json = serde_json::to_vec(&part).context("cannot serialize a school's manifest")?;
+    let json = brotli(&json, 5);
     Ok((
         Part {
             school: school.to_owned(),
@@ -140,8 +151,59 @@ pub fn part_bytes(school: &str, slug: &str, mut files: Vec<Entry>) -> Result<(Pa
 
 /// Reads a school's manifest from the release at `dir`, checked against its part.
 pub fn read_part(dir: &Path, part: &Part) -> Result<Vec<Entry>> {
-    let json = part_json(dir, part)?;
+    let stored = part_json(dir, part)?;
+    let json = part_text(dir, part, &stored)?;
     parse_part(dir, part, &json)
+}
+
+/// The JSON of a school's manifest from its stored bytes (read by
+/// [`part_json`]): written brotli-compressed (`.json.br`, a third of the
+/// size: most of a night's manifest bytes are the same from night to
+/// night, and cannot be carried whole as a page can), or as it is by
+/// releases written before.
+pub fn part_text<'a>(dir: &Path, part: &Part, stored: &'a [u8]) -> Result<Cow<'a, [u8]>> {
+    if part.manifest.ends_with(".br") {
+        let json = unbrotli(stored, MAX_PART).with_context(|| {
+            format!(
+                "{} cannot be decompressed",
+                dir.join(&part.manifest).display()
+            )
+        })?;
+        Ok(Cow::Owned(json))
+    } else {
+        Ok(Cow::Borrowed(stored))
+    }
+}
+
+/// The largest school manifest read: a 4,000-student school's is some 20 MB.
+const MAX_PART: u64 = 1 << 30;
+
+/// `bytes` brotli-compressed at `quality` (0–11).
+pub fn brotli(bytes: &[u8], quality: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(bytes.len() / 3);
+    // A 256 KiB window holds any page whole and compresses a page a third
+    // faster than the 4 MiB one, to the same size (smaller windows are
+    // slower again at these qualities); bigger files take the big window.
+    let window = if bytes.len() < (1 << 18) - 16 { 18 } else { 22 };
+    {
+        let mut w = ::brotli::CompressorWriter::new(&mut out, 4096, quality, window);
+        // Writing into a Vec cannot fail.
+        let _ = w.write_all(bytes);
+    }
+    out
+}
+
+/// `bytes` brotli-decompressed, refused if that is more than `limit` bytes.
+pub fn unbrotli(bytes: &[u8], limit: u64) -> Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    ::brotli::Decompressor::new(bytes, 4096)
+        .take(limit + 1)
+        .read_to_end(&mut out)
+        .context("not valid brotli")?;
+    if out.len() as u64 > limit {
+        bail!("it decompresses to more than {limit} bytes");
+    }
+    Ok(out)
 }
 
 /// The bytes of a school's manifest in the release at `dir`, checked

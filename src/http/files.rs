@@ -180,7 +180,7 @@ pub(super) async fn file(State(gate): State<Arc<Gate>>, req: Request) -> Respons
     let encoding = coding.header();
     // A strong ETag: the file's hash, and the coding of the bytes sent.
     let mut hash = [0; 32];
-    data_encoding::HEXLOWER.encode_mut(&file.plain.sha256[..16], &mut hash);
+    data_encoding::HEXLOWER.encode_mut(&file.tag()[..16], &mut hash);
     let mut etag = String::with_capacity(40);
     etag.push('"');
     etag.push_str(std::str::from_utf8(&hash).unwrap_or_default());

@@ -28,16 +28,20 @@ use crate::views::paths::{self, Page};
 /// so a fast hash serves: a client can only look up.
 type Files = HashMap<Box<str>, Served, foldhash::fast::RandomState>;
 
-/// A file the gate serves: who may read it, and the forms it is stored in.
-/// Kept small: a city's gate holds millions. Files of one scope share it.
+/// A file the gate serves: who may read it, and the forms it is stored in
+/// (at least one). Pages are stored as `.br` alone; a release written
+/// before that also has them as they are and as `.gz`. A form a client
+/// needs and the release lacks is made from one it has
+/// ([`Release::bytes`]). Kept small: a city's gate holds millions. Files
+/// of one scope share it.
 #[derive(Debug)]
 pub struct Served {
     /// Who may read it.
     pub scope: Arc<Scope>,
     /// External id of its school; empty for shared files.
     pub school: Arc<str>,
-    /// The file as it is.
-    pub plain: Stored,
+    /// The file as it is, if stored so.
+    pub plain: Option<Stored>,
     /// The `.br` variant, if the release has one.
     pub br: Option<Stored>,
     /// The `.gz` variant, if the release has one.
@@ -48,23 +52,41 @@ pub struct Served {
 
 impl Served {
     /// The coding to send a client that takes brotli (`br`) and/or gzip
-    /// (`gz`): the first of those the release has the file in.
+    /// (`gz`): brotli if the release has it, else gzip if the client takes
+    /// it and the file is text (stored compressed in some form), else the
+    /// file as it is.
     pub fn coding(&self, br: bool, gz: bool) -> Coding {
         if br && self.br.is_some() {
             Coding::Brotli
-        } else if gz && self.gz.is_some() {
+        } else if gz && (self.gz.is_some() || self.br.is_some()) {
             Coding::Gzip
         } else {
             Coding::Identity
         }
     }
 
+    /// The stored form of `coding`, if the release has it.
     fn stored(&self, coding: Coding) -> Option<&Stored> {
         match coding {
-            Coding::Identity => Some(&self.plain),
+            Coding::Identity => self.plain.as_ref(),
             Coding::Brotli => self.br.as_ref(),
             Coding::Gzip => self.gz.as_ref(),
         }
+    }
+
+    /// The form a missing one is made from: as it is, else `.br`, else `.gz`.
+    fn source_form(&self) -> Option<(Coding, &Stored)> {
+        [Coding::Identity, Coding::Brotli, Coding::Gzip]
+            .into_iter()
+            .find_map(|c| self.stored(c).map(|s| (c, s)))
+    }
+
+    /// The SHA-256 that names the file's content in its ETag: of the form
+    /// that every other is made from.
+    pub fn tag(&self) -> [u8; 32] {
+        self.source_form()
+            .map(|(_, s)| s.sha256)
+            .unwrap_or_default()
     }
 }
 
@@ -137,13 +159,11 @@ impl ListedScope<'_> {
     }
 }
 
-/// The files of a manifest list by path, each variant beside its file,
-/// numbered from `first`. A variant without its file cannot be asked for,
-/// and is left out.
+/// The files of a manifest list by path, each stored form (as it is,
+/// `.br`, `.gz`) under the file's own path, numbered from `first`.
 fn served<'a>(listed: impl IntoIterator<Item = Listed<'a>>, first: u64) -> Result<Files> {
     let mut scopes: HashMap<ListedScope<'a>, Arc<Scope>> = HashMap::new();
     let mut schools: HashMap<Cow<'a, str>, Arc<str>> = HashMap::new();
-    let mut variants = Vec::new();
     let mut files = Files::default();
     for e in listed {
         let mut sha256 = [0; 32];
@@ -158,56 +178,52 @@ fn served<'a>(listed: impl IntoIterator<Item = Listed<'a>>, first: u64) -> Resul
             size: e.size,
             sha256,
         };
-        let coding = if e.path.ends_with(".br") {
-            Coding::Brotli
-        } else if e.path.ends_with(".gz") {
-            Coding::Gzip
+        let (path, coding) = if let Some(p) = e.path.strip_suffix(".br") {
+            (p, Coding::Brotli)
+        } else if let Some(p) = e.path.strip_suffix(".gz") {
+            (p, Coding::Gzip)
         } else {
-            Coding::Identity
+            (&*e.path, Coding::Identity)
         };
-        if coding != Coding::Identity {
-            variants.push((e.path, coding, stored));
-            continue;
+        if !files.contains_key(path) {
+            let scope = match scopes.get(&e.scope) {
+                Some(s) => s.clone(),
+                None => {
+                    let s = Arc::new(
+                        e.scope
+                            .owned()
+                            .with_context(|| format!("{}: its scope", e.path))?,
+                    );
+                    scopes.insert(e.scope, s.clone());
+                    s
+                }
+            };
+            let school = match schools.get(&e.school) {
+                Some(s) => s.clone(),
+                None => {
+                    let s: Arc<str> = Arc::from(&*e.school);
+                    schools.insert(e.school.clone(), s.clone());
+                    s
+                }
+            };
+            let id = first + files.len() as u64;
+            files.insert(
+                path.into(),
+                Served {
+                    scope,
+                    school,
+                    plain: None,
+                    br: None,
+                    gz: None,
+                    id,
+                },
+            );
         }
-        let scope = match scopes.get(&e.scope) {
-            Some(s) => s.clone(),
-            None => {
-                let s = Arc::new(
-                    e.scope
-                        .owned()
-                        .with_context(|| format!("{}: its scope", e.path))?,
-                );
-                scopes.insert(e.scope, s.clone());
-                s
-            }
-        };
-        let school = match schools.get(&e.school) {
-            Some(s) => s.clone(),
-            None => {
-                let s: Arc<str> = Arc::from(&*e.school);
-                schools.insert(e.school, s.clone());
-                s
-            }
-        };
-        let id = first + files.len() as u64;
-        files.insert(
-            e.path.into(),
-            Served {
-                scope,
-                school,
-                plain: stored,
-                br: None,
-                gz: None,
-                id,
-            },
-        );
-    }
-    for (path, coding, stored) in variants {
-        if let Some(file) = files.get_mut(&path[..path.len() - 3]) {
-            if coding == Coding::Brotli {
-                file.br = Some(stored);
-            } else {
-                file.gz = Some(stored);
+        if let Some(file) = files.get_mut(path) {
+            match coding {
+                Coding::Identity => file.plain = Some(stored),
+                Coding::Brotli => file.br = Some(stored),
+                Coding::Gzip => file.gz = Some(stored),
             }
         }
     }
@@ -215,10 +231,53 @@ fn served<'a>(listed: impl IntoIterator<Item = Listed<'a>>, first: u64) -> Resul
     Ok(files)
 }
 
+/// The largest file made from another form: a release's pages are a few
+/// kilobytes, its largest text files a few megabytes.
+const MAX_RECODED: u64 = 64 << 20;
+
+/// `bytes`, stored coded as `from`, coded as `to` instead. A page is made
+/// plain from its `.br` for a client that takes no compression, and gzip
+/// for one that takes gzip alone, at the level the build once stored `.gz`
+/// with (the same bytes as then).
+fn recode(bytes: &[u8], from: Coding, to: Coding) -> Result<Bytes> {
+    use std::io::{Read, Write};
+    let plain = match from {
+        Coding::Identity => bytes.to_vec(),
+        Coding::Brotli => {
+            release::unbrotli(bytes, MAX_RECODED).context("its .br form cannot be decompressed")?
+        }
+        Coding::Gzip => {
+            let mut plain = Vec::with_capacity(bytes.len() * 4);
+            flate2::read::GzDecoder::new(bytes)
+                .take(MAX_RECODED + 1)
+                .read_to_end(&mut plain)
+                .context("its .gz form cannot be decompressed")?;
+            if plain.len() as u64 > MAX_RECODED {
+                bail!("it decompresses to more than {MAX_RECODED} bytes");
+            }
+            plain
+        }
+    };
+    Ok(Bytes::from(match to {
+        Coding::Identity => plain,
+        Coding::Gzip => {
+            let mut w = flate2::write::GzEncoder::new(
+                Vec::with_capacity(plain.len() / 3),
+                flate2::Compression::new(6),
+            );
+            w.write_all(&plain)?;
+            w.finish()?
+        }
+        // Served only as stored (`Served::coding`).
+        Coding::Brotli => bail!("brotli is served only as stored"),
+    }))
+}
+
 /// A school's files, parsed from its manifest `json` (read from `place`).
 fn parse_part(place: &str, part: &Part, number: usize, json: &[u8]) -> Result<Files> {
     let dir = PathBuf::from(place);
-    let listed: Vec<Listed> = release::parse_part(&dir, part, json)?;
+    let json = release::part_text(&dir, part, json)?;
+    let listed: Vec<Listed> = release::parse_part(&dir, part, &json)?;
     served(listed, (number as u64 + 1) << 32)
         .with_context(|| format!("{} is not valid", dir.join(&part.manifest).display()))
 }
@@ -263,13 +322,14 @@ impl Release {
         let css = manifest
             .files
             .iter()
-            .find(|e| {
+            .map(|e| release::served_path(&e.path))
+            .find(|path| {
                 matches!(
-                    paths::parse(&format!("/{}", e.path)),
+                    paths::parse(&format!("/{path}")),
                     Some(Page::Stylesheet { .. })
                 )
             })
-            .map(|e| e.path.clone())
+            .map(str::to_owned)
             .unwrap_or_default();
         let files = served(manifest.files.iter().map(Listed::of), 0)
             .with_context(|| format!("the manifest of release {id} is not valid"))?;
@@ -368,14 +428,26 @@ impl Release {
         {
             return Ok(b.clone());
         }
-        let Some(stored) = file.stored(coding) else {
-            tracing::error!("{path} has no {coding:?} variant");
-            return Err(Failure::Bad);
+        let bytes = match file.stored(coding) {
+            Some(stored) => {
+                self.source
+                    .file(self.location(), path, stored, coding)
+                    .await?
+            }
+            None => {
+                let Some((from, stored)) = file.source_form() else {
+                    tracing::error!("{path} is listed in no form");
+                    return Err(Failure::Bad);
+                };
+                let raw = self
+                    .source
+                    .file(self.location(), path, stored, from)
+                    .await?;
+                recode(&raw, from, coding)
+                    .inspect_err(|err| tracing::error!("{path}: {err:#}"))
+                    .map_err(|_| Failure::Bad)?
+            }
         };
-        let bytes = self
-            .source
-            .file(self.location(), path, stored, coding)
-            .await?;
         if let Ok(mut cache) = self.cache.lock()
             && cache.bytes + bytes.len() <= cache.budget
         {
@@ -536,5 +608,73 @@ async fn follow(source: Arc<Source>, live: Weak<Live>, budget: usize) {
         }
         drop(slot);
         tokio::time::sleep(POINTER_POLL).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn listed<'a>(path: &'a str, sha256: &'a str) -> Listed<'a> {
+        Listed {
+            path: Cow::Borrowed(path),
+            size: 1,
+            sha256: Cow::Borrowed(sha256),
+            scope: ListedScope::Student(Cow::Borrowed("k")),
+            school: Cow::Borrowed("s1"),
+        }
+    }
+
+    #[test]
+    fn each_stored_form_is_found_under_the_files_own_path() {
+        let (a, b, c) = ("a".repeat(64), "b".repeat(64), "c".repeat(64));
+        let files = served(
+            [
+                listed("s/k/index.html.br", &a),
+                listed("s/k/print/x.pdf", &b),
+                listed("old.html", &c),
+                listed("old.html.gz", &a),
+                listed("old.html.br", &b),
+            ],
+            0,
+        )
+        .unwrap();
+        assert_eq!(files.len(), 3);
+        let page = &files["s/k/index.html"];
+        assert!(page.plain.is_none() && page.gz.is_none());
+        assert_eq!(page.br.unwrap().sha256, [0xaa; 32]);
+        assert_eq!(*page.scope, Scope::Student("k".into()));
+        // Brotli as stored; gzip and plain made from it.
+        assert_eq!(page.coding(true, true), Coding::Brotli);
+        assert_eq!(page.coding(false, true), Coding::Gzip);
+        assert_eq!(page.coding(false, false), Coding::Identity);
+        assert_eq!(page.tag(), [0xaa; 32]);
+        // A PDF is stored as it is and never sent compressed.
+        let pdf = &files["s/k/print/x.pdf"];
+        assert_eq!(pdf.coding(true, true), Coding::Identity);
+        // A release written before: all three forms, the plain one names it.
+        let old = &files["old.html"];
+        assert!(old.plain.is_some() && old.br.is_some() && old.gz.is_some());
+        assert_eq!(old.tag(), [0xcc; 32]);
+        assert!(served([listed("x.html.br", "zz")], 0).is_err());
+    }
+
+    #[test]
+    fn missing_forms_are_made_from_the_stored_one() {
+        let page = "<p>Данные на 26 ноября</p>".repeat(50);
+        let br = release::brotli(page.as_bytes(), 5);
+        let plain = recode(&br, Coding::Brotli, Coding::Identity).unwrap();
+        assert_eq!(plain, page.as_bytes());
+        let gz = recode(&br, Coding::Brotli, Coding::Gzip).unwrap();
+        let mut back = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&gz[..]), &mut back).unwrap();
+        assert_eq!(back, page.as_bytes());
+        assert_eq!(
+            recode(&gz, Coding::Gzip, Coding::Identity).unwrap(),
+            page.as_bytes()
+        );
+        // Damaged bytes are refused, not served.
+        assert!(recode(&br[..br.len() / 2], Coding::Brotli, Coding::Identity).is_err());
+        assert!(recode(b"not gzip", Coding::Gzip, Coding::Identity).is_err());
     }
 }

@@ -6,17 +6,30 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::build::{TODAY, day, fixture, options};
-use crate::support::{TestDb, tabel, tool, tree};
+use crate::support::{TestDb, page, tabel, tool, tree, unpack};
 use tabel::build::{self, release};
 use tabel::gradebook::{self, YearChoice};
 use tabel::http::releases::Coding;
 
+/// Every HTML page under `dir` (stored as `.html.br`), by its path as served.
 fn html_files(dir: &Path) -> Vec<PathBuf> {
     walkdir::WalkDir::new(dir)
         .into_iter()
         .map(|e| e.unwrap().into_path())
-        .filter(|p| p.extension().is_some_and(|x| x == "html"))
+        .filter_map(|p| {
+            p.to_str()?
+                .strip_suffix(".html.br")
+                .map(|p| PathBuf::from(format!("{p}.html")))
+        })
         .collect()
+}
+
+/// The page at `p` (a path [`html_files`] gives), as served plain.
+fn html(p: &Path) -> String {
+    page(
+        p.parent().unwrap(),
+        p.file_name().unwrap().to_str().unwrap(),
+    )
 }
 
 /// A student of grade 2 or above (so they have marks), the first by id.
@@ -50,7 +63,7 @@ async fn pages_match_their_snapshots() {
         .find(|c| Some(c.id) == st.class_id)
         .unwrap();
     let cur = out.path().join("current");
-    let read = |rel: String| std::fs::read_to_string(cur.join(rel)).unwrap();
+    let read = |rel: String| page(&cur, &rel);
     insta::assert_snapshot!("week_page", read(format!("s/{}/w/2026-W47.html", st.key)));
     insta::assert_snapshot!("marks_page", read(format!("s/{}/marks.html", st.key)));
     insta::assert_snapshot!("class_page", read(format!("c/{}/index.html", class.key)));
@@ -75,24 +88,29 @@ async fn release_layout_and_manifest() {
             "w/2026-W48.html",
         ] {
             let p = cur.join("s").join(&st.key).join(f);
-            assert!(p.exists(), "{}", p.display());
-            assert!(p.with_extension("html.br").exists() && p.with_extension("html.gz").exists());
+            assert!(p.with_extension("html.br").exists(), "{}", p.display());
+            assert!(!p.exists() && !p.with_extension("html.gz").exists());
         }
         // URLs carry keys, not names.
         assert!(!st.key.contains(&st.name.family_name));
     }
-    assert!(cur.join("school/index.html").exists());
-    assert!(cur.join("404.html").exists() && cur.join("index.html").exists());
+    assert!(cur.join("school/index.html.br").exists());
+    assert!(cur.join("404.html.br").exists() && cur.join("index.html.br").exists());
+    // Text is stored as `.br` alone.
+    assert!(!cur.join("school/index.html").exists() && !cur.join("school/index.html.gz").exists());
     let css: Vec<_> = std::fs::read_dir(cur.join("assets"))
         .unwrap()
         .map(|e| e.unwrap().file_name())
         .collect();
-    assert!(css.iter().any(
-        |n| n.to_string_lossy().starts_with("tabel.") && n.to_string_lossy().ends_with(".css")
-    ));
+    assert!(
+        css.iter().any(|n| n.to_string_lossy().starts_with("tabel.")
+            && n.to_string_lossy().ends_with(".css.br"))
+    );
     // No page refers to anything outside the release: no scripts, no remote resources.
-    for p in html_files(&cur) {
-        let html = std::fs::read_to_string(&p).unwrap();
+    let pages = html_files(&cur);
+    assert!(pages.len() > 100);
+    for p in pages {
+        let html = html(&p);
         assert!(!html.contains("<script"), "{}", p.display());
         assert!(!html.contains("src=\"http"), "{}", p.display());
         assert!(html.contains("<meta charset=\"utf-8\">"));
@@ -104,7 +122,7 @@ async fn release_layout_and_manifest() {
     assert!(m.files.iter().all(|e| e.school.is_empty()));
     assert_eq!(m.schools.len(), 1);
     let part = &m.schools[0];
-    assert_eq!(part.manifest, format!("manifests/{}.json", part.school));
+    assert_eq!(part.manifest, format!("manifests/{}.json.br", part.school));
     let own = release::read_part(&cur, part).unwrap();
     assert!(own.iter().all(|e| e.school == part.school));
     assert_eq!(own.len() + m.files.len(), n);
@@ -339,13 +357,13 @@ async fn hostile_teacher_text_never_becomes_markup() {
     let cur = out.path().join("current");
     let mut checked = 0;
     for p in html_files(&cur) {
-        let html = std::fs::read_to_string(&p).unwrap();
+        let html = html(&p);
         assert_no_live_markup(&html, &p.display().to_string());
         checked += 1;
     }
     assert!(checked > 100);
     // The text is still there, shown as text.
-    let week = std::fs::read_to_string(cur.join(format!("s/{}/w/2026-W48.html", st.key))).unwrap();
+    let week = page(&cur, &format!("s/{}/w/2026-W48.html", st.key));
     assert!(
         week.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;")
             || week.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
@@ -471,8 +489,10 @@ async fn every_page_passes_the_nu_html_checker() {
     let t = fixture(24).await;
     let out = tempfile::tempdir().unwrap();
     build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    // The checker reads the pages as they are served plain.
+    assert!(unpack(&out.path().join("current")) > 50);
     let files = html_files(&out.path().join("current"));
-    assert!(files.len() > 50);
+    assert!(files.len() > 50 && files.iter().all(|f| f.is_file()));
     let o = Command::new("java")
         .arg("-jar")
         .arg(&jar)
@@ -498,8 +518,10 @@ async fn a_week_page_fits_a_360_px_phone_in_chromium() {
     let out = tempfile::tempdir().unwrap();
     build::run(&t.db, out.path(), &options(true)).await.unwrap();
     let (s, _) = some_student(&t).await;
-    // The busiest week page of the school.
+    // The busiest week page of the school, read from disk as it is served
+    // plain, with its stylesheet.
     let cur = out.path().join("current");
+    unpack(&cur);
     let page = s
         .students
         .iter()
@@ -629,8 +651,10 @@ async fn a_district_lists_each_school_apart() {
         let path = format!("{}/index.html", part.folders[0]);
         let f = live.file(&path).await.unwrap().unwrap();
         assert_eq!(&*f.school, part.school);
+        // Stored as `.br` alone; served plain made from it.
+        assert!(f.plain.is_none() && f.gz.is_none());
         let plain = live.bytes(&path, f, Coding::Identity).await.unwrap();
-        assert_eq!(plain.len() as u64, f.plain.size);
+        assert_eq!(plain, page(&out.path().join("current"), &path).as_bytes());
         let br = live.bytes(&path, f, Coding::Brotli).await.unwrap();
         assert_eq!(br.len() as u64, f.br.unwrap().size);
         assert_ne!(br, plain);

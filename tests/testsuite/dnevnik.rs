@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 
 use crate::support::dnevnik::{self, Fault, Peer, SCHOOL, TOKEN};
 use crate::support::import::{checksum, snapshots};
-use crate::support::{TestDb, tabel};
+use crate::support::{TestDb, page, tabel};
 use tabel::config::Dnevnik;
 use tabel::gradebook::{Date, Snapshot};
 use tabel::import::{ImportError, SyncOptions, Synced, import_dnevnik};
@@ -414,13 +414,10 @@ async fn pages_show_the_journal(t: &TestDb, s: &Snapshot) {
         .iter()
         .find(|x| x.name.family_name == "Смирнова")
         .unwrap();
-    let page = std::fs::read_to_string(
-        out.path()
-            .join("current/s")
-            .join(&maria.key)
-            .join("w/2026-W37.html"),
-    )
-    .unwrap();
+    let week2 = page(
+        &out.path().join("current/s").join(&maria.key),
+        "w/2026-W37.html",
+    );
     // Her homework, marks and her illness on the 7th.
     for wanted in [
         "<p class=\"subj\">Русский язык <b class=\"abs\">б</b></p>",
@@ -429,15 +426,12 @@ async fn pages_show_the_journal(t: &TestDb, s: &Snapshot) {
         "<p class=\"mk\"><b>5</b> Работа на уроке, вес 1</p>",
         "<p class=\"mk\"><b>4</b> Контрольная работа № 1, вес 2</p>",
     ] {
-        assert!(page.contains(wanted), "{wanted}:\n{page}");
+        assert!(week2.contains(wanted), "{wanted}:\n{week2}");
     }
-    let week1 = std::fs::read_to_string(
-        out.path()
-            .join("current/s")
-            .join(&maria.key)
-            .join("w/2026-W36.html"),
-    )
-    .unwrap();
+    let week1 = page(
+        &out.path().join("current/s").join(&maria.key),
+        "w/2026-W36.html",
+    );
     for wanted in [
         "<strong>упр. 34</strong>",
         "Выучить слова по теме «Семья»",
@@ -445,13 +439,7 @@ async fn pages_show_the_journal(t: &TestDb, s: &Snapshot) {
     ] {
         assert!(week1.contains(wanted), "{wanted}:\n{week1}");
     }
-    let marks = std::fs::read_to_string(
-        out.path()
-            .join("current/s")
-            .join(&maria.key)
-            .join("marks.html"),
-    )
-    .unwrap();
+    let marks = page(&out.path().join("current/s").join(&maria.key), "marks.html");
     assert!(
         marks.contains("Английский язык") && marks.contains("Математика"),
         "{marks}"

@@ -10,8 +10,8 @@ use axum::http::{Request, StatusCode, header};
 use tabel::accounts;
 use tabel::gradebook::Snapshot;
 
-use crate::support::TestDb;
 use crate::support::gate::*;
+use crate::support::{TestDb, plain};
 
 /// The oracle: what ARCHITECTURE.md ("A request") says each kind of account may read, computed
 /// from the snapshot without the gate's SQL.
@@ -163,11 +163,7 @@ async fn authorization_matrix_matches_the_oracle() {
                 };
                 assert_eq!(status, want, "{login_name} {path}");
                 if may {
-                    assert_eq!(
-                        body,
-                        std::fs::read(cur.join(&path[1..])).unwrap(),
-                        "{path} body"
-                    );
+                    assert_eq!(body, plain(&cur, &path[1..]), "{path} body");
                 }
                 checked += 1;
             }
@@ -292,29 +288,49 @@ async fn changed_bytes_are_refused_and_a_new_release_is_served() {
         );
         send(&f, req)
     };
-    let codings = [("br", ".br"), ("gzip", ".gz"), ("identity", "")];
-    for (coding, suffix) in codings {
+    // Pages are stored as `.br` alone: brotli is sent as stored, gzip and
+    // the plain page are made from it, and all three are the same page.
+    let codings = ["br", "gzip", "identity"];
+    let decoded = |coding: &str, body: &[u8]| -> Vec<u8> {
+        match coding {
+            "br" => tabel::build::release::unbrotli(body, 1 << 30).unwrap(),
+            "gzip" => {
+                let mut out = Vec::new();
+                std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(body), &mut out)
+                    .unwrap();
+                out
+            }
+            _ => body.to_vec(),
+        }
+    };
+    for coding in codings {
         let (status, h, body) = fetch(a, coding).await;
         assert_eq!(status, StatusCode::OK, "{coding}");
-        let on_disk = std::fs::read(cur.join(format!("s/{a}/index.html{suffix}"))).unwrap();
-        assert_eq!(body, on_disk, "{coding}");
         let sent = h.get(header::CONTENT_ENCODING).map(|v| v.to_str().unwrap());
         assert_eq!(sent, Some(coding).filter(|c| *c != "identity"));
+        if coding == "br" {
+            let on_disk = std::fs::read(cur.join(format!("s/{a}/index.html.br"))).unwrap();
+            assert_eq!(body, on_disk);
+        }
+        assert_eq!(
+            decoded(coding, &body),
+            plain(&cur, &format!("s/{a}/index.html")),
+            "{coding}"
+        );
     }
-    // One bit changed in each stored form of another page, its size kept.
-    for (_, suffix) in codings {
-        let path = cur.join(format!("s/{b}/index.html{suffix}"));
-        let mut bytes = std::fs::read(&path).unwrap();
-        *bytes.last_mut().unwrap() ^= 1;
-        std::fs::remove_file(&path).unwrap();
-        std::fs::write(&path, bytes).unwrap();
-    }
+    // One bit changed in the stored form of another page, its size kept:
+    // no coding of it is sent.
+    let path = cur.join(format!("s/{b}/index.html.br"));
+    let mut bytes = std::fs::read(&path).unwrap();
+    *bytes.last_mut().unwrap() ^= 1;
+    std::fs::remove_file(&path).unwrap();
+    std::fs::write(&path, bytes).unwrap();
     let (_, _, missing) = send(
         &f,
         get("/s/aaaaaaaaaaaaaaaaaaaaaaaaaa/index.html", Some(&token)),
     )
     .await;
-    for (coding, _) in codings {
+    for coding in codings {
         let (status, _, body) = fetch(b, coding).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{coding}");
         assert_eq!(body, missing, "{coding}");
@@ -344,11 +360,14 @@ async fn changed_bytes_are_refused_and_a_new_release_is_served() {
         String::from_utf8(health).unwrap(),
         format!("ok {}\n", after.display())
     );
-    for (coding, suffix) in codings {
+    for coding in codings {
         let (status, _, body) = fetch(b, coding).await;
         assert_eq!(status, StatusCode::OK, "{coding}");
-        let on_disk = std::fs::read(cur.join(format!("s/{b}/index.html{suffix}"))).unwrap();
-        assert_eq!(body, on_disk, "{coding}");
+        assert_eq!(
+            decoded(coding, &body),
+            plain(&cur, &format!("s/{b}/index.html")),
+            "{coding}"
+        );
     }
 }
 
@@ -775,7 +794,7 @@ async fn security_headers_and_caching_on_every_kind_of_response() {
     let css = std::fs::read_dir(f.out.path().join("current/assets"))
         .unwrap()
         .map(|e| e.unwrap().file_name().into_string().unwrap())
-        .find(|n| n.ends_with(".css"))
+        .find_map(|n| n.strip_suffix(".br").map(str::to_owned))
         .unwrap();
     let cases: Vec<(Request<Body>, StatusCode)> = vec![
         (get("/login", None), StatusCode::OK),
@@ -1810,7 +1829,7 @@ async fn the_home_page_says_what_is_new_since_the_last_visit() {
     assert!(
         f.out
             .path()
-            .join(format!("current/s/{}/news.json", child.key))
+            .join(format!("current/s/{}/news.json.br", child.key))
             .exists()
     );
     f.t.finish().await;

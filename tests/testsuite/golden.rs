@@ -20,7 +20,8 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// Every regular file under `root`, by path relative to it (following the
-/// `current` symlink if `root` is one).
+/// `current` symlink if `root` is one), and each file stored as `.br` alone
+/// also as it is served plain, under its own path.
 fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut out = BTreeMap::new();
     for e in walkdir::WalkDir::new(root)
@@ -34,6 +35,19 @@ fn files(root: &Path) -> BTreeMap<String, Vec<u8>> {
             out.insert(rel, std::fs::read(e.path()).unwrap());
         }
     }
+    let plain: Vec<(String, Vec<u8>)> = out
+        .iter()
+        .filter_map(|(path, bytes)| {
+            let p = path.strip_suffix(".br")?;
+            (!out.contains_key(p)).then(|| {
+                (
+                    p.to_owned(),
+                    tabel::build::release::unbrotli(bytes, 1 << 30).unwrap(),
+                )
+            })
+        })
+        .collect();
+    out.extend(plain);
     out
 }
 
@@ -217,11 +231,19 @@ fn the_archive_of_a_finished_demo_year_is_as_recorded() {
 pub(crate) fn every_link_is_a_page_of_the_release(release: &BTreeMap<String, Vec<u8>>) {
     const GATE: &[&str] = &["login", "account", "logout"];
     let mut checked = 0;
-    for (path, bytes) in release {
-        if !path.ends_with(".html") {
-            continue;
-        }
-        let html = String::from_utf8_lossy(bytes);
+    for (stored, bytes) in release {
+        // A page stored as `.br` is read as it is served.
+        let (path, html) = match stored.strip_suffix(".br") {
+            Some(p) if p.ends_with(".html") => (
+                p,
+                String::from_utf8(tabel::build::release::unbrotli(bytes, 1 << 30).unwrap())
+                    .unwrap(),
+            ),
+            _ if stored.ends_with(".html") => {
+                (stored.as_str(), String::from_utf8_lossy(bytes).into_owned())
+            }
+            _ => continue,
+        };
         for link in html.split(" href=\"").skip(1) {
             let link = &link[..link.find('"').unwrap()];
             if link.starts_with("https://") || link.starts_with("http://") || link.starts_with('#')
@@ -258,7 +280,7 @@ pub(crate) fn every_link_is_a_page_of_the_release(release: &BTreeMap<String, Vec
                 "{path} links to {link:?}, which is not a path of a release"
             );
             assert!(
-                release.contains_key(&target),
+                release.contains_key(&target) || release.contains_key(&format!("{target}.br")),
                 "{path} links to {link:?}, which this release does not hold"
             );
             checked += 1;

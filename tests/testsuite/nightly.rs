@@ -17,7 +17,7 @@ use tabel::http::{self, Gate};
 
 use crate::support::build::{day, fill, options};
 use crate::support::gate::{Fixture, add, get, login, send};
-use crate::support::{TestDb, assert_same_files, tabel, tree};
+use crate::support::{TestDb, assert_same_files, tabel, tree, try_plain};
 
 /// A Wednesday in the autumn term; the next day is a school day too.
 const D: &str = "2026-11-25";
@@ -366,8 +366,10 @@ async fn a_burst_of_imports_makes_two_builds_at_most() {
     .join()
     .unwrap();
     let shows_all = |out: &Path| {
-        std::fs::read_to_string(out.join(&week))
-            .is_ok_and(|page| texts.iter().all(|t| page.contains(t.as_str())))
+        try_plain(out, &week).is_ok_and(|page| {
+            let page = String::from_utf8_lossy(&page);
+            texts.iter().all(|t| page.contains(t.as_str()))
+        })
     };
     while !shows_all(out.path()) {
         assert!(Instant::now() < deadline, "the marks never went live");

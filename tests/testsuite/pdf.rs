@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::support::build::{TODAY, day, fixture, fixture_on, options};
-use crate::support::{TestDb, tool, tree};
+use crate::support::{TestDb, page, tool, tree};
 use tabel::build;
 use tabel::gradebook::{self, Snapshot, YearChoice};
 use tabel::i18n::Language;
@@ -608,17 +608,16 @@ async fn the_year_statement_has_a_column_group_per_subject() {
     assert!(all.contains("I II III IV Год"), "{all}");
     // The class page, the student index and the school page link to the PDFs.
     let cur = out.path().join("current");
-    let class_page =
-        std::fs::read_to_string(cur.join(format!("c/{}/index.html", class.key))).unwrap();
+    let class_page = page(&cur, &format!("c/{}/index.html", class.key));
     assert!(class_page.contains("href=\"statement-year.pdf\""));
-    let school = std::fs::read_to_string(cur.join("school/index.html")).unwrap();
+    let school = page(&cur, "school/index.html");
     assert!(school.contains(&format!("c/{}/statement-", class.key)) && school.contains(".pdf\""));
     let st = s
         .students
         .iter()
         .find(|st| st.class_id == Some(class.id))
         .unwrap();
-    let index = std::fs::read_to_string(cur.join(format!("s/{}/index.html", st.key))).unwrap();
+    let index = page(&cur, &format!("s/{}/index.html", st.key));
     let printed: Vec<&str> = index
         .split("href=\"print/")
         .skip(1)

@@ -33,14 +33,15 @@ impl Drop for Gates {
     }
 }
 
-/// The file of `pattern` (`s/*/marks.html`) under `dir` with the most bytes,
-/// as its key (the `*`).
+/// The page of `pattern` (`s/*/marks.html`) under `dir` with the most
+/// bytes (as stored, `.br`), as its key (the `*`).
 fn heaviest(dir: &Path, top: &str, file: &str) -> String {
+    let file = format!("{file}.br");
     std::fs::read_dir(dir.join(top))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.join(file).exists())
-        .max_by_key(|p| std::fs::metadata(p.join(file)).unwrap().len())
+        .filter(|p| p.join(&file).exists())
+        .max_by_key(|p| std::fs::metadata(p.join(&file)).unwrap().len())
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .unwrap_or_else(|| panic!("no {top}/*/{file} in {}", dir.display()))
 }

@@ -186,7 +186,7 @@ fn next_years_roster_leaves_last_years_statements_and_archive_as_they_were() {
     let release = tree(&d.join("out/current"));
     let earlier: Vec<&String> = release
         .keys()
-        .filter(|p| p.starts_with("s/") && p.ends_with("/year-2026-2027.html"))
+        .filter(|p| p.starts_with("s/") && p.ends_with("/year-2026-2027.html.br"))
         .collect();
     assert_eq!(
         earlier.len(),

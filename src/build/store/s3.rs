@@ -250,6 +250,7 @@ impl Inner {
             );
         }
         let dir = PathBuf::from(format!("s3://{}/releases/{id}", self.bucket));
+        let json = release::part_text(&dir, part, &json)?;
         release::parse_part(&dir, part, &json)
     }
 

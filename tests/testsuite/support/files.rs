@@ -77,3 +77,40 @@ pub fn assert_same_files(a: &BTreeMap<String, Vec<u8>>, b: &BTreeMap<String, Vec
         .collect();
     assert!(differ.is_empty(), "{what}: these files differ: {differ:?}");
 }
+
+/// A file of a release as the gate serves it plain: `rel` under the
+/// release folder `dir`, read from `rel.br` (the form a build stores text
+/// in) or, for a file stored as it is (a PDF), from `rel`.
+pub fn try_plain(dir: &Path, rel: &str) -> std::io::Result<Vec<u8>> {
+    match std::fs::read(dir.join(format!("{rel}.br"))) {
+        Ok(b) => Ok(tabel::build::release::unbrotli(&b, 1 << 30).unwrap()),
+        Err(_) => std::fs::read(dir.join(rel)),
+    }
+}
+
+/// [`try_plain`], which must find the file.
+pub fn plain(dir: &Path, rel: &str) -> Vec<u8> {
+    try_plain(dir, rel).unwrap_or_else(|e| panic!("{}: {e}", dir.join(rel).display()))
+}
+
+/// A text page of a release, as [`plain`] reads it.
+pub fn page(dir: &Path, rel: &str) -> String {
+    String::from_utf8(plain(dir, rel)).unwrap()
+}
+
+/// Writes, beside each `.br` file under `dir`, the file as it is served
+/// plain, for tools that read a release's pages from disk (a browser over
+/// `file://`, the HTML checker); returns how many it wrote.
+pub fn unpack(dir: &Path) -> usize {
+    let mut n = 0;
+    for e in walkdir::WalkDir::new(dir).follow_root_links(true) {
+        let e = e.unwrap();
+        if let Some(plain) = e.path().to_str().and_then(|p| p.strip_suffix(".br")) {
+            let bytes = tabel::build::release::unbrotli(&std::fs::read(e.path()).unwrap(), 1 << 30)
+                .unwrap();
+            std::fs::write(plain, bytes).unwrap();
+            n += 1;
+        }
+    }
+    n
+}

@@ -26,5 +26,5 @@ pub mod tools;
 
 pub use command::tabel;
 pub use db::TestDb;
-pub use files::{assert_same_files, copy_dir, repo, tree};
+pub use files::{assert_same_files, copy_dir, page, plain, repo, tree, try_plain, unpack};
 pub use tools::tool;

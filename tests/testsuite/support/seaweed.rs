@@ -54,11 +54,14 @@ pub fn build(db: &str, output: &str, config: &Path, date: &str, jobs: u32) -> Ta
         .env("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
 }
 
-/// Each file's SHA-256, by path.
+/// Each file's SHA-256 (of its stored form), by the path it is served under.
 pub fn by_path(files: &[Entry]) -> BTreeMap<String, String> {
     files
         .iter()
-        .map(|e| (e.path.clone(), e.sha256.clone()))
+        .map(|e| {
+            let path = tabel::build::release::served_path(&e.path);
+            (path.to_owned(), e.sha256.clone())
+        })
         .collect()
 }
 
