@@ -57,7 +57,9 @@ http {
         charset utf-8;
         brotli_static on;
         gzip_static on;
-        location / { try_files \$uri =404; }
+        # Pages are stored as .br alone: no try_files, which would look
+        # for the plain file; brotli_static finds <uri>.br itself.
+        location / { }
     }
 }
 NGINX
@@ -74,7 +76,7 @@ token=$(awk '$6 == "__Host-tabel" { print $7 }' "$work/jar")
 [ -n "$token" ] || { echo "login failed"; exit 1; }
 
 # Random files of the release: every page of 200 random students, the class pages.
-(cd "$release" && find s c -name '*.html' | shuf -n 4000 --random-source=<(yes)) >"$work/paths"
+(cd "$release" && find s c -name '*.html.br' | sed 's/\.br$//' | shuf -n 4000 --random-source=<(yes)) >"$work/paths"
 
 echo ">>> collecting ETags for the 304 runs"
 : >"$work/etags-gate"; : >"$work/etags-nginx"

@@ -82,7 +82,7 @@ token=$(awk '$6 == "__Host-tabel" { print $7 }' "$work/jar")
 [ -n "$token" ] || { echo "login failed"; exit 1; }
 
 # Random files of the release: the load's 4000, and 30 others for the cold fetches.
-(cd "$release" && find s c -name '*.html' | shuf -n 4030 --random-source=<(yes)) >"$work/all"
+(cd "$release" && find s c -name '*.html.br' | sed 's/\.br$//' | shuf -n 4030 --random-source=<(yes)) >"$work/all"
 head -4000 "$work/all" >"$work/paths"
 tail -30 "$work/all" >"$work/cold"
 
