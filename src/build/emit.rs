@@ -196,6 +196,11 @@ impl<'a> Emitter<'a> {
         })
     }
 
+    /// Counts `bytes` written beside the files (a school's manifest).
+    pub(super) fn wrote(&self, bytes: u64) {
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+    }
+
     /// The files emitted since the last call.
     pub(super) fn take_entries(&self) -> Result<Vec<Entry>> {
         let mut entries = self

@@ -71,7 +71,7 @@ pub struct Summary {
     pub typeset: usize,
     /// Per kind of document: how many were typeset, in how much wall time.
     pub documents: Vec<(&'static str, usize, Duration)>,
-    /// Bytes written (compressed variants included).
+    /// Bytes written: files and schools' manifests.
     pub bytes: u64,
     /// Files in the release.
     pub files: usize,
@@ -543,11 +543,13 @@ impl Run<'_> {
                 &keys,
             )
         })?;
-        gathered.parts.push(self.writer.write_part(
+        let (part, size) = self.writer.write_part(
             &school.external_id,
             &paths::school_slug(&snapshot.school.external_id, snapshot.school.id),
             emitter.take_entries()?,
-        )?);
+        )?;
+        emitter.wrote(size);
+        gathered.parts.push(part);
         tracing::info!(school = %snapshot.school.external_id, "school rendered");
         Ok(())
     }

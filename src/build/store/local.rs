@@ -94,7 +94,7 @@ impl ReleaseWriter for LocalWriter {
         release::carry(self.base()?, &self.tmp, &entry.path)
     }
 
-    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<Part> {
+    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<(Part, u64)> {
         release::write_part(&self.tmp, school, slug, files)
     }
 

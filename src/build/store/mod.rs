@@ -57,7 +57,7 @@ pub trait ReleaseWriter: Send + Sync {
     /// Carries one file of the base release over unchanged.
     fn carry(&self, entry: &Entry) -> Result<()>;
     /// Writes a school's manifest; its part for the release's manifest.
-    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<Part>;
+    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<(Part, u64)>;
     /// Carries a school's manifest of the base release over unchanged.
     fn carry_part(&self, part: &Part) -> Result<()>;
     /// Waits until everything written so far is stored.

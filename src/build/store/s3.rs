@@ -940,16 +940,17 @@ impl ReleaseWriter for S3Writer {
         Ok(())
     }
 
-    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<Part> {
+    fn write_part(&self, school: &str, slug: &str, files: Vec<Entry>) -> Result<(Part, u64)> {
         self.check()?;
         let (part, json) = release::part_bytes(school, slug, files)?;
         let rel = match &self.stage {
             Some(worker) => staged(&part, worker),
             None => part.manifest.clone(),
         };
+        let size = json.len() as u64;
         self.inner
             .put(&format!("releases/{}/{rel}", self.id), json)?;
-        Ok(part)
+        Ok((part, size))
     }
 
     fn carry_part(&self, part: &Part) -> Result<()> {
