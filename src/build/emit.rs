@@ -36,22 +36,18 @@ fn compressible(path: &str) -> bool {
         .any(|ext| path.ends_with(ext))
 }
 
-/// The previous release's entry of the page at `path`, whichever form it
-/// was stored in: as it is, or as `.br` (scope, input and key are the
-/// page's in every form).
+/// The previous release's entry of the file at `path`: a text file's
+/// `.br` (the one form a build stores it in, ARCHITECTURE.md "Stored
+/// forms"), else the file as it is. A release written before text was
+/// stored as `.br` alone also holds the plain and `.gz` forms of a page;
+/// they are left behind. Scope, input and key are the file's in every form.
 fn page_entry<'m>(map: &'m HashMap<String, Entry>, path: &str) -> Option<&'m Entry> {
-    map.get(path)
-        .or_else(|| map.get(format!("{path}.br").as_str()))
-}
-
-/// The entry of the form of `path` this build stores, if the previous
-/// release has it.
-fn stored<'m>(map: &'m HashMap<String, Entry>, path: &str) -> Option<&'m Entry> {
-    if compressible(path) {
-        map.get(format!("{path}.br").as_str())
-    } else {
-        map.get(path)
+    if compressible(path)
+        && let Some(e) = map.get(format!("{path}.br").as_str())
+    {
+        return Some(e);
     }
+    map.get(path)
 }
 
 /// Writes pages into the new release, or carries unchanged ones over.
@@ -254,17 +250,13 @@ impl<'a> Emitter<'a> {
             && old.scope == *scope
             && same(old)
         {
-            // The form this build stores: a release written before pages
-            // were stored as `.br` alone also holds the plain and `.gz`
-            // forms, which are left behind.
-            let e = stored(&map, path).unwrap_or(old);
-            self.sink.carry(e)?;
+            self.sink.carry(old)?;
             let carried = match key {
                 Some(key) => Entry {
                     key: key.to_owned(),
-                    ..e.clone()
+                    ..old.clone()
                 },
-                None => e.clone(),
+                None => old.clone(),
             };
             self.entries
                 .lock()

@@ -707,7 +707,8 @@ async fn a_district_lists_each_school_apart() {
         .await
         .unwrap();
     assert_eq!(tree(&inc.release), tree(&full.release));
-    // The earlier format: every file in the one manifest.
+    // The earlier format: every file in the one manifest, and every page
+    // also stored as it is and as `.gz`, as releases were written then.
     let old = out.path().join("releases/old");
     std::fs::create_dir(&old).unwrap();
     let mut files = Vec::new();
@@ -719,9 +720,27 @@ async fn a_district_lists_each_school_apart() {
         std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
         std::fs::write(dst, bytes).unwrap();
     }
+    let sha = |b: &[u8]| data_encoding::HEXLOWER.encode(&<sha2::Sha256 as sha2::Digest>::digest(b));
     for e in release::all_entries(&full.release).unwrap() {
+        if let Some(path) = e.path.strip_suffix(".br") {
+            let plain =
+                release::unbrotli(&std::fs::read(old.join(&e.path)).unwrap(), 1 << 30).unwrap();
+            let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::new(6));
+            std::io::Write::write_all(&mut gz, &plain).unwrap();
+            let gz = gz.finish().unwrap();
+            for (p, bytes) in [(path.to_owned(), plain), (format!("{path}.gz"), gz)] {
+                std::fs::write(old.join(&p), &bytes).unwrap();
+                files.push(release::Entry {
+                    path: p,
+                    size: bytes.len() as u64,
+                    sha256: sha(&bytes),
+                    ..e.clone()
+                });
+            }
+        }
         files.push(e);
     }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
     let v1 = release::Manifest {
         format: 1,
         schools: Vec::new(),
@@ -735,11 +754,20 @@ async fn a_district_lists_each_school_apart() {
     release::verify(&cur).unwrap();
     let live = releases.live().unwrap();
     let path = format!("{}/index.html", m.schools[2].folders[0]);
+    let f = live.file(&path).await.unwrap().unwrap();
+    assert_eq!(&*f.school, m.schools[2].school);
+    // Each of its forms is served as stored.
+    assert!(f.plain.is_some() && f.br.is_some() && f.gz.is_some());
     assert_eq!(
-        &*live.file(&path).await.unwrap().unwrap().school,
-        m.schools[2].school
+        live.bytes(&path, f, Coding::Identity).await.unwrap(),
+        std::fs::read(old.join(&path)).unwrap()
     );
-    // A build from it carries every page over and writes the new format.
+    assert_eq!(
+        live.bytes(&path, f, Coding::Gzip).await.unwrap(),
+        std::fs::read(old.join(format!("{path}.gz"))).unwrap()
+    );
+    // A build from it carries every page over, in the one form stored
+    // now, and writes the new format.
     let upgraded = build::run(&t.db, out.path(), &opts(false, None))
         .await
         .unwrap();
