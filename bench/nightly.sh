@@ -33,7 +33,8 @@ unset "${!TABEL_@}"
 measure() { # log, tabel args…
     local log=$1
     shift
-    /usr/bin/time -f 'TIME %e %M' "$bin" "$@" >"$log" 2>&1 || { cat "$log"; exit 1; }
+    # A failure shows its log on stderr: stdout is the caller's $(…).
+    /usr/bin/time -f 'TIME %e %M' "$bin" "$@" >"$log" 2>&1 || { cat "$log" >&2; exit 1; }
     awk '
         /pages: [0-9]+ rendered/ { r = $2; for (i = 1; i <= NF; i++) if ($i == "MB") mb = $(i - 1) }
         $1 == "total" { t = $2 }
