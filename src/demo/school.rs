@@ -25,20 +25,52 @@ use crate::gradebook::bulk::Rows;
 ///
 /// Ids number on across schools, in the order rows are generated: a
 /// school's rows day by day, so the demo of one school at a later date has
-/// the same ids up to the earlier date. In a district, one more day of a
-/// school moves the ids of the schools after it; nothing a page or a
-/// document shows depends on an id, so the nightly build still follows the
-/// day's changes.
+/// the same ids up to the earlier date. The tables that grow with the date
+/// (lessons, marks, absences, notes, period marks) give each school a
+/// block of its own, [`SCHOOL_BLOCK`] ids wide: one more day of a school
+/// must not move the ids of the schools after it, or a district's next
+/// night would see every later school's rows as new (the page keys hash
+/// rows with their ids, `views::keys`), where a real journal keeps its ids.
 #[derive(Debug, Default, Clone)]
 pub struct Ids {
     next: BTreeMap<&'static str, i64>,
+    /// The block of the school being generated: its growing tables' ids
+    /// stay below this.
+    until: i64,
 }
 
+/// Ids of a growing table each school may use: far more rows than a year
+/// of the largest demo school makes (some 400,000 marks).
+pub const SCHOOL_BLOCK: i64 = 100_000_000;
+
+/// The tables whose number of rows depends on the demo's date.
+const GROWING: [&str; 5] = ["lesson", "mark", "attendance", "note", "period_mark"];
+
 impl Ids {
+    /// Starts school number `index` (1-based): its growing tables number
+    /// on from the start of its block, whatever the schools before it used.
+    pub fn start_school(&mut self, index: u32) {
+        let start = i64::from(index.saturating_sub(1)) * SCHOOL_BLOCK;
+        self.until = start + SCHOOL_BLOCK;
+        if start == 0 {
+            return;
+        }
+        for table in GROWING {
+            let n = self.next.entry(table).or_insert(0);
+            *n = (*n).max(start);
+        }
+    }
+
     /// The next id of `table` (ids start at 1).
     pub fn next(&mut self, table: &'static str) -> i64 {
         let n = self.next.entry(table).or_insert(0);
         *n += 1;
+        // A block overrun would reuse the next school's ids; no demo school
+        // comes near it (see `SCHOOL_BLOCK`).
+        assert!(
+            !GROWING.contains(&table) || self.until == 0 || *n < self.until,
+            "the demo school ran out of {table} ids"
+        );
         *n
     }
 
@@ -162,6 +194,7 @@ pub fn round_mark(avg: f64) -> i64 {
 /// Generates school number `index` (1-based) with `n_students` students, with
 /// lessons up to `today` (inclusive) in the school year containing `today`.
 pub fn generate(seed: u64, index: u32, n_students: u32, today: Date, ids: &mut Ids) -> SchoolRows {
+    ids.start_school(index);
     let school_seed = seed ^ u64::from(index).wrapping_mul(0x9E37_79B9_7F4A_7C15);
     let mut rng = ChaCha8Rng::seed_from_u64(school_seed);
     let mut out = SchoolRows::new();

@@ -221,39 +221,57 @@ fn up_to(mut s: Snapshot, upto: &str) -> Snapshot {
 }
 
 /// The demo at a later date holds the same rows, with the same ids and
-/// keys, up to the earlier date — across a week and across a quarter's end.
+/// keys, up to the earlier date — across a week and across a quarter's end,
+/// in every school of a district: one more day of the first school moves
+/// no id of the second.
 #[tokio::test]
 async fn the_demos_history_stays_what_it_was() {
     for (early, late) in [(D, NEXT), (D, "2026-12-02"), ("2026-10-20", "2026-11-10")] {
         for t in TestDb::each().await {
-            let snap = |date: &'static str| {
+            let snaps = |date: &'static str| {
                 let db = t.db.clone();
                 async move {
                     tabel::demo::run(
                         &db,
                         &tabel::demo::Options {
                             students: 60,
-                            schools: None,
+                            schools: Some(2),
                             seed: 4,
                             today: day(date),
                         },
                     )
                     .await
                     .unwrap();
-                    let school = gradebook::list_schools(&db).await.unwrap()[0].id;
-                    gradebook::load(&db, school, YearChoice::On(day(date)))
-                        .await
-                        .unwrap()
+                    let mut snaps = Vec::new();
+                    for school in gradebook::list_schools(&db).await.unwrap() {
+                        snaps.push(
+                            gradebook::load(&db, school.id, YearChoice::On(day(date)))
+                                .await
+                                .unwrap(),
+                        );
+                    }
+                    snaps
                 }
             };
-            let a = snap(early).await;
-            let b = up_to(snap(late).await, early);
-            assert_eq!(a.counts(), b.counts(), "{early} → {late} on {}", t.label);
-            assert!(
-                a == b,
-                "{early} → {late} on {}: the history differs",
-                t.label
-            );
+            let a = snaps(early).await;
+            let b = snaps(late).await;
+            assert_eq!(a.len(), 2);
+            assert_eq!(a.len(), b.len());
+            for (a, b) in a.into_iter().zip(b) {
+                let school = a.school.external_id.clone();
+                let b = up_to(b, early);
+                assert_eq!(
+                    a.counts(),
+                    b.counts(),
+                    "{early} → {late}, {school} on {}",
+                    t.label
+                );
+                assert!(
+                    a == b,
+                    "{early} → {late}, {school} on {}: the history differs",
+                    t.label
+                );
+            }
             t.finish().await;
         }
     }
