@@ -185,7 +185,7 @@ const MAX_PART: u64 = 1 << 30;
 ///
 /// Through the reference C library (`brotlic`), one shot: on the pages of a
 /// school day it takes a quarter less time than the Rust port at the same
-/// quality, to the same bytes within a few per million
+/// quality, and the same size within a few bytes in a million
 /// (docs/benchmarks.md, "The demo's ids and the C encoder").
 pub fn brotli(bytes: &[u8], quality: u32) -> Vec<u8> {
     // A 256 KiB window holds any page whole and compresses a page a third
