@@ -40,7 +40,7 @@ pub struct Ids {
 }
 
 /// Ids of a growing table each school may use: far more rows than a year
-/// of the largest demo school makes (some 400,000 marks).
+/// of the largest demo school makes (some 300,000 marks).
 pub const SCHOOL_BLOCK: i64 = 100_000_000;
 
 /// The tables whose number of rows depends on the demo's date.
