@@ -7,8 +7,8 @@
 Builds a demo school on a Wednesday in a temporary folder, starts
 `tabel build --watch` and `tabel serve` on it, then, TRIES times: writes a
 marks.csv with one new mark (a unique comment) for a student of a lesson of
-that day, runs `tabel import csv` on it and polls the student's week page
-through the gate (logged in as the office, every 20 ms) until the comment is
+that day, runs `tabel import csv` on it and polls the student's start page
+(which shows the running week) through the gate (logged in as the office, every 20 ms) until the comment is
 in the page. Each try's figure runs from the start of the import to the first
 response that shows the mark; the import's own time is given beside it.
 Ends with the median and the 95th percentile over the tries.
@@ -30,7 +30,6 @@ import urllib.request
 from gatelogin import login
 
 DAY = "2026-11-25"
-WEEK = "2026-W48"
 PORT = 18091
 BASE = f"http://127.0.0.1:{PORT}"
 
@@ -78,7 +77,7 @@ def main():
             with open(os.path.join(folder, "marks.csv"), "w", encoding="utf-8") as f:
                 f.write("school,external_id,student,subject,lesson,date,value,comment\n")
                 f.write(f"{school},{text},{student},{subject},{lesson},{DAY},5,{text}\n")
-            page = f"{BASE}/s/{key}/w/{WEEK}.html"
+            page = f"{BASE}/s/{key}/index.html"
             started = time.monotonic()
             subprocess.run(tabel + ["import", "csv", folder], check=True, env=env,
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

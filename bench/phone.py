@@ -34,7 +34,7 @@ import tempfile
 from gatelogin import login
 
 DAY = "2026-11-25"
-WEEK = "2026-W48"
+WEEK = "2026-W47"  # the last finished week: the running one is on the start page
 PORT = 18092
 BASE = f"http://127.0.0.1:{PORT}"
 PASSWORD = "phone parent password"
@@ -92,6 +92,7 @@ def main():
         print(">>> Lighthouse 12 (mobile emulation, slow 4G): performance, accessibility")
         pages = {
             "home": "/",
+            "index": f"/s/{child}/index.html",
             "week": f"/s/{child}/w/{WEEK}.html",
             "marks": f"/s/{child}/marks.html",
         }

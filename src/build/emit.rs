@@ -23,6 +23,10 @@ use crate::render::pdf::Doc;
 pub(super) const PAGE_QUALITY: u32 = 5;
 /// The few long-cached assets take the slow, small setting.
 pub(super) const ASSET_QUALITY: u32 = 11;
+/// Data files for the gate (`news.json`) are never sent to a browser, and
+/// every student's changes every school day: the fastest setting, 4 times
+/// faster than pages' and a third larger on them.
+pub(super) const DATA_QUALITY: u32 = 1;
 
 pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
@@ -516,7 +520,7 @@ impl<'a> Emitter<'a> {
         if self.carry(path, &scope, &input)? {
             return Ok(());
         }
-        self.file(path, scope, school, (&input, ""), &json, Some(PAGE_QUALITY))?;
+        self.file(path, scope, school, (&input, ""), &json, Some(DATA_QUALITY))?;
         self.rendered
             .lock()
             .map_err(|_| anyhow::anyhow!("poisoned"))?

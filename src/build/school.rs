@@ -107,6 +107,7 @@ fn emit_student(
     let s = ix.s;
     let year = (s.year.starts_on, s.year.ends_on);
     let current = ix.current_week();
+    let running = ix.running_week();
     let key = e.group_key(&keys.student(ix, st, &(links, past, &ts.version)));
     let index = Page::StudentIndex { student: &st.key }.path();
     // The group's files, its start page first.
@@ -150,6 +151,19 @@ fn emit_student(
         e.page_with_key(&index, files[0].1.clone(), school, "week.html", &key, &view)?;
         let mut jobs = Vec::new();
         for w in 0..ix.weeks.len() {
+            if running == Some(w) {
+                // The week under way is on the start page; its own address
+                // leads there until the week is over.
+                let (from, until) = week_days(ix, w);
+                let path = Page::Week {
+                    student: &st.key,
+                    week: &ix.weeks[w].0,
+                }
+                .path();
+                let view = ix.running_week_page(st, w);
+                e.page(&path, days(st, from, until), school, "running.html", &view)?;
+                continue;
+            }
             let Some(k) = printed.iter().position(|&p| p == w) else {
                 keyed_week_page(e, ix, keys, st, w)?;
                 continue;

@@ -84,16 +84,20 @@ struct HomeView {
     schools: Vec<Item>,
 }
 
-/// The link to `day` on its week page.
-fn day_link(key: &str, day: Date) -> String {
-    format!(
-        "{}#d{day}",
+/// The link to `day` on its week page, or on the student's start page
+/// while its week is the release's running week (the week page is written
+/// once the week is over; ARCHITECTURE.md, "What a night costs").
+fn day_link(key: &str, day: Date, today: Date) -> String {
+    let week = day.iso_week();
+    let page = if week == today.iso_week() {
+        Page::StudentIndex { student: key }
+    } else {
         Page::Week {
             student: key,
-            week: &day.iso_week(),
+            week: &week,
         }
-        .href()
-    )
+    };
+    format!("{}#d{day}", page.href())
 }
 
 /// What is new in `n` for a visit on `today` (the release's day), with
@@ -126,7 +130,7 @@ fn news_view(
         .iter()
         .take(MARKS_SHOWN)
         .map(|m| Line {
-            href: day_link(key, m.date),
+            href: day_link(key, m.date, today),
             date: day(m.date),
             subject: m.subject.clone(),
             code: m.value.clone(),
@@ -149,7 +153,7 @@ fn news_view(
             .into_iter()
             .filter_map(|s| n.homework.iter().find(|h| h.subject == s && h.date < next))
             .map(|h| Line {
-                href: day_link(key, h.date),
+                href: day_link(key, h.date, today),
                 date: day(h.date),
                 subject: h.subject.clone(),
                 code: String::new(),
@@ -164,7 +168,7 @@ fn news_view(
         .iter()
         .filter(|a| monday <= a.date && a.date <= today)
         .map(|a| Line {
-            href: day_link(key, a.date),
+            href: day_link(key, a.date, today),
             date: day(a.date),
             subject: a.subject.clone(),
             code: a.code.clone(),
@@ -177,7 +181,7 @@ fn news_view(
         .iter()
         .filter(|x| x.date <= today)
         .map(|x| Line {
-            href: day_link(key, x.date),
+            href: day_link(key, x.date, today),
             date: day(x.date),
             subject: x.subject.clone().unwrap_or_default(),
             code: String::new(),

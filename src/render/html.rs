@@ -19,6 +19,10 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../report-templates/html/week.html"),
     ),
     (
+        "running.html",
+        include_str!("../../report-templates/html/running.html"),
+    ),
+    (
         "marks.html",
         include_str!("../../report-templates/html/marks.html"),
     ),

@@ -328,6 +328,17 @@ impl<'a> Index<'a> {
             .unwrap_or(0)
     }
 
+    /// The current week while it is still under way (its Sunday not yet
+    /// past) in the current school year: it is shown on the student's start
+    /// page, and its own week page is written once it is over
+    /// (ARCHITECTURE.md, "What a night costs").
+    pub fn running_week(&self) -> Option<usize> {
+        let w = self.current_week();
+        let monday = self.weeks.get(w)?.1;
+        let sunday = Date(monday.0 + Duration::days(6));
+        (self.earlier.is_none() && monday <= self.today && self.today <= sunday).then_some(w)
+    }
+
     /// Terms of the class's kind, the year, and exam and final where they apply.
     pub fn periods_of(&self, class: &Class) -> Vec<&'a ReportingPeriod> {
         self.s

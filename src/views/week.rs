@@ -89,6 +89,19 @@ pub struct WeekView {
     /// Weekly printouts (PDF) to link: on the index every printed week, on
     /// a week page its own if printed. Filled in by the build.
     pub printouts: Vec<WeekLink>,
+    /// On the student index: its week is still under way, so the week has
+    /// no page of its own yet (see [`RunningWeekView`]).
+    pub running: bool,
+}
+
+/// What stands at the address of a week still under way: a pointer to the
+/// student's start page, which shows the week. Made of nothing that
+/// changes from day to day, it is written once a week and carried after.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunningWeekView {
+    pub frame: Frame,
+    pub student: String,
+    pub week_title: String,
 }
 
 impl<'a> Index<'a> {
@@ -248,6 +261,23 @@ impl<'a> Index<'a> {
             printouts: Vec::new(),
             year: self.earlier.clone(),
             past_years: Vec::new(),
+            running: index && self.running_week() == Some(w),
+        }
+    }
+
+    /// What stands at the address of week `w` of `st` while the week is
+    /// under way: it leads to the student's start page.
+    pub fn running_week_page(&self, st: &Student, w: usize) -> RunningWeekView {
+        let monday = self.weeks[w].1;
+        let name = st.name.full();
+        RunningWeekView {
+            frame: self.frame(
+                "../../../",
+                format!("{} — {}", name, self.week_title(monday)),
+                None,
+            ),
+            student: name,
+            week_title: self.week_title(monday),
         }
     }
 }

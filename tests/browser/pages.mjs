@@ -110,6 +110,17 @@ try {
             failures.push(`${name} ${p.path}: HTTP ${status}`);
             continue;
           }
+          if (p.lands) {
+            // A page that leads on by itself (the running week's address
+            // leads to the start page): it must arrive there.
+            try {
+              await page.waitForURL((u) => u.pathname === p.lands, { timeout: 10000 });
+              await page.waitForLoadState('load');
+            } catch (e) {
+              failures.push(`${name} ${p.path} did not lead to ${p.lands}: now at ${page.url()}`);
+              continue;
+            }
+          }
           const scroll = await page.evaluate(() => document.documentElement.scrollWidth);
           const broken = await page.evaluate(brokenWords);
           console.log(`${name} ${width}px: scrollWidth ${scroll}, broken words ${broken.length}`);

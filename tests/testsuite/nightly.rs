@@ -17,7 +17,7 @@ use tabel::http::{self, Gate};
 
 use crate::support::build::{day, fill, options};
 use crate::support::gate::{Fixture, add, get, login, send};
-use crate::support::{TestDb, assert_same_files, tabel, tree, try_plain};
+use crate::support::{TestDb, assert_same_files, page, tabel, tree, try_plain};
 
 /// A Wednesday in the autumn term; the next day is a school day too.
 const D: &str = "2026-11-25";
@@ -38,8 +38,9 @@ async fn students(t: &TestDb) -> usize {
     n as usize
 }
 
-/// The next night, no new data: only each student's start page and the
-/// running week's page show the day; the release equals a full build's.
+/// The next night, no new data: only each student's start page shows the
+/// day (the running week is on it; the week's own address leads there
+/// until the week is over); the release equals a full build's.
 #[tokio::test]
 async fn the_next_night_without_new_data_renders_only_what_shows_the_day() {
     let t = TestDb::sqlite().await;
@@ -53,16 +54,13 @@ async fn the_next_night_without_new_data_renders_only_what_shows_the_day() {
         .unwrap();
     let n = students(&t).await;
     assert!(
-        night.rendered <= 2 * n + 2,
+        night.rendered <= n + 2,
         "{} pages rendered for {n} students: {:?}",
         night.rendered,
         night.rendered_paths
     );
     for p in &night.rendered_paths {
-        assert!(
-            p.ends_with("/index.html") || p.contains("/w/2026-W48.html"),
-            "{p} does not show the day"
-        );
+        assert!(p.ends_with("/index.html"), "{p} does not show the day");
     }
     assert_eq!(night.typeset, 0);
     let full = tempfile::tempdir().unwrap();
@@ -116,6 +114,78 @@ fn one_school_day_later_renders_a_few_pages_per_student() {
         &tree(&d.join("full/current")),
         "one day later and a full build",
     );
+}
+
+/// While a week is under way its address leads to the student's start
+/// page, which shows it; the first night after it (a Monday) writes the
+/// week's own page once, with no day marked as today, and the release
+/// equals a full build's.
+#[tokio::test]
+async fn a_week_gets_its_own_page_once_it_is_over() {
+    const MONDAY: &str = "2026-11-30";
+    let t = TestDb::sqlite().await;
+    fill(&t, 40, D).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &opts_on(D, true))
+        .await
+        .unwrap();
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].id;
+    let s = gradebook::load(&t.db, school, YearChoice::On(day(D)))
+        .await
+        .unwrap();
+    let key = &s.students[0].key;
+    let cur = out.path().join("current");
+    let running = page(&cur, &format!("s/{key}/w/2026-W48.html"));
+    assert!(
+        running.contains(r#"<meta http-equiv="refresh" content="0; url=../index.html">"#),
+        "{running}"
+    );
+    assert!(!running.contains("id=\"d2026-11-25\""), "{running}");
+    let index = page(&cur, &format!("s/{key}/index.html"));
+    assert!(index.contains("id=\"d2026-11-25\""), "{index}");
+    assert!(
+        index.contains(r#"<li><a href="index.html" aria-current="page">"#),
+        "{index}"
+    );
+    // The next days of the week carry the week's address as it is.
+    fill(&t, 40, NEXT).await;
+    let thursday = build::run(&t.db, out.path(), &opts_on(NEXT, false))
+        .await
+        .unwrap();
+    assert!(
+        !thursday.rendered_paths.iter().any(|p| p.contains("/w/")),
+        "{thursday}"
+    );
+    // Monday: last week's page is written, this week's address leads on.
+    fill(&t, 40, MONDAY).await;
+    let monday = build::run(
+        &t.db,
+        out.path(),
+        &build::Options {
+            check_keys: false,
+            ..opts_on(MONDAY, false)
+        },
+    )
+    .await
+    .unwrap();
+    let n = students(&t).await;
+    let weeks = monday
+        .rendered_paths
+        .iter()
+        .filter(|p| p.ends_with("/w/2026-W48.html"))
+        .count();
+    assert_eq!(weeks, n, "{monday}");
+    let cur = out.path().join("current");
+    let week = page(&cur, &format!("s/{key}/w/2026-W48.html"));
+    assert!(week.contains("id=\"d2026-11-25\""), "{week}");
+    assert!(
+        !week.contains("refresh") && !week.contains("aria-current"),
+        "{week}"
+    );
+    let next = page(&cur, &format!("s/{key}/w/2026-W49.html"));
+    assert!(next.contains("url=../index.html"), "{next}");
+    equals_full(&t, out.path(), MONDAY, "a Monday night and a full build").await;
+    t.finish().await;
 }
 
 /// Asserts that the live release under `out` equals a full build of the
@@ -328,11 +398,8 @@ async fn a_burst_of_imports_makes_two_builds_at_most() {
         student = Some(mark_csv(&dir, &s, text));
         dirs.push(dir);
     }
-    let week = format!(
-        "current/s/{}/w/{}.html",
-        student.unwrap().key,
-        day(D).iso_week()
-    );
+    // The mark is of day D, in the running week: on the start page.
+    let week = format!("current/s/{}/index.html", student.unwrap().key);
     let out = tempfile::tempdir().unwrap();
     let complete = |out: &Path| {
         std::fs::read_dir(out.join("releases")).map_or(0, |r| {
@@ -464,7 +531,8 @@ async fn a_watching_build_publishes_an_imported_mark() {
         let f = Fixture { t, out, gate, s };
         add(&f, "office", "admin", None).await;
         let token = login(&f, "office").await;
-        let week = format!("/s/{}/w/{}.html", st.key, day(D).iso_week());
+        // The mark is of day D, in the running week: on the start page.
+        let week = format!("/s/{}/index.html", st.key);
         let started = Instant::now();
         let o = tabel()
             .args(["--database", &f.t.url, "import", "csv"])

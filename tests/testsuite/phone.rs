@@ -104,6 +104,7 @@ async fn every_kind_of_page_reads_on_a_phone() {
         { "kind": "account", "account": "parent", "path": "/account" },
         { "kind": "index", "account": "office", "path": format!("/s/{student}/index.html") },
         { "kind": "week", "account": "office", "path": format!("/s/{student}/w/2026-W47.html") },
+        { "kind": "running-week", "account": "office", "path": format!("/s/{student}/w/2026-W48.html"), "lands": format!("/s/{student}/index.html") },
         { "kind": "marks", "account": "office", "path": format!("/s/{student}/marks.html") },
         { "kind": "class", "account": "office", "path": format!("/c/{class}/index.html") },
         { "kind": "statement", "account": "office", "path": format!("/c/{class}/statement-q1.html") },
