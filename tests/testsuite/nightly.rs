@@ -38,17 +38,23 @@ async fn students(t: &TestDb) -> usize {
     n as usize
 }
 
-/// The next night, no new data: only each student's start page shows the
-/// day (the running week is on it; the week's own address leads there
-/// until the week is over); the release equals a full build's.
-#[tokio::test]
-async fn the_next_night_without_new_data_renders_only_what_shows_the_day() {
+/// A 40-student demo school on SQLite as of D, and its full build of D.
+async fn built_on_d() -> (TestDb, tempfile::TempDir) {
     let t = TestDb::sqlite().await;
     fill(&t, 40, D).await;
     let out = tempfile::tempdir().unwrap();
     build::run(&t.db, out.path(), &opts_on(D, true))
         .await
         .unwrap();
+    (t, out)
+}
+
+/// The next night, no new data: only each student's start page shows the
+/// day (the running week is on it; the week's own address leads there
+/// until the week is over); the release equals a full build's.
+#[tokio::test]
+async fn the_next_night_without_new_data_renders_only_what_shows_the_day() {
+    let (t, out) = built_on_d().await;
     let night = build::run(&t.db, out.path(), &opts_on(NEXT, false))
         .await
         .unwrap();
@@ -123,12 +129,7 @@ fn one_school_day_later_renders_a_few_pages_per_student() {
 #[tokio::test]
 async fn a_week_gets_its_own_page_once_it_is_over() {
     const MONDAY: &str = "2026-11-30";
-    let t = TestDb::sqlite().await;
-    fill(&t, 40, D).await;
-    let out = tempfile::tempdir().unwrap();
-    build::run(&t.db, out.path(), &opts_on(D, true))
-        .await
-        .unwrap();
+    let (t, out) = built_on_d().await;
     let school = gradebook::list_schools(&t.db).await.unwrap()[0].id;
     let s = gradebook::load(&t.db, school, YearChoice::On(day(D)))
         .await
