@@ -484,7 +484,12 @@ async fn an_object_changed_in_the_bucket_is_never_served_and_a_damaged_disk_copy
     let again = get(&base, &format!("/{index}"), Some(&token));
     assert_eq!(again.status, 200);
     assert!(again.body == good.body, "the copy fetched again differs");
-    assert!(!lines_with(&log, "damaged").is_empty());
+    // The gate's log is written by its own thread: wait for the line.
+    until(
+        Duration::from_secs(5),
+        || lines_with(&log, "damaged"),
+        |l| !l.is_empty(),
+    );
     assert_ne!(std::fs::read(&copy).unwrap(), damaged);
     stop(g);
     t.finish().await;
