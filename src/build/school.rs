@@ -53,6 +53,26 @@ fn week_days(ix: &Index<'_>, w: usize) -> (Date, Date) {
     (monday, Date(monday.0 + chrono::Duration::days(6)))
 }
 
+/// The page of week `w` of `st` and who may read it.
+fn week_file(ix: &Index<'_>, st: &Student, w: usize) -> (String, Scope) {
+    let (from, until) = week_days(ix, w);
+    let page = Page::Week {
+        student: &st.key,
+        week: &ix.weeks[w].0,
+    };
+    (page.path(), days(st, from, until))
+}
+
+/// The printout of week `w` of `st` and who may read it.
+fn printout_file(ix: &Index<'_>, st: &Student, w: usize) -> (String, Scope) {
+    let (from, until) = week_days(ix, w);
+    let page = Page::Printout {
+        student: &st.key,
+        week: &ix.weeks[w].0,
+    };
+    (page.path(), days(st, from, until))
+}
+
 /// Emits the page of week `w` of `st` (one without a printout), carried
 /// by its key when that did not change, its view built only if needed.
 fn keyed_week_page(
@@ -62,14 +82,10 @@ fn keyed_week_page(
     st: &Student,
     w: usize,
 ) -> Result<()> {
-    let (from, until) = week_days(ix, w);
+    let (path, scope) = week_file(ix, st, w);
     e.page_keyed(
-        &Page::Week {
-            student: &st.key,
-            week: &ix.weeks[w].0,
-        }
-        .path(),
-        days(st, from, until),
+        &path,
+        scope,
         school_id(ix),
         "week.html",
         &keys.week(ix, st, w, None),
@@ -115,25 +131,10 @@ fn emit_student(
         let (from, until) = week_days(ix, current);
         days(st, from, until)
     })];
-    for (w, (id, _)) in ix.weeks.iter().enumerate() {
-        let (from, until) = week_days(ix, w);
-        files.push((
-            Page::Week {
-                student: &st.key,
-                week: id,
-            }
-            .path(),
-            days(st, from, until),
-        ));
+    for w in 0..ix.weeks.len() {
+        files.push(week_file(ix, st, w));
         if printed.contains(&w) {
-            files.push((
-                Page::Printout {
-                    student: &st.key,
-                    week: id,
-                }
-                .path(),
-                days(st, from, until),
-            ));
+            files.push(printout_file(ix, st, w));
         }
     }
     files.push((
@@ -154,14 +155,9 @@ fn emit_student(
             if running == Some(w) {
                 // The week under way is on the start page; its own address
                 // leads there until the week is over.
-                let (from, until) = week_days(ix, w);
-                let path = Page::Week {
-                    student: &st.key,
-                    week: &ix.weeks[w].0,
-                }
-                .path();
+                let (path, scope) = week_file(ix, st, w);
                 let view = ix.running_week_page(st, w);
-                e.page(&path, days(st, from, until), school, "running.html", &view)?;
+                e.page(&path, scope, school, "running.html", &view)?;
                 continue;
             }
             let Some(k) = printed.iter().position(|&p| p == w) else {
@@ -170,26 +166,7 @@ fn emit_student(
             };
             // A printed week: its page and its printout, carried together
             // by the page's key.
-            let (from, until) = week_days(ix, w);
-            let id = &ix.weeks[w].0;
-            let pair = [
-                (
-                    Page::Week {
-                        student: &st.key,
-                        week: id,
-                    }
-                    .path(),
-                    days(st, from, until),
-                ),
-                (
-                    Page::Printout {
-                        student: &st.key,
-                        week: id,
-                    }
-                    .path(),
-                    days(st, from, until),
-                ),
-            ];
+            let pair = [week_file(ix, st, w), printout_file(ix, st, w)];
             let key = e.group_key(&format!(
                 "{}{}",
                 keys.week(ix, st, w, Some(&links[k])),
