@@ -11,6 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, FromRow, Transaction};
 
 use super::model::*;
+use super::native::{Bind, NativeRead, NativeRow};
 use crate::db::Database;
 
 /// Everything the build reads for one school year of one school.
@@ -118,32 +119,27 @@ pub enum YearChoice {
     Id(i64),
 }
 
-/// A value bound to a query parameter.
-#[derive(Debug, Clone, Copy)]
-enum Bind<'a> {
-    Id(i64),
-    Text(&'a str),
-}
-
-async fn all<T>(
-    tx: &mut Transaction<'static, Any>,
-    sql: &'static str,
-    binds: &[Bind<'_>],
-) -> Result<Vec<T>>
+async fn all<T>(tx: &mut Source<'_>, sql: &'static str, binds: &[Bind<'_>]) -> Result<Vec<T>>
 where
-    T: for<'r> FromRow<'r, AnyRow> + Send + Unpin,
+    T: for<'r> FromRow<'r, AnyRow> + NativeRow + Send + Unpin,
 {
-    let mut query = sqlx::query_as::<_, T>(sql);
-    for b in binds {
-        query = match *b {
-            Bind::Id(id) => query.bind(id),
-            Bind::Text(text) => query.bind(text.to_owned()),
-        };
-    }
-    query
-        .fetch_all(&mut **tx)
-        .await
-        .with_context(|| format!("cannot read the gradebook ({})", first_words(sql)))
+    let rows = match tx {
+        Source::Pool(tx) => {
+            let mut query = sqlx::query_as::<_, T>(sql);
+            for b in binds {
+                query = match *b {
+                    Bind::Id(id) => query.bind(id),
+                    Bind::Text(text) => query.bind(text.to_owned()),
+                };
+            }
+            query
+                .fetch_all(&mut ***tx)
+                .await
+                .map_err(anyhow::Error::from)
+        }
+        Source::Native(native) => native.all(sql, binds),
+    };
+    rows.with_context(|| format!("cannot read the gradebook ({})", first_words(sql)))
 }
 
 fn first_words(sql: &str) -> String {
@@ -168,22 +164,54 @@ pub async fn school_years(db: &Database, school_id: i64) -> Result<Vec<SchoolYea
         .context("cannot read the school years")
 }
 
-/// Loads one school year of one school from one consistent read
-/// ([`Database::snapshot_read`]).
+/// Loads one school year of one school from one consistent read. An
+/// SQLite file is read with SQLite's own interface on a blocking thread
+/// (`native.rs`, much cheaper for a school's hundreds of thousands of
+/// rows); PostgreSQL and an in-memory SQLite through the pool
+/// ([`load_through_pool`]). Both make the same snapshot of the same data.
 pub async fn load(db: &Database, school_id: i64, year: YearChoice) -> Result<Snapshot> {
+    let Some(file) = db.sqlite_file() else {
+        return load_through_pool(db, school_id, year).await;
+    };
+    let file = file.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut source = Source::Native(NativeRead::begin(&file)?);
+        // Every read below completes at once: nothing here waits on the runtime.
+        let snapshot =
+            tokio::runtime::Handle::current().block_on(read(&mut source, school_id, year))?;
+        if let Source::Native(native) = source {
+            native.finish()?;
+        }
+        Ok(snapshot)
+    })
+    .await
+    .context("the gradebook's reading thread stopped")?
+}
+
+/// Loads one school year of one school through the pool, in one read
+/// transaction ([`Database::snapshot_read`]).
+pub async fn load_through_pool(
+    db: &Database,
+    school_id: i64,
+    year: YearChoice,
+) -> Result<Snapshot> {
     let mut tx = db.snapshot_read().await?;
-    let snapshot = read(&mut tx, school_id, year).await?;
+    let snapshot = read(&mut Source::Pool(&mut tx), school_id, year).await?;
     tx.commit()
         .await
         .context("cannot end the read transaction")?;
     Ok(snapshot)
 }
 
-async fn read(
-    tx: &mut Transaction<'static, Any>,
-    school_id: i64,
-    choice: YearChoice,
-) -> Result<Snapshot> {
+/// Where a snapshot is read from.
+enum Source<'a> {
+    /// A read transaction of the pool.
+    Pool(&'a mut Transaction<'static, Any>),
+    /// A read transaction on an SQLite file.
+    Native(NativeRead),
+}
+
+async fn read(tx: &mut Source<'_>, school_id: i64, choice: YearChoice) -> Result<Snapshot> {
     let s = Bind::Id(school_id);
     let school: Vec<School> = all(
         tx,

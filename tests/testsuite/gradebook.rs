@@ -155,6 +155,55 @@ async fn snapshots_are_equal_on_sqlite_and_postgres() {
     pg.finish().await;
 }
 
+/// An SQLite file is read with SQLite's own interface (`load`), everything
+/// else through the pool (`load_through_pool`): both make the same
+/// snapshot of the same file, for the running year and a finished one,
+/// with NULLs and hostile text in it; a value of the wrong kind is an error
+/// naming its table and column.
+#[tokio::test]
+async fn sqlite_is_read_the_same_natively_and_through_the_pool() {
+    let t = TestDb::sqlite().await;
+    fill(&t, 150, 5, "2027-06-29").await;
+    let pool = t.db.pool();
+    sqlx::query("UPDATE mark SET comment = $1, work_title = NULL WHERE id % 7 = 0")
+        .bind("«кавычки» <b>&amp;</b> \u{0} 😀 \"quoted\" 'x'".to_owned())
+        .execute(pool)
+        .await
+        .unwrap();
+    sqlx::query("UPDATE lesson SET homework = NULL WHERE id % 5 = 0")
+        .execute(pool)
+        .await
+        .unwrap();
+    let school = gradebook::list_schools(&t.db).await.unwrap()[0].id;
+    for choice in [
+        YearChoice::On(day("2027-06-29")),
+        YearChoice::On(day("2026-11-26")),
+        YearChoice::On(day("2027-07-15")),
+    ] {
+        let native = gradebook::load(&t.db, school, choice).await.unwrap();
+        let pooled = gradebook::load_through_pool(&t.db, school, choice)
+            .await
+            .unwrap();
+        assert!(!native.marks.is_empty() && !native.period_marks.is_empty());
+        assert!(native.marks.iter().any(|m| m.work_title.is_none()));
+        assert!(native == pooled, "the two reads differ for {choice:?}");
+        assert_eq!(native.digest(), pooled.digest());
+    }
+    sqlx::query("UPDATE mark SET weight = 'тяжёлый' WHERE id = (SELECT MIN(id) FROM mark)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let err = gradebook::load(&t.db, school, YearChoice::On(day("2027-06-29")))
+        .await
+        .unwrap_err();
+    let text = format!("{err:#}");
+    assert!(
+        text.contains("FROM mark") && text.contains("weight") && text.contains("row 1"),
+        "{text}"
+    );
+    t.finish().await;
+}
+
 #[tokio::test]
 async fn a_city_is_many_schools_loaded_one_by_one() {
     let t = TestDb::sqlite().await;
