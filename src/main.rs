@@ -5,6 +5,13 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
+/// mimalloc rather than the system's allocator: a night's rendering makes
+/// and drops millions of small strings on every core, and glibc's
+/// allocator took a seventh of the build's CPU time
+/// (docs/benchmarks.md, "The allocator and the school's read").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = tabel::cmd::Cli::parse();
     tabel::cmd::init_logging();
