@@ -18,9 +18,12 @@ use crate::accounts::access::Scope;
 use crate::render::html::Templates;
 use crate::render::pdf::Doc;
 
-/// Compression of pages: brotli 5 is ~60 times faster than 11 and only
-/// ~9 % larger on pages this size.
-pub(super) const PAGE_QUALITY: u32 = 5;
+/// Compression of pages: brotli 4. On a school day's start and marks
+/// pages (14.5 KB on average) it takes 0.14 ms a page against 0.20 ms at 5
+/// and makes them 11 % larger (2.5 KB against 2.26 KB): some 250 bytes
+/// more a page on a phone, for a third less of a night's largest cost
+/// (docs/benchmarks.md, "The allocator and the school's read").
+pub(super) const PAGE_QUALITY: u32 = 4;
 /// The few long-cached assets take the slow, small setting.
 pub(super) const ASSET_QUALITY: u32 = 11;
 /// Data files for the gate (`news.json`) are never sent to a browser, and
