@@ -55,21 +55,35 @@ fn week_days(ix: &Index<'_>, w: usize) -> (Date, Date) {
 
 /// The page of week `w` of `st` and who may read it.
 fn week_file(ix: &Index<'_>, st: &Student, w: usize) -> (String, Scope) {
-    let (from, until) = week_days(ix, w);
-    let page = Page::Week {
-        student: &st.key,
-        week: &ix.weeks[w].0,
-    };
-    (page.path(), days(st, from, until))
+    let week = &ix.weeks[w].0;
+    of_week(
+        ix,
+        st,
+        w,
+        Page::Week {
+            student: &st.key,
+            week,
+        },
+    )
 }
 
 /// The printout of week `w` of `st` and who may read it.
 fn printout_file(ix: &Index<'_>, st: &Student, w: usize) -> (String, Scope) {
+    let week = &ix.weeks[w].0;
+    of_week(
+        ix,
+        st,
+        w,
+        Page::Printout {
+            student: &st.key,
+            week,
+        },
+    )
+}
+
+/// `page`'s path, readable by whoever may read `st`'s days of week `w`.
+fn of_week(ix: &Index<'_>, st: &Student, w: usize, page: Page<'_>) -> (String, Scope) {
     let (from, until) = week_days(ix, w);
-    let page = Page::Printout {
-        student: &st.key,
-        week: &ix.weeks[w].0,
-    };
     (page.path(), days(st, from, until))
 }
 
