@@ -593,10 +593,11 @@ impl<'a> Emitter<'a> {
             }
             Ok(())
         };
+        // As many as there are cores (or fewer threads in the pool): a
+        // compile holds its documents' memory, and waits little.
+        let threads = rayon::current_num_threads().min(super::cores()).max(1);
         std::thread::scope(|scope| -> Result<()> {
-            let workers: Vec<_> = (0..rayon::current_num_threads().max(1))
-                .map(|_| scope.spawn(work))
-                .collect();
+            let workers: Vec<_> = (0..threads).map(|_| scope.spawn(work)).collect();
             for w in workers {
                 w.join()
                     .map_err(|_| anyhow::anyhow!("a typesetting thread panicked"))??;

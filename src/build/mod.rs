@@ -38,7 +38,7 @@ pub struct Options {
     pub date: Date,
     /// Render everything, ignoring the previous release.
     pub full: bool,
-    /// Worker threads (default: one per core).
+    /// Worker threads (default: [`THREADS_PER_CORE`] per core).
     pub jobs: Option<usize>,
     /// Complete releases to keep.
     pub keep: usize,
@@ -280,6 +280,28 @@ pub async fn run_in(
     Ok(summary)
 }
 
+/// Worker threads per core when `--jobs` is not given. A night carries far
+/// more files than it renders, each a hard link whose source folder in the
+/// previous release is seldom in the page cache: a thread waits on the disk
+/// there, and with one thread per core a core waits with it. Three per core
+/// keep the cores busy (docs/benchmarks.md, "Threads that wait on the
+/// disk"); typesetting, which needs memory rather than waits, still runs
+/// one document batch per core ([`Emitter::documents`]).
+pub const THREADS_PER_CORE: usize = 3;
+
+/// The build's worker pool: `jobs` threads, or [`THREADS_PER_CORE`] per core.
+fn worker_pool(jobs: Option<usize>) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(jobs.unwrap_or_else(|| cores() * THREADS_PER_CORE))
+        .build()
+        .context("cannot start the worker threads")
+}
+
+/// The cores this process may use.
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, usize::from)
+}
+
 /// The stylesheet's path in a release (its name holds its hash).
 fn stylesheet_path() -> String {
     Page::Stylesheet {
@@ -376,10 +398,7 @@ impl Run<'_> {
         emitter: &Emitter<'_>,
         selected: &[gradebook::SchoolRef],
     ) -> Result<(Summary, Manifest)> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(self.opts.jobs.unwrap_or(0))
-            .build()
-            .context("cannot start the worker threads")?;
+        let pool = worker_pool(self.opts.jobs)?;
         let css = self.assets(emitter)?;
         let mut gathered = Gathered {
             shared: emitter.take_entries()?,

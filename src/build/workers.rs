@@ -462,10 +462,7 @@ impl Turns<'_> {
         emitter: &Emitter<'_>,
         report: &mut Report,
     ) -> Result<Option<Publish>> {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(build.opts.jobs.unwrap_or(0))
-            .build()
-            .context("cannot start the worker threads")?;
+        let pool = super::worker_pool(build.opts.jobs)?;
         let css = super::stylesheet_path();
         let schools = gradebook::list_schools(self.db).await?;
         loop {

@@ -22,7 +22,8 @@ pub struct Args {
     /// Render every page, ignoring the previous release.
     #[arg(long)]
     pub full: bool,
-    /// Worker threads. [default: one per core]
+    /// Worker threads. [default: three per core: most of a night's files are
+    /// hard links, which wait on the disk]
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
     pub jobs: Option<u16>,
     /// Weeks that get a typeset printout (PDF) per student, of those that
