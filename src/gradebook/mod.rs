@@ -11,6 +11,7 @@ pub mod rounding;
 pub mod snapshot;
 
 pub use model::*;
+pub use native::read_ahead;
 pub use rounding::Rounding;
 pub use snapshot::{
     SchoolRef, Snapshot, YearChoice, list_schools, load, load_through_pool, school_years,

@@ -401,3 +401,68 @@ impl NativeRead {
             .context("cannot end the read transaction")
     }
 }
+
+/// Reads the SQLite file (and its write-ahead log) into the page cache,
+/// start to end on a thread of its own, when it fits in half of the
+/// memory available: a build then reads its schools from memory instead
+/// of page by page from the disk.
+///
+/// A school's rows lie all over the file (they were written day by day,
+/// beside every other school's), so SQLite asks the disk for one page at
+/// a time, and after a night's imports most of a city's file is not
+/// cached: the city's reads took 117 s of a 169 s school day
+/// (docs/benchmarks.md, "Threads that wait on the disk"). Read ahead in
+/// file order, the whole file arrives at the disk's streaming speed. A
+/// file larger than half of the available memory is left alone: reading
+/// it ahead would evict what the build itself needs.
+pub fn read_ahead(file: &str) {
+    let files = [file.to_owned(), format!("{file}-wal")];
+    let budget = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| read_ahead_budget(&m));
+    let _ = std::thread::Builder::new()
+        .name("read-ahead".into())
+        .spawn(move || {
+            let mut left = budget.unwrap_or(0);
+            for path in files {
+                let Ok(mut f) = std::fs::File::open(&path) else {
+                    continue;
+                };
+                let Ok(size) = f.metadata().map(|m| m.len()) else {
+                    continue;
+                };
+                if size > left {
+                    tracing::debug!(path, size, left, "not read ahead: too large");
+                    return;
+                }
+                left -= size;
+                // Read and dropped: what stays is the page cache. (Linux
+                // reads only a few megabytes on `posix_fadvise(WILLNEED)`.)
+                let mut buf = vec![0u8; 1 << 20];
+                while matches!(std::io::Read::read(&mut f, &mut buf), Ok(n) if n > 0) {}
+            }
+        });
+}
+
+/// Half of `MemAvailable` in `/proc/meminfo`'s text, in bytes.
+fn read_ahead_budget(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let mut words = line.split_whitespace().skip(1);
+    let kib: u64 = words.next()?.parse().ok()?;
+    (words.next() == Some("kB")).then_some(kib * 1024 / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::read_ahead_budget;
+
+    #[test]
+    fn the_read_ahead_budget_is_half_of_the_available_memory() {
+        let meminfo = "MemTotal:       24000000 kB\nMemFree:         1000000 kB\n\
+                       MemAvailable:    8000000 kB\nBuffers:          100 kB\n";
+        assert_eq!(read_ahead_budget(meminfo), Some(4_096_000_000));
+        assert_eq!(read_ahead_budget("MemTotal: 1 kB\n"), None);
+        assert_eq!(read_ahead_budget("MemAvailable: lots kB\n"), None);
+        assert_eq!(read_ahead_budget("MemAvailable: 1000 MB\n"), None);
+    }
+}
