@@ -172,7 +172,11 @@ pub async fn run_in(
     opts: &Options,
 ) -> Result<Summary> {
     let started = Instant::now();
-    if let Some(file) = db.sqlite_file() {
+    // A night reads every school; a watching build reads a few, from a
+    // file the night already brought into the cache.
+    if let Some(file) = db.sqlite_file()
+        && opts.schools.is_empty()
+    {
         gradebook::read_ahead(file);
     }
     let leftovers = store.clean_leftovers()?;
