@@ -172,11 +172,7 @@ pub async fn run_in(
     opts: &Options,
 ) -> Result<Summary> {
     let started = Instant::now();
-    // A night reads every school; a watching build reads a few, from a
-    // file the night already brought into the cache.
-    if let Some(file) = db.sqlite_file()
-        && opts.schools.is_empty()
-    {
+    if let Some(file) = db.sqlite_file() {
         gradebook::read_ahead(file);
     }
     let leftovers = store.clean_leftovers()?;
