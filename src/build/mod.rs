@@ -172,9 +172,6 @@ pub async fn run_in(
     opts: &Options,
 ) -> Result<Summary> {
     let started = Instant::now();
-    if let Some(file) = db.sqlite_file() {
-        gradebook::read_ahead(file);
-    }
     let leftovers = store.clean_leftovers()?;
     if leftovers > 0 {
         tracing::warn!(leftovers, "removed unfinished releases of earlier builds");

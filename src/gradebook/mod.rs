@@ -11,7 +11,6 @@ pub mod rounding;
 pub mod snapshot;
 
 pub use model::*;
-pub use native::read_ahead;
 pub use rounding::Rounding;
 pub use snapshot::{
     SchoolRef, Snapshot, YearChoice, list_schools, load, load_through_pool, school_years,
