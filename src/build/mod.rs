@@ -390,6 +390,58 @@ struct Gathered {
     plan: Duration,
 }
 
+/// Work of the schools before and after the one rendering, done on the
+/// worker pool beside its pages (ARCHITECTURE.md, "The nightly flow"): a
+/// school's own steps — reading its files in the previous release, writing
+/// its manifest — use a core or less, and between two schools' pages the
+/// other core would wait for them.
+#[derive(Default)]
+struct Overlap {
+    /// The files of the school rendered last, for its manifest: external
+    /// id, slug, files.
+    part: Option<(String, String, Vec<Entry>)>,
+    /// The next school's files in the previous release: its external id
+    /// and the files, read while the school before it rendered.
+    prev: Option<(String, Result<HashMap<String, Entry>>)>,
+}
+
+impl Overlap {
+    /// Writes the manifest of the school rendered last, if not yet written.
+    fn write_part(
+        part: Option<(String, String, Vec<Entry>)>,
+        writer: &dyn ReleaseWriter,
+    ) -> Result<Option<(release::Part, u64)>> {
+        part.map(|(school, slug, files)| writer.write_part(&school, &slug, files))
+            .transpose()
+    }
+
+    /// Writes the manifest of the school rendered last now, if not yet
+    /// written (after the last school, or when a school's manifest is
+    /// wanted at once).
+    fn write_pending(
+        &mut self,
+        writer: &dyn ReleaseWriter,
+        emitter: &Emitter<'_>,
+        gathered: &mut Gathered,
+    ) -> Result<()> {
+        let written = Self::write_part(self.part.take(), writer)?;
+        Self::wrote(written, emitter, gathered);
+        Ok(())
+    }
+
+    /// Records a manifest [`Overlap::write_part`] wrote.
+    fn wrote(
+        written: Option<(release::Part, u64)>,
+        emitter: &Emitter<'_>,
+        gathered: &mut Gathered,
+    ) {
+        if let Some((part, size)) = written {
+            emitter.wrote(size);
+            gathered.parts.push(part);
+        }
+    }
+}
+
 impl Run<'_> {
     /// Renders every selected school into the new release and returns what
     /// was done and the release's manifest.
@@ -410,6 +462,7 @@ impl Run<'_> {
         let mut next = selected
             .first()
             .map(|s| Prefetch::start(self.db, s, self.opts.date));
+        let mut overlap = Overlap::default();
         for (i, school) in selected.iter().enumerate() {
             let loaded = match next.take() {
                 Some(p) => p.wait(school).await?,
@@ -418,9 +471,19 @@ impl Run<'_> {
             next = selected
                 .get(i + 1)
                 .map(|s| Prefetch::start(self.db, s, self.opts.date));
-            self.school(emitter, &pool, school, loaded, &css, &mut gathered)
-                .await?;
+            let after = selected.get(i + 1).map(|s| s.external_id.as_str());
+            self.school(
+                emitter,
+                &pool,
+                school,
+                loaded,
+                &css,
+                &mut gathered,
+                (&mut overlap, after),
+            )
+            .await?;
         }
+        overlap.write_pending(self.writer, emitter, &mut gathered)?;
         if !self.opts.schools.is_empty() {
             self.carry_other_schools(selected, &mut gathered)?;
         }
@@ -459,6 +522,9 @@ impl Run<'_> {
     /// Renders one loaded school (and its earlier years, which it loads) on
     /// the worker pool, and writes its list of files at once: a city's never
     /// accumulates in memory.
+    /// `overlap` carries the work done beside the school's pages (see
+    /// [`Overlap`]); `after` is the school rendered next, if any.
+    #[allow(clippy::too_many_arguments)]
     async fn school(
         &self,
         emitter: &Emitter<'_>,
@@ -467,33 +533,34 @@ impl Run<'_> {
         (snapshot, loading): (Snapshot, Duration),
         css: &str,
         gathered: &mut Gathered,
+        (overlap, after): (&mut Overlap, Option<&str>),
     ) -> Result<()> {
         let opts = self.opts;
         gathered.load += loading;
         let t = Instant::now();
-        // The snapshot's digest, the index with the pages' keys, and the
-        // previous release's list of the school's files, side by side.
-        let (digest, ((ix, keys), prev)) = pool.install(|| {
+        // The index with the pages' keys, and the previous release's list
+        // of the school's files (unless read while the school before
+        // rendered), side by side.
+        let read = overlap
+            .prev
+            .take()
+            .filter(|(id, _)| *id == school.external_id)
+            .map(|(_, files)| files);
+        let ((ix, keys), prev) = pool.install(|| {
             rayon::join(
-                || snapshot.digest(),
                 || {
-                    rayon::join(
-                        || {
-                            let ix = Index::new(&snapshot, opts.language, opts.date, css);
-                            let keys = ix.keys();
-                            (ix, keys)
-                        },
-                        || {
-                            self.live
-                                .map(|l| store::entries_of(self.store, l, &school.external_id))
-                        },
-                    )
+                    let ix = Index::new(&snapshot, opts.language, opts.date, css);
+                    let keys = ix.keys();
+                    (ix, keys)
+                },
+                || match read {
+                    Some(files) => Some(files),
+                    None => self
+                        .live
+                        .map(|l| store::entries_of(self.store, l, &school.external_id)),
                 },
             )
         });
-        gathered
-            .snapshots
-            .push(format!("{}:{}", snapshot.school.external_id, &digest[..16]));
         if let Some(p) = &emitter.progress {
             p.set_message(snapshot.school.short_name.clone());
             let pages = snapshot.students.len() * (Index::weeks_of(&snapshot, opts.date) + 2)
@@ -550,25 +617,53 @@ impl Run<'_> {
             })?;
         }
         // The rendering is CPU work on the worker pool; this batch job has
-        // nothing else for the async runtime to do meanwhile.
-        pool.install(|| {
-            school::emit_school(
-                emitter,
-                &ix,
-                self.typesetter,
-                opts.print_weeks,
-                self.single,
-                &earlier,
-                &keys,
+        // nothing else for the async runtime to do meanwhile. Beside it: the
+        // snapshot's digest, the manifest of the school before, and the
+        // next school's files in the previous release.
+        let before = overlap.part.take();
+        let (emitted, (digest, (written, read_next))) = pool.install(|| {
+            rayon::join(
+                || {
+                    school::emit_school(
+                        emitter,
+                        &ix,
+                        self.typesetter,
+                        opts.print_weeks,
+                        self.single,
+                        &earlier,
+                        &keys,
+                    )
+                },
+                || {
+                    rayon::join(
+                        || snapshot.digest(),
+                        || {
+                            rayon::join(
+                                || Overlap::write_part(before, self.writer),
+                                || {
+                                    let (Some(next), Some(live)) = (after, self.live) else {
+                                        return None;
+                                    };
+                                    let files = store::entries_of(self.store, live, next);
+                                    Some((next.to_owned(), files))
+                                },
+                            )
+                        },
+                    )
+                },
             )
-        })?;
-        let (part, size) = self.writer.write_part(
-            &school.external_id,
-            &paths::school_slug(&snapshot.school.external_id, snapshot.school.id),
+        });
+        emitted?;
+        Overlap::wrote(written?, emitter, gathered);
+        overlap.prev = read_next;
+        gathered
+            .snapshots
+            .push(format!("{}:{}", snapshot.school.external_id, &digest[..16]));
+        overlap.part = Some((
+            school.external_id.clone(),
+            paths::school_slug(&snapshot.school.external_id, snapshot.school.id),
             emitter.take_entries()?,
-        )?;
-        emitter.wrote(size);
-        gathered.parts.push(part);
+        ));
         tracing::info!(school = %snapshot.school.external_id, "school rendered");
         Ok(())
     }

@@ -556,9 +556,19 @@ impl Turns<'_> {
         let sent_before = build.writer.uploaded().unwrap_or_default();
         let mut gathered = Gathered::default();
         let loaded = super::load_school(build.db, &claim.school, build.opts.date).await?;
+        let mut overlap = super::Overlap::default();
         build
-            .school(emitter, pool, &claim.school, loaded, css, &mut gathered)
+            .school(
+                emitter,
+                pool,
+                &claim.school,
+                loaded,
+                css,
+                &mut gathered,
+                (&mut overlap, None),
+            )
             .await?;
+        overlap.write_pending(build.writer, emitter, &mut gathered)?;
         // Every object stored before the school counts as done.
         build.writer.flush()?;
         let after = emitter.summary()?;
