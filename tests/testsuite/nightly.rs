@@ -122,6 +122,80 @@ fn one_school_day_later_renders_a_few_pages_per_student() {
     );
 }
 
+/// A district's school day: every school after the first reads its files
+/// in the previous release while the school before it renders, and writes
+/// its manifest while the next one renders. Each still carries from its
+/// own files (a school that carried nothing would render some 18 pages a
+/// student, not 6), and the release equals a full build's.
+#[tokio::test]
+async fn a_districts_school_day_carries_each_schools_own_files() {
+    let t = TestDb::sqlite().await;
+    let demo = |date: &'static str| {
+        let db = t.db.clone();
+        async move {
+            tabel::demo::run(
+                &db,
+                &tabel::demo::Options {
+                    students: 90,
+                    schools: Some(3),
+                    seed: 4,
+                    today: day(date),
+                },
+            )
+            .await
+            .unwrap();
+        }
+    };
+    demo(D).await;
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &opts_on(D, true))
+        .await
+        .unwrap();
+    demo(NEXT).await;
+    let night = build::run(&t.db, out.path(), &opts_on(NEXT, false))
+        .await
+        .unwrap();
+    // Each school's students' pages, counted apart.
+    let keys: Vec<(String, i64)> = sqlx::query_as("SELECT key, school_id FROM student")
+        .fetch_all(t.db.pool())
+        .await
+        .unwrap();
+    let schools = gradebook::list_schools(&t.db).await.unwrap();
+    assert_eq!(schools.len(), 3);
+    for school in &schools {
+        let mine: Vec<&str> = keys
+            .iter()
+            .filter(|(_, s)| *s == school.id)
+            .map(|(k, _)| k.as_str())
+            .collect();
+        let rendered = night
+            .rendered_paths
+            .iter()
+            .filter(|p| mine.iter().any(|k| p.starts_with(&format!("s/{k}/"))))
+            .count();
+        assert!(
+            !mine.is_empty() && rendered > 0,
+            "{}: {rendered}",
+            school.external_id
+        );
+        assert!(
+            rendered <= 6 * mine.len(),
+            "{}: {rendered} pages for {} students",
+            school.external_id,
+            mine.len()
+        );
+    }
+    assert!(night.carried > 2 * night.rendered, "{night}");
+    equals_full(
+        &t,
+        out.path(),
+        NEXT,
+        "a district's school day and a full build",
+    )
+    .await;
+    t.finish().await;
+}
+
 /// While a week is under way its address leads to the student's start
 /// page, which shows it; the first night after it (a Monday) writes the
 /// week's own page once, with no day marked as today, and the release
