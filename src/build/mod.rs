@@ -520,8 +520,10 @@ impl Run<'_> {
     }
 
     /// Renders one loaded school (and its earlier years, which it loads) on
-    /// the worker pool, and writes its list of files at once: a city's never
-    /// accumulates in memory.
+    /// the worker pool. Its list of files is written beside the next
+    /// school's pages (or by [`Overlap::write_pending`]): one school's list
+    /// is held at a time, and a city's never accumulates in memory.
+    ///
     /// `overlap` carries the work done beside the school's pages (see
     /// [`Overlap`]); `after` is the school rendered next, if any.
     #[allow(clippy::too_many_arguments)]
