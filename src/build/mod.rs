@@ -647,6 +647,10 @@ impl Run<'_> {
                                         return None;
                                     };
                                     let files = store::entries_of(self.store, live, next);
+                                    if let Ok(files) = &files {
+                                        self.store
+                                            .read_ahead(live, files.keys().cloned().collect());
+                                    }
                                     Some((next.to_owned(), files))
                                 },
                             )

@@ -45,6 +45,10 @@ pub trait ReleaseStore: Send + Sync + std::fmt::Debug {
     /// one nor one a running build started from, and what only they held;
     /// the ids removed.
     fn prune(&self, keep: usize) -> Result<Vec<String>>;
+    /// Starts reading ahead, in the background, what carrying `paths` of
+    /// `base` over will read: a hint, which a store may ignore (a bucket
+    /// does). Returns at once.
+    fn read_ahead(&self, _base: &Base, _paths: Vec<String>) {}
 }
 
 /// A release being written. Dropped without [`ReleaseWriter::publish`],
