@@ -201,7 +201,7 @@ pub struct Labels {
 }
 
 /// Russian interface.
-pub const RU: Labels = Labels {
+pub static RU: Labels = Labels {
     lang: "ru",
     diary: "Дневник",
     week: "Неделя",
@@ -362,7 +362,7 @@ pub const RU: Labels = Labels {
 };
 
 /// English interface.
-pub const EN: Labels = Labels {
+pub static EN: Labels = Labels {
     lang: "en",
     diary: "Diary",
     week: "Week",
@@ -518,6 +518,44 @@ pub fn labels(lang: Language) -> &'static Labels {
     match lang {
         Language::Ru => &RU,
         Language::En => &EN,
+    }
+}
+
+/// Serializes the interface words of a page (`Frame::t`): whole for the
+/// templates, and as a fingerprint of them anywhere else, which is where a
+/// page's inputs are hashed to tell whether it changed. Every page carries
+/// the same few hundred words; serializing them twice for each rendered
+/// page cost the city's school day about 3 % of its CPU
+/// (docs/benchmarks.md, "The words of every page"). Both forms are made
+/// once per language.
+pub fn serialize_words<S: serde::Serializer>(t: &&'static Labels, s: S) -> Result<S::Ok, S::Error> {
+    static WORDS: [std::sync::OnceLock<(minijinja::Value, String)>; 2] =
+        [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
+    let cell = if std::ptr::eq(*t, &RU) {
+        &WORDS[0]
+    } else if std::ptr::eq(*t, &EN) {
+        &WORDS[1]
+    } else {
+        // Words of no language above: not cached, serialized whole.
+        return t.serialize(s);
+    };
+    // Asked before the cache is filled, which serializes for a value too.
+    let for_value = minijinja::value::serializing_for_value();
+    let (value, fingerprint) = cell.get_or_init(|| {
+        let json = serde_json::to_vec(*t).unwrap_or_default();
+        let digest = sha2::Digest::finalize(sha2::Digest::chain_update(
+            <sha2::Sha256 as sha2::Digest>::new(),
+            &json,
+        ));
+        (
+            minijinja::Value::from_serialize(*t),
+            format!("words:{}", data_encoding::HEXLOWER.encode(&digest[..16])),
+        )
+    });
+    if for_value {
+        value.serialize(s)
+    } else {
+        s.serialize_str(fingerprint)
     }
 }
 

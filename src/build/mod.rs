@@ -730,7 +730,7 @@ impl Run<'_> {
                 Scope::Public,
                 "",
                 template,
-                &serde_json::json!({ "frame": frame }),
+                &FrameOnly { frame: &frame },
             )?;
         }
         Ok(())
@@ -761,4 +761,12 @@ impl Run<'_> {
         };
         Ok((summary, manifest))
     }
+}
+
+/// The view of a page that shows nothing but its frame (the home page,
+/// the page for a missing file). A struct, not JSON: the frame's words are
+/// only whole when serialized for a template ([`crate::i18n::serialize_words`]).
+#[derive(serde::Serialize)]
+struct FrameOnly<'a> {
+    frame: &'a views::Frame,
 }

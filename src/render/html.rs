@@ -120,6 +120,12 @@ impl Templates {
                 .with_context(|| format!("template {name} is not valid"))?;
         }
         hasher.update(STYLESHEET.as_bytes());
+        // The interface words too: a page's key leaves them out (they are
+        // the same on every page), so a reworded label renders pages again
+        // through the version.
+        for words in [&crate::i18n::RU, &crate::i18n::EN] {
+            hasher.update(serde_json::to_vec(words).unwrap_or_default());
+        }
         let version = data_encoding::HEXLOWER.encode(&hasher.finalize()[..8]);
         Ok(Templates { env, version })
     }

@@ -403,6 +403,7 @@ pub struct LegendItem {
 /// Fields every page has.
 #[derive(Debug, Clone, Serialize)]
 pub struct Frame {
+    #[serde(serialize_with = "i18n::serialize_words")]
     pub t: &'static Labels,
     /// Relative path from the page to the release root ("../../").
     pub root: &'static str,
