@@ -116,6 +116,13 @@ pub fn cut_average(average: f64) -> String {
 
 /// A threshold of the rule: «4,50».
 fn threshold(t: f64) -> String {
+    // Thresholds are whole hundredths (4,50): printed from the integer
+    // they are, as `{t:.2}` would, without its slow exact path.
+    let hundredths = t * 100.0;
+    if hundredths.fract() == 0.0 && hundredths.is_sign_positive() && hundredths < 1e15 {
+        let h = hundredths as i64;
+        return format!("{},{:02}", h / 100, h % 100);
+    }
     format!("{t:.2}").replace('.', ",")
 }
 
@@ -501,6 +508,22 @@ impl Index<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn whole_figures_print_as_float_formatting_prints_them() {
+        // The integer shortcuts of `threshold` and `fmt_weight` print what
+        // the float formatting prints, whole or not.
+        for i in 0..20_000 {
+            let t = f64::from(i) / 100.0;
+            assert_eq!(threshold(t), format!("{t:.2}").replace('.', ","), "{t}");
+            let w = f64::from(i) / 8.0;
+            assert_eq!(fmt_weight(w), format!("{w}").replace('.', ","), "{w}");
+            assert_eq!(amount(t * 3.0), {
+                let v = (t * 3.0 * 1000.0).round() / 1000.0;
+                format!("{v}").replace('.', ",")
+            });
+        }
+    }
 
     #[test]
     fn figures_read_as_pages_show_them() {

@@ -455,6 +455,12 @@ impl Index<'_> {
 }
 
 fn fmt_weight(w: f64) -> String {
+    // Most weights and sums are whole: printed as the integer they are,
+    // which is what `{w}` prints too, without the float formatting
+    // (a marks page formats hundreds of them).
+    if w.fract() == 0.0 && w.is_sign_positive() && w < 1e15 {
+        return (w as i64).to_string();
+    }
     let s = format!("{w}");
     s.replace('.', ",")
 }
