@@ -521,13 +521,26 @@ pub fn labels(lang: Language) -> &'static Labels {
     }
 }
 
+/// A fingerprint of a language's interface words: the hex SHA-256 (first
+/// 16 bytes) of their JSON. It stands for them where a page's inputs are
+/// hashed ([`serialize_words`]); the templates' version hashes the JSON
+/// itself.
+pub fn words_fingerprint(t: &Labels) -> String {
+    let json = serde_json::to_vec(t).unwrap_or_default();
+    let digest = sha2::Digest::finalize(sha2::Digest::chain_update(
+        <sha2::Sha256 as sha2::Digest>::new(),
+        &json,
+    ));
+    data_encoding::HEXLOWER.encode(&digest[..16])
+}
+
 /// Serializes the interface words of a page (`Frame::t`): whole for the
 /// templates, and as a fingerprint of them anywhere else, which is where a
 /// page's inputs are hashed to tell whether it changed. Every page carries
 /// the same few hundred words; serializing them twice for each rendered
 /// page cost the city's school day about 3 % of its CPU
-/// (docs/benchmarks.md, "The words of every page"). Both forms are made
-/// once per language.
+/// (docs/benchmarks.md, "Reading the previous release ahead, and the
+/// words of every page"). Both forms are made once per language.
 pub fn serialize_words<S: serde::Serializer>(t: &&'static Labels, s: S) -> Result<S::Ok, S::Error> {
     static WORDS: [std::sync::OnceLock<(minijinja::Value, String)>; 2] =
         [std::sync::OnceLock::new(), std::sync::OnceLock::new()];
@@ -542,14 +555,9 @@ pub fn serialize_words<S: serde::Serializer>(t: &&'static Labels, s: S) -> Resul
     // Asked before the cache is filled, which serializes for a value too.
     let for_value = minijinja::value::serializing_for_value();
     let (value, fingerprint) = cell.get_or_init(|| {
-        let json = serde_json::to_vec(*t).unwrap_or_default();
-        let digest = sha2::Digest::finalize(sha2::Digest::chain_update(
-            <sha2::Sha256 as sha2::Digest>::new(),
-            &json,
-        ));
         (
             minijinja::Value::from_serialize(*t),
-            format!("words:{}", data_encoding::HEXLOWER.encode(&digest[..16])),
+            format!("words:{}", words_fingerprint(t)),
         )
     });
     if for_value {
