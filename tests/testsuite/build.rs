@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use crate::support::build::{TODAY, day, fixture, options};
+use crate::support::build::{TODAY, day, demo_into, fixture, options};
 use crate::support::{TestDb, page, tabel, tool, tree, unpack};
 use tabel::build::{self, release};
 use tabel::gradebook::{self, YearChoice};
@@ -597,17 +597,7 @@ async fn a_week_page_fits_a_360_px_phone_in_chromium() {
 #[tokio::test]
 async fn a_district_lists_each_school_apart() {
     let t = TestDb::sqlite().await;
-    tabel::demo::run(
-        &t.db,
-        &tabel::demo::Options {
-            students: 120,
-            schools: Some(3),
-            seed: 5,
-            today: day(TODAY),
-        },
-    )
-    .await
-    .unwrap();
+    demo_into(&t.db, 120, Some(3), 5, TODAY).await;
     let out = tempfile::tempdir().unwrap();
     let opts = |full: bool, school: Option<&str>| build::Options {
         schools: school.map(str::to_owned).into_iter().collect(),

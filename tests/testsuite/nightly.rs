@@ -15,7 +15,7 @@ use tabel::build;
 use tabel::gradebook::{self, Snapshot, YearChoice};
 use tabel::http::{self, Gate};
 
-use crate::support::build::{day, fill, options};
+use crate::support::build::{day, demo_into, fill, options};
 use crate::support::gate::{Fixture, add, get, login, send};
 use crate::support::{TestDb, assert_same_files, page, tabel, tree, try_plain};
 
@@ -130,22 +130,7 @@ fn one_school_day_later_renders_a_few_pages_per_student() {
 #[tokio::test]
 async fn a_districts_school_day_carries_each_schools_own_files() {
     let t = TestDb::sqlite().await;
-    let demo = |date: &'static str| {
-        let db = t.db.clone();
-        async move {
-            tabel::demo::run(
-                &db,
-                &tabel::demo::Options {
-                    students: 90,
-                    schools: Some(3),
-                    seed: 4,
-                    today: day(date),
-                },
-            )
-            .await
-            .unwrap();
-        }
-    };
+    let demo = |date| demo_into(&t.db, 90, Some(3), 4, date);
     demo(D).await;
     let out = tempfile::tempdir().unwrap();
     build::run(&t.db, out.path(), &opts_on(D, true))
@@ -376,17 +361,7 @@ async fn the_demos_history_stays_what_it_was() {
             let snaps = |date: &'static str| {
                 let db = t.db.clone();
                 async move {
-                    tabel::demo::run(
-                        &db,
-                        &tabel::demo::Options {
-                            students: 60,
-                            schools: Some(2),
-                            seed: 4,
-                            today: day(date),
-                        },
-                    )
-                    .await
-                    .unwrap();
+                    demo_into(&db, 60, Some(2), 4, date).await;
                     let mut snaps = Vec::new();
                     for school in gradebook::list_schools(&db).await.unwrap() {
                         snaps.push(

@@ -11,9 +11,8 @@ use std::process::Output;
 use tabel::accounts::access::Scope;
 use tabel::build::release::{self, Entry};
 use tabel::build::store::ReleaseStore;
-use tabel::demo;
 
-use crate::support::build::{TODAY, day};
+use crate::support::build::{TODAY, demo_into};
 use crate::support::seaweed::{
     self, BUCKET, Seaweed, assert_all_stored, assert_same_release, by_path,
 };
@@ -22,17 +21,7 @@ use crate::support::{TestDb, tabel};
 /// A district of `schools` demo schools, `students` in all, in a fresh SQLite file.
 async fn district(students: u32, schools: u32) -> TestDb {
     let t = TestDb::sqlite().await;
-    demo::run(
-        &t.db,
-        &demo::Options {
-            students,
-            schools: Some(schools),
-            seed: 11,
-            today: day(TODAY),
-        },
-    )
-    .await
-    .unwrap();
+    demo_into(&t.db, students, Some(schools), 11, TODAY).await;
     t
 }
 

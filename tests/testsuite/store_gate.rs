@@ -21,7 +21,7 @@ use tabel::build::store::s3::Client;
 use tabel::demo;
 
 use crate::support::TestDb;
-use crate::support::build::{TODAY, day};
+use crate::support::build::{TODAY, demo_into};
 use crate::support::gate::{Logged, csrf_field, serve_env, urlencode};
 use crate::support::seaweed::{self, ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed};
 
@@ -179,17 +179,7 @@ fn health(base: &str) -> Result<String, u16> {
 /// demo accounts: the database, and the guardian's login and password.
 async fn school(students: u32) -> Option<(TestDb, String, String)> {
     let t = TestDb::postgres().await?;
-    demo::run(
-        &t.db,
-        &demo::Options {
-            students,
-            schools: None,
-            seed: 7,
-            today: day(TODAY),
-        },
-    )
-    .await
-    .unwrap();
+    demo_into(&t.db, students, None, 7, TODAY).await;
     let accounts = demo::accounts(&t.db).await.unwrap();
     let parent = accounts.iter().find(|a| a.login == "demo-parent").unwrap();
     let (login, password) = (parent.login.clone(), parent.password.clone());

@@ -15,9 +15,8 @@ use std::time::{Duration, Instant};
 use tabel::build::release;
 use tabel::build::store::s3::Credentials;
 use tabel::build::store::{ReleaseStore, S3Store};
-use tabel::demo;
 
-use crate::support::build::{TODAY, day};
+use crate::support::build::{TODAY, demo_into};
 use crate::support::seaweed::{self, ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed, assert_same_release};
 use crate::support::{TestDb, tabel};
 
@@ -27,17 +26,7 @@ const YESTERDAY: &str = "2026-11-26";
 /// A district of three demo schools in a fresh PostgreSQL database.
 async fn district(students: u32) -> Option<TestDb> {
     let t = TestDb::postgres().await?;
-    demo::run(
-        &t.db,
-        &demo::Options {
-            students,
-            schools: Some(3),
-            seed: 11,
-            today: day(TODAY),
-        },
-    )
-    .await
-    .unwrap();
+    demo_into(&t.db, students, Some(3), 11, TODAY).await;
     Some(t)
 }
 

@@ -14,7 +14,7 @@ use tabel::http::{self, Gate};
 use tabel::i18n::Language;
 use tabel::views::Index;
 
-use crate::support::build::day;
+use crate::support::build::{day, demo_into};
 use crate::support::gate::{Fixture, add, get, login, send};
 use crate::support::{TestDb, assert_same_files, copy_dir, repo, tabel, tree};
 
@@ -199,17 +199,7 @@ fn next_years_roster_leaves_last_years_statements_and_archive_as_they_were() {
 /// A finished demo year of about `students` students in a fresh database,
 /// for the tests that change it.
 async fn finished_year(t: &TestDb, students: u32) {
-    tabel::demo::run(
-        &t.db,
-        &tabel::demo::Options {
-            students,
-            schools: None,
-            seed: 5,
-            today: day(AFTER),
-        },
-    )
-    .await
-    .unwrap();
+    demo_into(&t.db, students, None, 5, AFTER).await;
 }
 
 fn options(date: &str) -> build::Options {

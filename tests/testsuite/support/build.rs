@@ -3,6 +3,7 @@
 
 use super::TestDb;
 use tabel::build;
+use tabel::db::Database;
 use tabel::demo;
 use tabel::gradebook::Date;
 use tabel::i18n::Language;
@@ -33,12 +34,18 @@ pub fn options(full: bool) -> build::Options {
 
 /// Fills `t` with a demo school of about `students` students as of `today`.
 pub async fn fill(t: &TestDb, students: u32, today: &str) {
+    demo_into(&t.db, students, None, 11, today).await;
+}
+
+/// Fills `db` with the demo: `students` students over `schools` schools
+/// (`None`: as the demo spreads them), drawn from `seed`, as of `today`.
+pub async fn demo_into(db: &Database, students: u32, schools: Option<u32>, seed: u64, today: &str) {
     demo::run(
-        &t.db,
+        db,
         &demo::Options {
             students,
-            schools: None,
-            seed: 11,
+            schools,
+            seed,
             today: day(today),
         },
     )
