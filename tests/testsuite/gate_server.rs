@@ -6,17 +6,17 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tabel::accounts::session;
 
 use crate::support::gate::*;
-use crate::support::tool;
+use crate::support::{Running, tool};
 
 /// `tabel serve` of the fixture on a free loopback port; returns the child and its base URL.
-fn start(f: &Fixture) -> (Child, String) {
+fn start(f: &Fixture) -> (Running, String) {
     let (child, url, _) = start_with(f, "", None);
     (child, url)
 }
@@ -24,7 +24,7 @@ fn start(f: &Fixture) -> (Child, String) {
 /// `tabel serve` with `config` as its `tabel.toml` and, if given, at most
 /// `open_files` open files; returns the child, its base URL and the lines
 /// it logs (gathered as they come).
-fn start_with(f: &Fixture, config: &str, open_files: Option<u64>) -> (Child, String, Logged) {
+fn start_with(f: &Fixture, config: &str, open_files: Option<u64>) -> (Running, String, Logged) {
     let toml = f.out.path().join("tabel.toml");
     std::fs::write(&toml, config).unwrap();
     let toml = toml.display().to_string();

@@ -17,7 +17,7 @@ use tabel::http::{self, Gate};
 
 use crate::support::build::{day, demo_into, fill, options};
 use crate::support::gate::{Fixture, add, get, login, send};
-use crate::support::{TestDb, assert_same_files, page, tabel, tree, try_plain};
+use crate::support::{Running, TestDb, assert_same_files, page, tabel, tree, try_plain};
 
 /// A Wednesday in the autumn term; the next day is a school day too.
 const D: &str = "2026-11-25";
@@ -523,7 +523,7 @@ async fn a_burst_of_imports_makes_two_builds_at_most() {
 }
 
 /// `tabel build --watch` as a child process on the test's database.
-fn start_watch(t: &TestDb, out: &Path) -> (std::process::Child, std::sync::mpsc::Receiver<String>) {
+fn start_watch(t: &TestDb, out: &Path) -> (Running, std::sync::mpsc::Receiver<String>) {
     let mut child = tabel()
         .args(["--database", &t.url, "--output"])
         .arg(out)
@@ -541,7 +541,7 @@ fn start_watch(t: &TestDb, out: &Path) -> (std::process::Child, std::sync::mpsc:
             let _ = tx.send(line);
         }
     });
-    (child, rx)
+    (Running(child), rx)
 }
 
 /// Waits for a line of the watcher that contains `what`.

@@ -6,7 +6,7 @@
 //! `target/tmp/artifacts/phone/`.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command};
+use std::process::Command;
 
 use serde_json::json;
 use tabel::build;
@@ -14,24 +14,15 @@ use tabel::i18n::Language;
 
 use crate::support::build::day;
 use crate::support::gate::{PASSWORD, TODAY, fixture, serve};
-use crate::support::{tabel, tool};
+use crate::support::{Running, tabel, tool};
 
 /// The demo year 2026/2027 is over on this day.
 const AFTER: &str = "2027-07-01";
 /// A day of the next year, after its start.
 const NEXT_YEAR: &str = "2027-09-15";
 
-/// Ends the gates when the test ends, however it ends.
-struct Gates(Vec<Child>);
-
-impl Drop for Gates {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+/// The gates a test started; each ends with the test, however it ends.
+struct Gates(Vec<Running>);
 
 /// The page of `pattern` (`s/*/marks.html`) under `dir` with the most
 /// bytes (as stored, `.br`), as its key (the `*`).

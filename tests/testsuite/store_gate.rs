@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::Child;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -20,10 +19,10 @@ use tabel::build::store::S3Store;
 use tabel::build::store::s3::Client;
 use tabel::demo;
 
-use crate::support::TestDb;
 use crate::support::build::{TODAY, demo_into};
 use crate::support::gate::{Logged, csrf_field, serve_env, urlencode};
 use crate::support::seaweed::{self, ACCESS_KEY, BUCKET, SECRET_KEY, Seaweed};
+use crate::support::{Running, TestDb};
 
 /// An answer: status, headers (names in lower case), body.
 struct Answer {
@@ -214,7 +213,7 @@ fn config(dir: &Path, name: &str, endpoint: &str, serve: &str) -> PathBuf {
 }
 
 /// A gate over the bucket `url` with `config`: the child, its base URL, its log.
-fn gate(db: &str, url: &str, config: &Path) -> (Child, String, Logged) {
+fn gate(db: &str, url: &str, config: &Path) -> (Running, String, Logged) {
     let config = config.display().to_string();
     serve_env(
         db,
@@ -228,7 +227,7 @@ fn gate(db: &str, url: &str, config: &Path) -> (Child, String, Logged) {
     )
 }
 
-fn stop(mut child: Child) {
+fn stop(mut child: Running) {
     let _ = child.kill();
     let _ = child.wait();
 }

@@ -2,8 +2,9 @@
 
 use std::ffi::OsStr;
 use std::io::Write;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 /// The `tabel` binary of this build, to run with none of the `TABEL_*`
 /// variables of the test's environment (`TABEL_DATABASE_URL`,
@@ -142,5 +143,31 @@ impl Tabel {
     /// The command itself, to start (`spawn`, `status`) and stop.
     pub fn command(self) -> Command {
         self.finish().0
+    }
+}
+
+/// A process a test started that ends with the test, however the test
+/// ends: dropped (a failed assertion unwinds through it), it is killed and
+/// reaped, so no `tabel serve` outlives a failed test.
+pub struct Running(pub Child);
+
+impl Deref for Running {
+    type Target = Child;
+
+    fn deref(&self) -> &Child {
+        &self.0
+    }
+}
+
+impl DerefMut for Running {
+    fn deref_mut(&mut self) -> &mut Child {
+        &mut self.0
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }

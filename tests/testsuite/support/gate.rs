@@ -77,7 +77,7 @@ pub async fn fixture(students: u32, settings: impl FnOnce(&mut http::Settings)) 
 /// `tabel serve` of the database at `url` and the output `out` on a free
 /// loopback port (`extra` goes before the command: `--config FILE`);
 /// returns the child and its base URL.
-pub fn serve(url: &str, out: &std::path::Path, extra: &[&str]) -> (std::process::Child, String) {
+pub fn serve(url: &str, out: &std::path::Path, extra: &[&str]) -> (super::Running, String) {
     let (child, url, _) = serve_logged(url, out, extra, None);
     (child, url)
 }
@@ -92,7 +92,7 @@ pub fn serve_logged(
     out: &std::path::Path,
     extra: &[&str],
     open_files: Option<u64>,
-) -> (std::process::Child, String, Logged) {
+) -> (super::Running, String, Logged) {
     serve_env(url, out.as_os_str(), extra, open_files, &[])
 }
 
@@ -104,7 +104,7 @@ pub fn serve_env(
     extra: &[&str],
     open_files: Option<u64>,
     env: &[(&str, &str)],
-) -> (std::process::Child, String, Logged) {
+) -> (super::Running, String, Logged) {
     use std::io::{BufRead, BufReader};
     let mut run = super::tabel()
         .args(extra)
@@ -145,7 +145,7 @@ pub fn serve_env(
             keep.lock().unwrap().push(line);
         }
     });
-    (child, url, logged)
+    (super::Running(child), url, logged)
 }
 
 pub fn addr(ip: &str) -> SocketAddr {

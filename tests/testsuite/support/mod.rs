@@ -24,7 +24,7 @@ pub mod pki;
 pub mod seaweed;
 pub mod tools;
 
-pub use command::tabel;
+pub use command::{Running, tabel};
 pub use db::TestDb;
 pub use files::{assert_same_files, copy_dir, page, plain, repo, tree, try_plain, unpack};
 pub use tools::tool;
