@@ -83,6 +83,25 @@ pub const TEMPLATES: &[(&str, &str)] = &[
 /// The embedded stylesheet.
 pub const STYLESHEET: &str = include_str!("../../site/tabel.css");
 
+/// The templates' version: a hash of the program's version, the
+/// templates' names and sources, the stylesheet and the interface `words`
+/// of every language. A page's key leaves the words out (they are the
+/// same on every page), so a reworded label renders pages again through
+/// the version.
+fn version(sources: &[(&str, String)], words: &[&crate::i18n::Labels]) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(env!("CARGO_PKG_VERSION"));
+    for (name, source) in sources {
+        hasher.update(name.as_bytes());
+        hasher.update(source.as_bytes());
+    }
+    hasher.update(STYLESHEET.as_bytes());
+    for labels in words {
+        hasher.update(serde_json::to_vec(labels).unwrap_or_default());
+    }
+    data_encoding::HEXLOWER.encode(&hasher.finalize()[..8])
+}
+
 /// A ready environment plus a hash of every template it holds.
 #[derive(Debug)]
 pub struct Templates {
@@ -106,27 +125,18 @@ impl Templates {
         });
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
-        let mut hasher = Sha256::new();
-        hasher.update(env!("CARGO_PKG_VERSION"));
+        let mut sources = Vec::with_capacity(TEMPLATES.len());
         for (name, source) in TEMPLATES {
             let source = match overrides.map(|dir| dir.join(name)).filter(|p| p.exists()) {
                 Some(path) => std::fs::read_to_string(&path)
                     .with_context(|| format!("cannot read template {}", path.display()))?,
                 None => (*source).to_owned(),
             };
-            hasher.update(name.as_bytes());
-            hasher.update(source.as_bytes());
-            env.add_template_owned(*name, source)
+            env.add_template_owned(*name, source.clone())
                 .with_context(|| format!("template {name} is not valid"))?;
+            sources.push((*name, source));
         }
-        hasher.update(STYLESHEET.as_bytes());
-        // The interface words too: a page's key leaves them out (they are
-        // the same on every page), so a reworded label renders pages again
-        // through the version.
-        for words in [&crate::i18n::RU, &crate::i18n::EN] {
-            hasher.update(serde_json::to_vec(words).unwrap_or_default());
-        }
-        let version = data_encoding::HEXLOWER.encode(&hasher.finalize()[..8]);
+        let version = version(&sources, &[&crate::i18n::RU, &crate::i18n::EN]);
         Ok(Templates { env, version })
     }
 
@@ -139,5 +149,35 @@ impl Templates {
         template
             .render(minijinja::Value::from_serialize(context))
             .with_context(|| format!("cannot render {name}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::i18n::{EN, RU};
+
+    /// A page's key leaves the interface words out, so the version must
+    /// change with any of them, in either language, or a reworded label
+    /// would stay on every carried page.
+    #[test]
+    fn a_reworded_label_changes_the_templates_version() {
+        let sources: Vec<(&str, String)> = TEMPLATES
+            .iter()
+            .map(|(name, source)| (*name, (*source).to_owned()))
+            .collect();
+        let base = version(&sources, &[&RU, &EN]);
+        assert_eq!(base, Templates::new(None).unwrap().version);
+        let mut ru = RU;
+        ru.diary = "Дневник ученика";
+        assert_ne!(ru.diary, RU.diary);
+        assert_ne!(version(&sources, &[&ru, &EN]), base);
+        let mut en = EN;
+        en.week = "School week";
+        assert_ne!(en.week, EN.week);
+        assert_ne!(version(&sources, &[&RU, &en]), base);
+        let mut edited = sources.clone();
+        edited[0].1.push('\n');
+        assert_ne!(version(&edited, &[&RU, &EN]), base);
     }
 }
