@@ -201,6 +201,33 @@ impl Database {
         (path != ":memory:" && !path.is_empty()).then_some(path)
     }
 
+    /// Reads the SQLite file once from start to end on a thread of its
+    /// own, so that the reads a whole build makes of it, scattered over
+    /// the file, find it in memory rather than each waiting on the disk
+    /// (docs/benchmarks.md, "The database read ahead"). Nothing waits
+    /// for it and errors are ignored: it is a hint. Skipped for
+    /// PostgreSQL, whose server keeps its own cache, and for a file
+    /// bigger than half the memory available, which would push out what
+    /// it was meant to bring in.
+    pub fn read_ahead(&self) {
+        let Some(file) = self.sqlite_file().map(std::path::PathBuf::from) else {
+            return;
+        };
+        let spawned = std::thread::Builder::new()
+            .name("sqlite-read-ahead".into())
+            .spawn(move || {
+                let size = std::fs::metadata(&file).map_or(u64::MAX, |m| m.len());
+                if worth_reading_ahead(size, available_memory()) {
+                    let started = std::time::Instant::now();
+                    let read = read_through(&file);
+                    tracing::debug!(?read, took = ?started.elapsed(), "database read ahead");
+                }
+            });
+        if let Err(e) = spawned {
+            tracing::debug!(error = %e, "no thread to read the database ahead");
+        }
+    }
+
     /// The backend behind the pool.
     pub fn backend(&self) -> Backend {
         self.backend
@@ -246,6 +273,37 @@ pub fn redact(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+/// Whether a file of `size` bytes is read ahead with `available` bytes of
+/// memory free for the page cache (`None`: unknown, so not).
+fn worth_reading_ahead(size: u64, available: Option<u64>) -> bool {
+    available.is_some_and(|a| size <= a / 2)
+}
+
+/// The memory the kernel counts as available (`MemAvailable` of
+/// `/proc/meminfo`), where there is such a file.
+fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
+}
+
+/// Reads `file` to its end in 1 MiB pieces, keeping nothing; the bytes read.
+fn read_through(file: &std::path::Path) -> std::io::Result<u64> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(file)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut total = 0u64;
+    loop {
+        match f.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => total += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -320,5 +378,27 @@ mod tests {
     fn passwords_are_redacted() {
         assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
         assert_eq!(redact("sqlite://x.db"), "sqlite://x.db");
+    }
+
+    #[test]
+    fn a_database_is_read_ahead_only_when_half_the_free_memory_holds_it() {
+        assert!(worth_reading_ahead(2 << 30, Some(8 << 30)));
+        assert!(worth_reading_ahead(4 << 30, Some(8 << 30)));
+        assert!(!worth_reading_ahead((4 << 30) + 1, Some(8 << 30)));
+        assert!(!worth_reading_ahead(1, None));
+        assert!(!worth_reading_ahead(u64::MAX, Some(u64::MAX)));
+        if std::path::Path::new("/proc/meminfo").exists() {
+            assert!(available_memory().is_some_and(|m| m > 0));
+        }
+    }
+
+    #[test]
+    fn reading_ahead_reads_the_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let len = (3 << 20) + 5;
+        std::fs::write(&file, vec![7u8; len]).unwrap();
+        assert_eq!(read_through(&file).unwrap(), len as u64);
+        assert!(read_through(&dir.path().join("missing.db")).is_err());
     }
 }

@@ -208,6 +208,10 @@ pub async fn run_in(
             .cloned()
             .collect()
     };
+    if opts.schools.is_empty() {
+        // Every school will be read: bring the file in whole, once.
+        db.read_ahead();
+    }
     let single = schools.len() == 1;
     let writer = store.start(live_full.as_ref())?;
     // Releases that will be beyond `keep` once this one is published are
