@@ -293,18 +293,11 @@ fn available_memory() -> Option<u64> {
 
 /// Reads `file` to its end in 1 MiB pieces, keeping nothing; the bytes read.
 fn read_through(file: &std::path::Path) -> std::io::Result<u64> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(file)?;
-    let mut buf = vec![0u8; 1 << 20];
-    let mut total = 0u64;
-    loop {
-        match f.read(&mut buf) {
-            Ok(0) => return Ok(total),
-            Ok(n) => total += n as u64,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
+    let f = std::fs::File::open(file)?;
+    std::io::copy(
+        &mut std::io::BufReader::with_capacity(1 << 20, f),
+        &mut std::io::sink(),
+    )
 }
 
 #[cfg(test)]
