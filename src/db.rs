@@ -292,12 +292,53 @@ fn available_memory() -> Option<u64> {
 }
 
 /// Reads `file` to its end in 1 MiB pieces, keeping nothing; the bytes read.
+///
+/// The descriptor it reads through is never closed ([`kept_open`]): on
+/// Linux and every POSIX system, closing *any* descriptor of a file drops
+/// every lock the process holds on that file, SQLite's own among them. A
+/// process whose SQLite connections lost their locks looks, to another
+/// process closing its last connection, as though it were not there: that
+/// process checkpoints and deletes the write-ahead log under it, and what
+/// the first process writes after that is lost (SQLite's "How To Corrupt
+/// An SQLite Database File", 2.2; docs/benchmarks.md, "The database read
+/// ahead").
 fn read_through(file: &std::path::Path) -> std::io::Result<u64> {
-    let f = std::fs::File::open(file)?;
-    std::io::copy(
-        &mut std::io::BufReader::with_capacity(1 << 20, f),
-        &mut std::io::sink(),
-    )
+    use std::os::unix::fs::FileExt;
+    let f = kept_open(file)?;
+    let mut buf = vec![0u8; 1 << 20];
+    let mut at = 0u64;
+    loop {
+        match f.read_at(&mut buf, at) {
+            Ok(0) => return Ok(at),
+            Ok(n) => at += n as u64,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// `path` opened for reading, once per file for the life of the process
+/// (see [`read_through`] for why it is not closed): a later read ahead of
+/// the same file reuses the descriptor, found by device and inode. Only
+/// the descriptor of a file deleted since is let go: nobody can open that
+/// file any more, so no lock on it matters to anyone.
+fn kept_open(path: &std::path::Path) -> std::io::Result<std::sync::Arc<std::fs::File>> {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::{Arc, Mutex, PoisonError};
+    static KEPT: Mutex<Vec<Arc<std::fs::File>>> = Mutex::new(Vec::new());
+    let meta = std::fs::metadata(path)?;
+    let mut kept = KEPT.lock().unwrap_or_else(PoisonError::into_inner);
+    kept.retain(|f| f.metadata().is_ok_and(|m| m.nlink() > 0));
+    let same = |f: &&Arc<std::fs::File>| {
+        f.metadata()
+            .is_ok_and(|m| (m.dev(), m.ino()) == (meta.dev(), meta.ino()))
+    };
+    if let Some(f) = kept.iter().find(same) {
+        return Ok(Arc::clone(f));
+    }
+    let f = Arc::new(std::fs::File::open(path)?);
+    kept.push(Arc::clone(&f));
+    Ok(f)
 }
 
 #[cfg(test)]

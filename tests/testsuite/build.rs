@@ -766,3 +766,90 @@ async fn a_district_lists_each_school_apart() {
     assert_eq!(tree(&upgraded.release), tree(&full.release));
     t.finish().await;
 }
+
+/// The threads of this process whose name starts with `prefix` (Linux
+/// shows the first 15 bytes of a thread's name).
+fn threads_named(prefix: &str) -> usize {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .filter(|name| name.starts_with(prefix))
+        .count()
+}
+
+/// Whether this process holds a POSIX lock on `file` (`/proc/locks`).
+fn holds_a_lock_on(file: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let ino = std::fs::metadata(file).unwrap().ino().to_string();
+    let pid = std::process::id().to_string();
+    std::fs::read_to_string("/proc/locks")
+        .unwrap()
+        .lines()
+        .any(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.get(1) == Some(&"POSIX")
+                && f.get(4) == Some(&pid.as_str())
+                && f.get(5).and_then(|d| d.rsplit(':').next()) == Some(ino.as_str())
+        })
+}
+
+/// A build reads the SQLite file ahead through a descriptor of its own.
+/// Closing a descriptor drops every lock the process holds on the file,
+/// SQLite's included: the office's command run meanwhile would then take
+/// itself for the file's last user and delete the write-ahead log on
+/// leaving, and what this process wrote after that would be lost (the
+/// demo serves from the process that built). So: build here, let the read
+/// ahead end, change the data from another process, and the two still
+/// see each other's writes.
+#[tokio::test]
+async fn a_build_keeps_the_locks_its_process_holds_on_the_database() {
+    use tabel::accounts;
+    let t = fixture(20).await;
+    let file = PathBuf::from(t.db.sqlite_file().unwrap());
+    let (office, _) = accounts::add(
+        &t.db,
+        "office",
+        "admin".parse().unwrap(),
+        None,
+        Some("a password of the office".into()),
+    )
+    .await
+    .unwrap();
+    assert!(holds_a_lock_on(&file), "SQLite locks the file it has open");
+    let out = tempfile::tempdir().unwrap();
+    build::run(&t.db, out.path(), &options(true)).await.unwrap();
+    for _ in 0..600 {
+        if threads_named("sqlite-read-ahe") == 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(threads_named("sqlite-read-ahe"), 0, "the read ahead ends");
+    assert!(holds_a_lock_on(&file), "the read ahead left SQLite's locks");
+    // Another process writes and leaves; this one sees it, and what it
+    // writes next the following process sees.
+    let url = t.url.clone();
+    tabel()
+        .args([
+            "--database",
+            &url,
+            "accounts",
+            "disable",
+            "--login",
+            "office",
+        ])
+        .success();
+    let wal = PathBuf::from(format!("{}-wal", file.display()));
+    assert!(wal.exists(), "the write-ahead log is still there");
+    assert_ne!(accounts::get(&t.db, "office").await.unwrap().disabled, 0);
+    accounts::set_disabled(&t.db, office.id, false)
+        .await
+        .unwrap();
+    let list = tabel()
+        .args(["--database", &url, "accounts", "list"])
+        .success();
+    let list = String::from_utf8(list.stdout).unwrap();
+    let line = list.lines().find(|l| l.starts_with("office ")).unwrap();
+    assert!(line.contains("active"), "{list}");
+    t.finish().await;
+}
