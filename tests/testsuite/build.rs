@@ -822,7 +822,7 @@ async fn a_build_keeps_the_locks_its_process_holds_on_the_database() {
         if threads_named("sqlite-read-ahe") == 0 {
             break;
         }
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert_eq!(threads_named("sqlite-read-ahe"), 0, "the read ahead ends");
     assert!(holds_a_lock_on(&file), "the read ahead left SQLite's locks");
