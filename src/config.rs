@@ -60,7 +60,8 @@ impl Settings {
 pub struct Config {
     /// Database URL (`sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`).
     pub database: Option<String>,
-    /// Folder the releases are written to, or `s3://bucket/prefix`.
+    /// Folder the releases are written to, `s3://bucket/prefix`, or
+    /// `file:///path` (objects by content on a local disk).
     pub output: Option<PathBuf>,
     /// Interface language: `ru` (default) or `en`.
     pub language: Language,

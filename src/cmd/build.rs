@@ -83,7 +83,7 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     if args.watch {
         if build::store::is_bucket(&settings.output) {
             anyhow::bail!(
-                "`tabel build --watch` writes into a folder only; {} is a bucket",
+                "`tabel build --watch` writes into a folder only; {} is a store of objects",
                 settings.output.display()
             );
         }
@@ -109,9 +109,9 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         print!("{summary}");
         if build::store::is_bucket(&settings.output) {
             // Year-end bags are folders of signed files: they are made
-            // into a folder (`tabel archive --output DIR`), not a bucket.
+            // into a folder (`tabel archive --output DIR`), not a store.
             println!(
-                "  archive: not run by a build into a bucket; run `tabel archive` with a folder --output"
+                "  archive: not run by a build into a store of objects; run `tabel archive` with a folder --output"
             );
             return Ok(ExitCode::SUCCESS);
         }
@@ -143,10 +143,10 @@ async fn worker(
     let Some(url) = settings
         .output
         .to_str()
-        .filter(|_| build::store::is_bucket(&settings.output))
+        .filter(|url| url.starts_with("s3://"))
     else {
         anyhow::bail!(
-            "`tabel build --worker` writes into a bucket only (--output s3://bucket/prefix); {} is a folder",
+            "`tabel build --worker` writes into a bucket only (--output s3://bucket/prefix), which the workers' machines share; {} is not one",
             settings.output.display()
         );
     };

@@ -34,8 +34,9 @@ pub struct Cli {
     /// postgres://USER:PASSWORD@HOST:PORT/DB. [default: sqlite://tabel.db]
     #[arg(long, env = "TABEL_DATABASE_URL", global = true, value_name = "URL")]
     pub database: Option<String>,
-    /// Folder the releases are written to, or `s3://bucket/prefix` (the
-    /// bucket set up in `[store]`). [default: output]
+    /// Folder the releases are written to, `s3://bucket/prefix` (the
+    /// bucket set up in `[store]`), or `file:///path` (the bucket's layout
+    /// on a local disk). [default: output]
     #[arg(long, env = "TABEL_OUTPUT", global = true, value_name = "DIR")]
     pub output: Option<PathBuf>,
     /// Configuration file. [default: tabel.toml when present]

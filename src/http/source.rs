@@ -91,7 +91,7 @@ pub enum Source {
     /// The output folder holding `current` and `releases/`.
     Folder(PathBuf),
     /// A bucket.
-    Bucket(Bucket),
+    Bucket(Box<Bucket>),
 }
 
 /// How a gate reaches a bucket.
@@ -118,13 +118,13 @@ impl Source {
             Some((dir, bytes)) => Some(Arc::new(DiskCache::open(dir, *bytes)?)),
             None => None,
         };
-        Ok(Source::Bucket(Bucket {
+        Ok(Source::Bucket(Box::new(Bucket {
             client,
             disk,
             slots: tokio::sync::Semaphore::new(settings.fetches.max(1)),
             flights: Mutex::new(HashMap::new()),
             health: Mutex::new(Health::default()),
-        }))
+        })))
     }
 
     /// True when the store could not be reached lately (a folder always can).

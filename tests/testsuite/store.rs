@@ -2,7 +2,9 @@
 //! district built into the bucket is the folder build file for file; a
 //! build with nothing changed sends nothing; a store that is down fails the
 //! build clearly and leaves the live release; garbage collection spares
-//! what a running build needs.
+//! what a running build needs. The same layout in a folder on a local
+//! disk (`file:///path`, no peer needed) is the folder build too, and
+//! keeps exactly the objects its releases list.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -10,7 +12,7 @@ use std::process::Output;
 
 use tabel::accounts::access::Scope;
 use tabel::build::release::{self, Entry};
-use tabel::build::store::ReleaseStore;
+use tabel::build::store::{ReleaseStore, S3Store};
 
 use crate::support::build::{TODAY, demo_into};
 use crate::support::seaweed::{
@@ -243,4 +245,145 @@ async fn garbage_collection_spares_what_a_running_build_needs() {
     for sha in &only_r1 {
         s.object(sha).unwrap();
     }
+}
+
+/// `tabel build` of the data at `db` into `output` with `config`, as of
+/// `date`, with no S3 credentials in the environment.
+fn bare(db: &str, output: &str, config: &Path, date: &str) -> std::process::Command {
+    let mut c = seaweed::build(db, output, config, date, 2).command();
+    c.env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY");
+    c
+}
+
+/// The objects in the store on a local disk at `root`, each checked to
+/// hold the bytes its name is the SHA-256 of; fails on any other file.
+fn objects_on_disk(root: &Path) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    for dir in std::fs::read_dir(root.join("objects")).unwrap() {
+        let dir = dir.unwrap().path();
+        for f in std::fs::read_dir(&dir).unwrap() {
+            let path = f.unwrap().path();
+            let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+            let bytes = std::fs::read(&path).unwrap();
+            let sha =
+                data_encoding::HEXLOWER.encode(&<sha2::Sha256 as sha2::Digest>::digest(&bytes));
+            assert_eq!(name, sha, "{} does not hold its bytes", path.display());
+            assert_eq!(dir.file_name().unwrap().to_str().unwrap(), &sha[..2]);
+            found.insert(name);
+        }
+    }
+    found
+}
+
+/// The SHA-256 of every file the live release of `s` lists.
+fn live_shas(s: &S3Store) -> BTreeSet<String> {
+    let id = s.current().unwrap().unwrap();
+    s.release_files(&id)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.sha256)
+        .collect()
+}
+
+/// A file at `path` written `age` ago.
+fn old_file(path: &Path, bytes: &[u8], age: std::time::Duration) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+    let f = std::fs::File::options().write(true).open(path).unwrap();
+    f.set_modified(std::time::SystemTime::now() - age).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_store_on_a_local_disk_is_the_folder_build_and_keeps_exactly_what_its_releases_list() {
+    let t = district(360, 3).await;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("disk.toml");
+    std::fs::write(
+        &config,
+        "keep_releases = 2\n[store]\ngc_grace_seconds = 0\n",
+    )
+    .unwrap();
+    let root = dir.path().join("store");
+    let url = format!("file://{}", root.display());
+    let folder = dir.path().join("folder");
+    let folder_url = folder.to_str().unwrap();
+    let settings = tabel::config::Store {
+        gc_grace_seconds: 0,
+        ..Default::default()
+    };
+
+    // No credentials asked; the same release as the folder's, one file
+    // per distinct content, named by its SHA-256, nothing half-written.
+    let first = ok(bare(&t.url, &url, &config, TODAY).output().unwrap());
+    assert!(
+        first.contains(&format!("release {url}/releases/")),
+        "{first}"
+    );
+    ok(build(&t.url, folder_url, &config, TODAY));
+    let s = S3Store::open(&url, &settings).unwrap();
+    let in_folder = assert_same_release(&s, &folder);
+    let distinct: BTreeSet<String> = in_folder.iter().map(|e| e.sha256.clone()).collect();
+    assert_eq!(objects_on_disk(&root), distinct);
+    assert_eq!(uploaded(&first).0, distinct.len() as u64, "{first}");
+    assert_eq!(s.objects().unwrap(), uploaded(&first));
+
+    // The same day again sends nothing; the next day sends what changed.
+    let again = ok(bare(&t.url, &url, &config, TODAY).output().unwrap());
+    assert_eq!(uploaded(&again), (0, 0), "{again}");
+    let day3 = "2026-11-30";
+    let third = ok(bare(&t.url, &url, &config, day3).output().unwrap());
+    ok(build(&t.url, folder_url, &config, day3));
+    assert_same_release(&s, &folder);
+    let r3 = live_shas(&s);
+    let new3: BTreeSet<&String> = r3.difference(&distinct).collect();
+    assert!(!new3.is_empty());
+    assert_eq!(uploaded(&third).0, new3.len() as u64, "{third}");
+
+    // What a killed build left (a half-written object, an object no
+    // release lists), old enough, goes with the next collection.
+    let day = std::time::Duration::from_secs(86_400);
+    let half = root.join("objects/ab/abcdef#0badc0de");
+    old_file(&half, b"half of an obj", day);
+    let orphan_bytes = b"an object a killed build sent";
+    let orphan =
+        data_encoding::HEXLOWER.encode(&<sha2::Sha256 as sha2::Digest>::digest(orphan_bytes));
+    let orphan_path = root.join("objects").join(&orphan[..2]).join(&orphan);
+    old_file(&orphan_path, orphan_bytes, day);
+
+    // A fourth night: two releases are kept (the third and the fourth),
+    // and the store holds exactly the objects they list.
+    let day4 = "2026-12-01";
+    ok(bare(&t.url, &url, &config, day4).output().unwrap());
+    ok(build(&t.url, folder_url, &config, day4));
+    assert_same_release(&s, &folder);
+    let r4 = live_shas(&s);
+    let kept: BTreeSet<String> = r3.union(&r4).cloned().collect();
+    assert_eq!(objects_on_disk(&root), kept);
+    assert!(!half.exists() && !orphan_path.exists());
+    assert!(
+        distinct.iter().any(|sha| !kept.contains(sha)),
+        "the first night's own objects were collected"
+    );
+    let releases: Vec<_> = std::fs::read_dir(root.join("releases"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(releases.len(), 2, "{releases:?}");
+
+    // A build killed at any moment leaves the fourth night live and whole.
+    let live = s.current().unwrap().unwrap();
+    for after in [150u64, 600, 1500] {
+        let mut child = bare(&t.url, &url, &config, "2026-12-02").spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(after));
+        let _ = child.kill();
+        child.wait().unwrap();
+        assert_eq!(s.current().unwrap().as_deref(), Some(live.as_str()));
+        assert_all_stored(&s, &s.release_files(&live).unwrap());
+    }
+    // And the next build cleans up after it and publishes.
+    ok(bare(&t.url, &url, &config, "2026-12-02").output().unwrap());
+    let now = s.current().unwrap().unwrap();
+    assert_ne!(now, live);
+    assert_all_stored(&s, &s.release_files(&now).unwrap());
 }

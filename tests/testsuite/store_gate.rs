@@ -675,3 +675,83 @@ async fn with_the_store_unreachable_the_gate_serves_what_it_cached_and_503_for_t
     stop(g);
     t.finish().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_gate_over_a_store_on_a_local_disk_sends_what_a_gate_over_the_folder_sends() {
+    let t = TestDb::sqlite().await;
+    demo_into(&t.db, 60, None, 7, TODAY).await;
+    let accounts = demo::accounts(&t.db).await.unwrap();
+    let parent = accounts.iter().find(|a| a.login == "demo-parent").unwrap();
+    let kids = children(&t, &parent.login).await;
+    assert!(!kids.is_empty());
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("disk.toml");
+    std::fs::write(&config, "keep_releases = 3\n").unwrap();
+    let url = format!("file://{}", dir.path().join("store").display());
+    let folder = dir.path().join("folder");
+    for out in [url.as_str(), folder.to_str().unwrap()] {
+        build(&t.url, out, &config, TODAY);
+    }
+    let store = S3Store::open(&url, &Default::default()).unwrap();
+    let first = store.current().unwrap().unwrap();
+
+    let flag = config.display().to_string();
+    let (on_disk, disk, _) = serve_env(&t.url, url.as_ref(), &["--config", &flag], None, &[]);
+    let (on_folder, plain, _) =
+        serve_env(&t.url, folder.as_os_str(), &["--config", &flag], None, &[]);
+    until(
+        Duration::from_secs(10),
+        || health(&disk),
+        |h| h.as_deref() == Ok(first.as_str()),
+    );
+    let a =
+        login(&disk, &parent.login, &parent.password).unwrap_or_else(|a| panic!("{}", a.text()));
+    let b =
+        login(&plain, &parent.login, &parent.password).unwrap_or_else(|a| panic!("{}", a.text()));
+    let mut pages = Vec::new();
+    for kid in &kids {
+        pages.push(format!("/s/{kid}/index.html"));
+        pages.push(format!("/s/{kid}/marks.html"));
+    }
+    for page in &pages {
+        for coding in [
+            &[][..],
+            &[("Accept-Encoding", "br, gzip")][..],
+            &[("Accept-Encoding", "gzip")][..],
+        ] {
+            let x = get_with(&disk, page, Some(&a), coding);
+            let y = get_with(&plain, page, Some(&b), coding);
+            assert_eq!(x.status, 200, "{page}: {}", x.text());
+            assert_eq!(y.status, 200, "{page}");
+            assert!(x.body == y.body, "{page}: the gates differ");
+            assert_eq!(x.header("content-encoding"), y.header("content-encoding"));
+        }
+    }
+    // Another student's page is refused alike.
+    let stranger = tabel::build::release::all_entries(&folder.join("current"))
+        .unwrap()
+        .into_iter()
+        .map(|e| e.path)
+        .find(|p| p.starts_with("s/") && !kids.iter().any(|k| p.starts_with(&format!("s/{k}/"))))
+        .unwrap();
+    let stranger = format!("/{}", tabel::build::release::served_path(&stranger));
+    assert_eq!(
+        get(&disk, &stranger, Some(&a)).status,
+        get(&plain, &stranger, Some(&b)).status
+    );
+    assert_eq!(get(&disk, &stranger, Some(&a)).status, 404);
+
+    // The next night moves the pointer, and the gate follows it.
+    build(&t.url, &url, &config, "2026-11-30");
+    let second = store.current().unwrap().unwrap();
+    assert_ne!(second, first);
+    let took = until(
+        Duration::from_secs(10),
+        || health(&disk),
+        |h| h.as_deref() == Ok(second.as_str()),
+    );
+    assert!(took < Duration::from_millis(2000), "{took:?}");
+    stop(on_disk);
+    stop(on_folder);
+    t.finish().await;
+}

@@ -1,7 +1,9 @@
 //! Where releases are kept: one trait, [`ReleaseStore`], over the local
-//! folder (`output/releases/<id>`, `output/current`; the default) and an
-//! S3-compatible bucket (`--output s3://bucket/prefix`, set up in
-//! `[store]`). The build asks a store for the live release, writes the new
+//! folder (`output/releases/<id>`, `output/current`; the default) and
+//! objects by content: in an S3-compatible bucket (`--output
+//! s3://bucket/prefix`, set up in `[store]`) or in the same layout on a
+//! local disk (`--output file:///path`), which names no file per page of
+//! every release and suits a city (ARCHITECTURE.md, "The release store"). The build asks a store for the live release, writes the new
 //! one through a [`ReleaseWriter`] (every file written or carried over from
 //! the live release, each school's manifest), publishes it at once, and has
 //! the store remove releases beyond `keep_releases`.
@@ -74,9 +76,13 @@ pub trait ReleaseWriter: Send + Sync {
     fn abandon(self: Box<Self>);
 }
 
-/// True if `output` names a bucket (`s3://…`) rather than a folder.
+/// True if `output` names a store of objects by content, a bucket
+/// (`s3://…`) or the same layout on a local disk (`file:///…`), rather
+/// than a folder of releases.
 pub fn is_bucket(output: &Path) -> bool {
-    output.to_str().is_some_and(|s| s.starts_with("s3://"))
+    output
+        .to_str()
+        .is_some_and(|s| s.starts_with("s3://") || s.starts_with("file://"))
 }
 
 /// The store `output` names: `s3://bucket/prefix` (with `[store]`) or a folder.

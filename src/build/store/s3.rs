@@ -1,5 +1,10 @@
 //! Releases in an S3-compatible bucket, through the `object_store` crate
-//! (the S3 API only: AWS, MinIO, Ceph RGW, SeaweedFS alike).
+//! (the S3 API only: AWS, MinIO, Ceph RGW, SeaweedFS alike), or in the
+//! same layout in a folder on a local disk (`file:///path`, the crate's
+//! `LocalFileSystem`). On a local disk the build's workers write objects
+//! themselves ([`local_put`]), a publish flushes the disk before the
+//! manifest and again before the pointer, and the collection reads the
+//! objects' names, not their inodes ([`local_sweep`]).
 //!
 //! Under `s3://bucket/prefix`:
 //!
@@ -84,6 +89,9 @@ struct Inner {
     prefix: String,
     /// The endpoint, for messages.
     endpoint: String,
+    /// For a store on a local disk (`file:///path`): its folder, which a
+    /// publish flushes to disk before the manifest and the pointer.
+    local: Option<PathBuf>,
     uploads: usize,
     grace: Duration,
     /// How long a build may take; after that its marker is stale.
@@ -108,6 +116,17 @@ fn hex(bytes: &[u8]) -> String {
     data_encoding::HEXLOWER.encode(&Sha256::digest(bytes))
 }
 
+/// A SHA-256, as bytes.
+type Sha = [u8; 32];
+
+/// The bytes of a hex SHA-256; none if it is not one.
+fn sha(hex: &str) -> Option<Sha> {
+    data_encoding::HEXLOWER
+        .decode(hex.as_bytes())
+        .ok()
+        .and_then(|b| b.try_into().ok())
+}
+
 fn is_not_found(e: &object_store::Error) -> bool {
     matches!(e, object_store::Error::NotFound { .. })
 }
@@ -115,7 +134,24 @@ fn is_not_found(e: &object_store::Error) -> bool {
 impl Inner {
     /// Where the store is, for messages: the bucket and the endpoint.
     fn place(&self) -> String {
-        place(&self.bucket, &self.prefix, &self.endpoint)
+        place(
+            &self.bucket,
+            &self.prefix,
+            &self.endpoint,
+            self.local.as_deref(),
+        )
+    }
+
+    /// Flushes what was written to a store on a local disk (a bucket
+    /// stores what it acknowledged).
+    fn sync(&self) -> Result<()> {
+        if let Some(root) = &self.local {
+            let dir = std::fs::File::open(root)
+                .with_context(|| format!("cannot open {}", root.display()))?;
+            rustix::fs::syncfs(&dir)
+                .with_context(|| format!("cannot flush {} to disk", root.display()))?;
+        }
+        Ok(())
     }
 
     fn key(&self, rel: &str) -> Key {
@@ -249,9 +285,30 @@ impl Inner {
                 self.place()
             );
         }
-        let dir = PathBuf::from(format!("s3://{}/releases/{id}", self.bucket));
+        let dir = PathBuf::from(format!(
+            "{}/releases/{id}",
+            url(&self.bucket, &self.prefix, self.local.as_deref())
+        ));
         let json = release::part_text(&dir, part, &json)?;
         release::parse_part(&dir, part, &json)
+    }
+
+    /// Adds the SHA-256 of every file release `id` lists to `into`, one
+    /// school's manifest at a time, and leaves `into` sorted without
+    /// repeats. A city's release lists two million: as a sorted list of
+    /// bytes they take 64 MB, a third of a set of their hex.
+    fn hashes(&self, id: &str, manifest: &Manifest, into: &mut Vec<Sha>) -> Result<()> {
+        into.extend(manifest.files.iter().filter_map(|e| sha(&e.sha256)));
+        for part in &manifest.schools {
+            into.extend(
+                self.read_part(id, part)?
+                    .iter()
+                    .filter_map(|e| sha(&e.sha256)),
+            );
+        }
+        into.sort_unstable();
+        into.dedup();
+        Ok(())
     }
 
     /// Every file a release lists, shared and every school's.
@@ -287,7 +344,15 @@ impl std::fmt::Debug for Credentials {
 impl Credentials {
     /// The credentials of the environment (`AWS_ACCESS_KEY_ID`,
     /// `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), for the store `url`.
+    /// A store on a local disk (`file://`) needs none.
     pub fn from_env(url: &str) -> Result<Credentials> {
+        if url.starts_with("file://") {
+            return Ok(Credentials {
+                key_id: String::new(),
+                secret: String::new(),
+                token: None,
+            });
+        }
         let var = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
         let (Some(key_id), Some(secret)) = (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY"))
         else {
@@ -313,6 +378,7 @@ pub struct Client {
     bucket: String,
     prefix: String,
     endpoint: String,
+    local: Option<PathBuf>,
 }
 
 impl Client {
@@ -323,8 +389,11 @@ impl Client {
         settings: &config::Store,
         credentials: Credentials,
     ) -> Result<Client> {
-        let parsed =
-            url::Url::parse(url).with_context(|| format!("{url:?} is not an s3:// URL"))?;
+        let parsed = url::Url::parse(url)
+            .with_context(|| format!("{url:?} is not an s3:// or file:// URL"))?;
+        if parsed.scheme() == "file" {
+            return Client::local(url, &parsed);
+        }
         let bucket = parsed
             .host_str()
             .filter(|b| !b.is_empty())
@@ -365,12 +434,42 @@ impl Client {
             bucket,
             prefix,
             endpoint: settings.endpoint.clone(),
+            local: None,
+        })
+    }
+
+    /// The store on a local disk `url` (`file:///path`) names: the same
+    /// layout in a folder, made if missing.
+    fn local(url: &str, parsed: &url::Url) -> Result<Client> {
+        let root = parsed
+            .to_file_path()
+            .ok()
+            .filter(|p| p.is_absolute() && parsed.host_str().is_none_or(str::is_empty))
+            .ok_or_else(|| anyhow!("{url:?} names no absolute folder (file:///path)"))?;
+        std::fs::create_dir_all(&root).with_context(|| {
+            format!("cannot make the release store's folder {}", root.display())
+        })?;
+        // A removed release's folders go with its last file.
+        let fs = object_store::local::LocalFileSystem::new_with_prefix(&root)
+            .with_context(|| format!("cannot set up the release store {url}"))?
+            .with_automatic_cleanup(true);
+        Ok(Client {
+            s3: Arc::new(fs),
+            bucket: root.display().to_string(),
+            prefix: String::new(),
+            endpoint: String::new(),
+            local: Some(root),
         })
     }
 
     /// Where the store is, for messages: the bucket and the endpoint.
     pub fn place(&self) -> String {
-        place(&self.bucket, &self.prefix, &self.endpoint)
+        place(
+            &self.bucket,
+            &self.prefix,
+            &self.endpoint,
+            self.local.as_deref(),
+        )
     }
 
     /// The key of `rel` (a path relative to the prefix).
@@ -390,13 +489,21 @@ impl Client {
     }
 }
 
-/// `s3://bucket/prefix at endpoint`.
-fn place(bucket: &str, prefix: &str, endpoint: &str) -> String {
-    let url = if prefix.is_empty() {
-        format!("s3://{bucket}")
-    } else {
-        format!("s3://{bucket}/{prefix}")
-    };
+/// `s3://bucket/prefix`, or `file:///path` for a store on a local disk.
+fn url(bucket: &str, prefix: &str, local: Option<&std::path::Path>) -> String {
+    match local {
+        Some(root) => format!("file://{}", root.display()),
+        None if prefix.is_empty() => format!("s3://{bucket}"),
+        None => format!("s3://{bucket}/{prefix}"),
+    }
+}
+
+/// `s3://bucket/prefix at endpoint`, or `file:///path`.
+fn place(bucket: &str, prefix: &str, endpoint: &str, local: Option<&std::path::Path>) -> String {
+    let url = url(bucket, prefix, local);
+    if local.is_some() {
+        return url;
+    }
     let endpoint = if endpoint.is_empty() { "AWS" } else { endpoint };
     format!("{url} at {endpoint}")
 }
@@ -412,6 +519,87 @@ fn key(prefix: &str, rel: &str) -> Key {
 /// Where the object of bytes whose SHA-256 is `sha256` lives, relative to the prefix.
 fn object_rel(sha256: &str) -> String {
     format!("objects/{}/{sha256}", &sha256[..2.min(sha256.len())])
+}
+
+/// Stores `bytes` as the object `sha256` of the store on a local disk at
+/// `root`: written under a name of its own beside it (`<sha256>#<n>`, a
+/// name no reader looks up) and renamed, so a reader finds the whole
+/// object or none. Flushed to disk by the publish (`syncfs`), not here.
+fn local_put(root: &std::path::Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let path = root.join(object_rel(sha256));
+    let tmp = root.join(format!(
+        "{}#{:08x}",
+        object_rel(sha256),
+        rand::random::<u32>()
+    ));
+    let mut file = match std::fs::File::create_new(&tmp) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if let Some(dir) = tmp.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            std::fs::File::create_new(&tmp)?
+        }
+        other => other?,
+    };
+    let written = file
+        .write_all(bytes)
+        .and_then(|()| std::fs::rename(&tmp, &path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+/// Removes the objects of the store on a local disk at `root` that no
+/// hash of `referenced` names and that were written before `cutoff`, and
+/// the halves of writes a killed build left as old; how many. Only the
+/// names of the objects kept are read, not their inodes: a city's store
+/// holds two million, and a night removes a seventh of them. `referenced`
+/// is sorted.
+fn local_sweep(
+    root: &std::path::Path,
+    referenced: &[Sha],
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> Result<usize> {
+    let objects = root.join("objects");
+    let dirs = match std::fs::read_dir(&objects) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        other => other.with_context(|| format!("cannot list {}", objects.display()))?,
+    };
+    let cutoff = std::time::SystemTime::from(cutoff);
+    let mut removed = 0;
+    for dir in dirs {
+        let dir = dir.with_context(|| format!("cannot list {}", objects.display()))?;
+        let listed = std::fs::read_dir(dir.path())
+            .with_context(|| format!("cannot list {}", dir.path().display()))?;
+        for entry in listed {
+            let entry = entry.with_context(|| format!("cannot list {}", dir.path().display()))?;
+            let name = entry.file_name();
+            if name
+                .to_str()
+                .and_then(sha)
+                .is_some_and(|h| referenced.binary_search(&h).is_ok())
+            {
+                continue;
+            }
+            let Ok(meta) = entry.metadata() else {
+                continue;
+            };
+            if !meta.is_file() || meta.modified().is_ok_and(|at| at >= cutoff) {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => removed += 1,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(e)
+                        .with_context(|| format!("cannot remove {}", entry.path().display()));
+                }
+            }
+        }
+    }
+    Ok(removed)
 }
 
 impl S3Store {
@@ -443,6 +631,7 @@ impl S3Store {
                 bucket: c.bucket,
                 prefix: c.prefix,
                 endpoint: c.endpoint,
+                local: c.local,
                 uploads: settings.uploads,
                 grace: Duration::from_secs(settings.gc_grace_seconds),
                 lease: Duration::from_secs(settings.build_hours * 3600),
@@ -546,11 +735,11 @@ impl S3Store {
     /// `s3://bucket/prefix`: the same for every worker of a run, whatever
     /// endpoint each reaches the store through.
     pub fn url(&self) -> String {
-        if self.inner.prefix.is_empty() {
-            format!("s3://{}", self.inner.bucket)
-        } else {
-            format!("s3://{}/{}", self.inner.bucket, self.inner.prefix)
-        }
+        url(
+            &self.inner.bucket,
+            &self.inner.prefix,
+            self.inner.local.as_deref(),
+        )
     }
 
     /// A new release id, new among the releases and the running builds
@@ -579,17 +768,16 @@ impl S3Store {
     /// A writer of release `id`, carrying from `base`; with `stage`, a
     /// worker's of a run.
     fn writer(&self, id: String, base: Option<&Base>, stage: Option<&str>) -> Result<S3Writer> {
-        let mut known = HashSet::new();
+        let mut listed = Vec::new();
         if let Some(b) = base {
-            for e in self.inner.files(&b.id, &b.manifest)? {
-                known.insert(e.sha256);
-            }
+            self.inner.hashes(&b.id, &b.manifest, &mut listed)?;
         }
         Ok(S3Writer {
             inner: self.inner.clone(),
             id,
             base: base.map(|b| b.id.clone()),
-            known: Mutex::new(known),
+            listed,
+            known: Mutex::new(HashSet::new()),
             slots: Arc::new(tokio::sync::Semaphore::new(self.inner.uploads)),
             tasks: Mutex::new(Vec::new()),
             failed: Arc::new(OnceLock::new()),
@@ -788,7 +976,7 @@ impl ReleaseStore for S3Store {
         }
         // What the releases left list, and the releases running builds
         // carry files from, is kept; of the rest, what is old enough goes.
-        let mut referenced: HashSet<String> = HashSet::new();
+        let mut referenced: Vec<Sha> = Vec::new();
         for id in &complete {
             if removed.contains(*id) {
                 continue;
@@ -796,9 +984,7 @@ impl ReleaseStore for S3Store {
             let Some(manifest) = self.inner.manifest(id)? else {
                 continue;
             };
-            for e in self.inner.files(id, &manifest)? {
-                referenced.insert(e.sha256);
-            }
+            self.inner.hashes(id, &manifest, &mut referenced)?;
         }
         let mut cutoff = chrono::Utc::now()
             - chrono::Duration::from_std(self.inner.grace)
@@ -812,18 +998,23 @@ impl ReleaseStore for S3Store {
         {
             cutoff = cutoff.min(oldest - chrono::Duration::seconds(1));
         }
-        let garbage: Vec<Key> = self
-            .inner
-            .list("objects")?
-            .into_iter()
-            .filter(|m| m.last_modified < cutoff)
-            .filter(|m| {
-                let name = m.location.filename().unwrap_or("");
-                !referenced.contains(name)
-            })
-            .map(|m| m.location)
-            .collect();
-        let swept = self.inner.delete(garbage)?;
+        let swept = match &self.inner.local {
+            Some(root) => local_sweep(root, &referenced, cutoff)?,
+            None => {
+                let garbage: Vec<Key> = self
+                    .inner
+                    .list("objects")?
+                    .into_iter()
+                    .filter(|m| m.last_modified < cutoff)
+                    .filter(|m| {
+                        let name = m.location.filename().unwrap_or("");
+                        sha(name).is_none_or(|h| referenced.binary_search(&h).is_err())
+                    })
+                    .map(|m| m.location)
+                    .collect();
+                self.inner.delete(garbage)?
+            }
+        };
         if swept > 0 || !removed.is_empty() {
             tracing::info!(
                 releases = removed.len(),
@@ -840,9 +1031,10 @@ struct S3Writer {
     inner: Arc<Inner>,
     id: String,
     base: Option<String>,
-    /// Hashes of the objects stored and listed by the base release, or
-    /// sent by this build.
-    known: Mutex<HashSet<String>>,
+    /// Hashes of the objects the base release lists, sorted: stored already.
+    listed: Vec<Sha>,
+    /// Hashes of the objects this build sent.
+    known: Mutex<HashSet<Sha>>,
     /// Uploads in flight at once, at most.
     slots: Arc<tokio::sync::Semaphore>,
     tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
@@ -891,12 +1083,25 @@ impl ReleaseWriter for S3Writer {
     fn write(&self, path: &str, bytes: &[u8], sha256: &str) -> Result<u64> {
         self.check()?;
         let size = bytes.len() as u64;
+        let hash = sha(sha256).ok_or_else(|| anyhow!("{path}: {sha256:?} is not a SHA-256"))?;
+        if self.listed.binary_search(&hash).is_ok() {
+            return Ok(size);
+        }
         if !self
             .known
             .lock()
             .map_err(|_| anyhow!("poisoned"))?
-            .insert(sha256.to_owned())
+            .insert(hash)
         {
+            return Ok(size);
+        }
+        if let Some(root) = &self.inner.local {
+            // On a local disk the worker writes it itself: no request to
+            // queue, and the rendering threads keep the disk busy.
+            local_put(root, sha256, bytes)
+                .with_context(|| format!("cannot store {path} in {}", self.inner.place()))?;
+            self.objects.fetch_add(1, Ordering::Relaxed);
+            self.bytes.fetch_add(size, Ordering::Relaxed);
             return Ok(size);
         }
         let slots = self.slots.clone();
@@ -933,10 +1138,12 @@ impl ReleaseWriter for S3Writer {
     fn carry(&self, entry: &Entry) -> Result<()> {
         // The object is stored already: the base release lists it.
         self.base()?;
-        self.known
-            .lock()
-            .map_err(|_| anyhow!("poisoned"))?
-            .insert(entry.sha256.clone());
+        if let Some(hash) = sha(&entry.sha256).filter(|h| self.listed.binary_search(h).is_err()) {
+            self.known
+                .lock()
+                .map_err(|_| anyhow!("poisoned"))?
+                .insert(hash);
+        }
         Ok(())
     }
 
@@ -992,18 +1199,24 @@ impl ReleaseWriter for S3Writer {
             );
         }
         let json = serde_json::to_vec_pretty(manifest).context("cannot serialize the manifest")?;
+        // On a local disk, what the manifest lists reaches the disk before
+        // it, and it before the pointer: a crash leaves the last release live.
+        self.inner.sync()?;
         self.inner
             .put(&format!("releases/{}/{MANIFEST}", self.id), json)?;
+        self.inner.sync()?;
         // The one write that makes the release live.
         self.inner
             .put(POINTER, format!("{}\n", self.id).into_bytes())?;
+        self.inner.sync()?;
         let _ = self
             .inner
             .delete(vec![self.inner.key(&format!("pending/{}.json", self.id))]);
-        let mut url = format!("s3://{}", self.inner.bucket);
-        if !self.inner.prefix.is_empty() {
-            url = format!("{url}/{}", self.inner.prefix);
-        }
+        let url = url(
+            &self.inner.bucket,
+            &self.inner.prefix,
+            self.inner.local.as_deref(),
+        );
         Ok(PathBuf::from(format!("{url}/releases/{}", self.id)))
     }
 
