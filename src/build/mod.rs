@@ -274,11 +274,19 @@ pub async fn run_in(
     let pruned = join_prune();
     summary.release =
         published.with_context(|| format!("cannot publish into {}", store.location()))?;
+    let early_failed = pruned.is_err();
     summary.pruned = pruned.unwrap_or_else(|err| {
         tracing::warn!("the new release is live, but removing old ones failed: {err:#}");
         Vec::new()
     });
-    summary.pruned.extend(store.prune(opts.keep)?);
+    // The early removal kept `keep - 1` and the release started from; with
+    // the new one that is `keep`. Only with `keep = 1` (the old live
+    // release goes now) or after a failure is there more to remove: a
+    // store of objects would otherwise read every kept manifest and list
+    // every object again for nothing.
+    if opts.keep < 2 || early_failed {
+        summary.pruned.extend(store.prune(opts.keep)?);
+    }
     summary.steps.push(("publish", t.elapsed()));
     summary.steps.push(("total", started.elapsed()));
     Ok(summary)
