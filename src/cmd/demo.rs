@@ -34,12 +34,6 @@ pub struct Args {
 /// Runs `tabel demo`.
 pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
     let today = args.date.unwrap_or_else(super::today);
-    if build::store::is_bucket(&settings.output) {
-        anyhow::bail!(
-            "the demo builds into a folder; {} is a bucket (build it there with `tabel build`)",
-            settings.output.display()
-        );
-    }
     super::with_database(settings, async |db| {
         let options = demo::Options {
             students: args.students,
@@ -55,11 +49,17 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         // Incremental: a demo at the next day over the last one's output
         // is the realistic next night of a nightly build.
         let options = super::build::options(settings, today);
-        let built = build::run(db, &settings.output, &options)
+        // Into the folder or the store `--output` names, as `tabel build`.
+        let store = build::store::open(&settings.output, &settings.config.store)?;
+        let built = build::run_in(db, store, &options)
             .await
             .context("cannot build the demo pages")?;
         print!("{built}");
-        println!("pages are in {}", settings.output.join("current").display());
+        if build::store::is_bucket(&settings.output) {
+            println!("pages are in {}", settings.output.display());
+        } else {
+            println!("pages are in {}", settings.output.join("current").display());
+        }
         let accounts = demo::accounts(db)
             .await
             .context("cannot create the demo accounts")?;
