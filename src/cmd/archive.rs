@@ -338,6 +338,12 @@ pub async fn run(settings: &Settings, args: Args) -> Result<ExitCode> {
         Some(Command::Keygen(k)) => return keygen(k),
         None => {}
     }
+    if crate::build::store::is_bucket(&settings.output) {
+        bail!(
+            "a year's bag is a folder of signed files, written under a folder --output; {} is a store of objects: give --output DIR",
+            settings.output.display()
+        );
+    }
     let Some(year) = args.year else {
         bail!("give the school year to archive: --year 2025/2026");
     };
