@@ -350,6 +350,9 @@ async fn a_store_on_a_local_disk_is_the_folder_build_and_keeps_exactly_what_its_
         data_encoding::HEXLOWER.encode(&<sha2::Sha256 as sha2::Digest>::digest(orphan_bytes));
     let orphan_path = root.join("objects").join(&orphan[..2]).join(&orphan);
     old_file(&orphan_path, orphan_bytes, day);
+    // A file someone left in `objects/` is no object, and stops nothing.
+    let stray = root.join("objects/README");
+    old_file(&stray, b"not an object", day);
 
     // A fourth night: two releases are kept (the third and the fourth),
     // and the store holds exactly the objects they list.
@@ -359,6 +362,7 @@ async fn a_store_on_a_local_disk_is_the_folder_build_and_keeps_exactly_what_its_
     assert_same_release(&s, &folder);
     let r4 = live_shas(&s);
     let kept: BTreeSet<String> = r3.union(&r4).cloned().collect();
+    std::fs::remove_file(&stray).unwrap();
     assert_eq!(objects_on_disk(&root), kept);
     assert!(!half.exists() && !orphan_path.exists());
     assert!(

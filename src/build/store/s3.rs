@@ -571,6 +571,10 @@ fn local_sweep(
     let mut removed = 0;
     for dir in dirs {
         let dir = dir.with_context(|| format!("cannot list {}", objects.display()))?;
+        // Objects live in `objects/ab/`; anything else there is not the store's.
+        if !dir.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
         let listed = std::fs::read_dir(dir.path())
             .with_context(|| format!("cannot list {}", dir.path().display()))?;
         for entry in listed {
