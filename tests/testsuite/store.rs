@@ -391,3 +391,38 @@ async fn a_store_on_a_local_disk_is_the_folder_build_and_keeps_exactly_what_its_
     assert_ne!(now, live);
     assert_all_stored(&s, &s.release_files(&now).unwrap());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_builds_into_a_store_on_a_local_disk_and_the_archive_refuses_one() {
+    let t = TestDb::sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let url = format!("file://{}", root.display());
+    let o = tabel()
+        .args(["--database", &t.url, "--output", &url])
+        .args(["demo", "--no-serve", "--students", "40", "--date", TODAY])
+        .output();
+    let out = ok(o);
+    assert!(out.contains(&format!("pages are in {url}")), "{out}");
+    let s = S3Store::open(&url, &Default::default()).unwrap();
+    let id = s.current().unwrap().expect("a live release in the store");
+    let files = s.release_files(&id).unwrap();
+    assert!(
+        files.iter().any(|e| e.path.starts_with("s/")),
+        "{} files",
+        files.len()
+    );
+    assert_all_stored(&s, &files);
+    assert!(!Path::new("file:").exists());
+
+    // A year's bag is a folder: the store is refused by name, and nothing
+    // is written beside it or in the working folder.
+    let o = tabel()
+        .args(["--database", &t.url, "--output", &url])
+        .args(["archive", "--year", "2025/2026"])
+        .output();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success(), "{err}");
+    assert!(err.contains(&url) && err.contains("--output DIR"), "{err}");
+    assert!(!root.join("archive").exists() && !Path::new("file:").exists());
+}

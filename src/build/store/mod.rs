@@ -3,10 +3,11 @@
 //! objects by content: in an S3-compatible bucket (`--output
 //! s3://bucket/prefix`, set up in `[store]`) or in the same layout on a
 //! local disk (`--output file:///path`), which names no file per page of
-//! every release and suits a city (ARCHITECTURE.md, "The release store"). The build asks a store for the live release, writes the new
-//! one through a [`ReleaseWriter`] (every file written or carried over from
-//! the live release, each school's manifest), publishes it at once, and has
-//! the store remove releases beyond `keep_releases`.
+//! every release and suits a city (ARCHITECTURE.md, "The release store").
+//! The build asks a store for the live release, writes the new one through
+//! a [`ReleaseWriter`] (every file written or carried over from the live
+//! release, each school's manifest), publishes it at once, and has the
+//! store remove releases beyond `keep_releases`.
 
 mod local;
 pub mod s3;
@@ -85,7 +86,8 @@ pub fn is_bucket(output: &Path) -> bool {
         .is_some_and(|s| s.starts_with("s3://") || s.starts_with("file://"))
 }
 
-/// The store `output` names: `s3://bucket/prefix` (with `[store]`) or a folder.
+/// The store `output` names: `s3://bucket/prefix` (with `[store]`),
+/// `file:///path`, or a folder.
 pub fn open(output: &Path, settings: &config::Store) -> Result<Arc<dyn ReleaseStore>> {
     match output.to_str() {
         Some(url) if is_bucket(output) => Ok(Arc::new(S3Store::open(url, settings)?)),
